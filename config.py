@@ -1,0 +1,123 @@
+"""All configuration, read in one place; a bad value stops the app with a clear message.
+
+Sources, first found wins: environment variables, then ``.streamlit/secrets.toml``
+(the file ``st.secrets`` reads; only ``secrets.toml.example`` is committed), then the
+defaults below. Settings that the admin edits in the app (office hours, letter
+settings) live in the database, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or malformed."""
+
+
+def _secrets() -> dict:
+    path = Path(os.environ.get("LAYANAN_SECRETS_FILE", SECRETS_FILE))
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _raw(name: str, secrets: dict) -> str | None:
+    if name in os.environ:
+        return os.environ[name]
+    value = secrets.get(name)
+    if value is None:
+        # secrets.toml may group keys: [smtp] host = ... -> SMTP_HOST
+        section, _, key = name.partition("_")
+        group = secrets.get(section.lower())
+        if isinstance(group, dict):
+            value = group.get(key.lower())
+    return None if value is None else str(value)
+
+
+def env_str(name: str, default: str, secrets: dict | None = None) -> str:
+    value = _raw(name, secrets or {})
+    return default if value is None or value == "" else value
+
+
+def env_int(name: str, default: int, secrets: dict | None = None, *, minimum: int = 0) -> int:
+    value = _raw(name, secrets or {})
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value!r}: expected a whole number") from exc
+    if number < minimum:
+        raise ConfigError(f"{name}={number}: must be at least {minimum}")
+    return number
+
+
+def env_bool(name: str, default: bool, secrets: dict | None = None) -> bool:
+    value = _raw(name, secrets or {})
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={value!r}: expected true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    public_base_url: str
+    upload_max_mb: int
+    session_hours: int
+    login_max_failures: int
+    lockout_minutes: int
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_sender: str
+    smtp_starttls: bool
+    soffice_path: str
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{ROOT / 'data' / 'layanan.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (cached; tests call ``get_settings.cache_clear()``)."""
+    secrets = _secrets()
+    url = env_str("DATABASE_URL", _default_database_url(), secrets)
+    if not url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(f"DATABASE_URL={url!r}: use sqlite:///path or postgresql+psycopg://...")
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver this project pins.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return Settings(
+        database_url=url,
+        public_base_url=env_str("PUBLIC_BASE_URL", "http://localhost:8501", secrets).rstrip("/"),
+        upload_max_mb=env_int("UPLOAD_MAX_MB", 10, secrets, minimum=1),
+        session_hours=env_int("SESSION_HOURS", 10, secrets, minimum=1),
+        login_max_failures=env_int("LOGIN_MAX_FAILURES", 5, secrets, minimum=1),
+        lockout_minutes=env_int("LOCKOUT_MINUTES", 15, secrets, minimum=1),
+        smtp_host=env_str("SMTP_HOST", "", secrets),
+        smtp_port=env_int("SMTP_PORT", 587, secrets, minimum=1),
+        smtp_user=env_str("SMTP_USER", "", secrets),
+        smtp_password=env_str("SMTP_PASSWORD", "", secrets),
+        smtp_sender=env_str("SMTP_SENDER", "pengaduan@localhost", secrets),
+        smtp_starttls=env_bool("SMTP_STARTTLS", True, secrets),
+        soffice_path=env_str("SOFFICE_PATH", "soffice", secrets),
+    )

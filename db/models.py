@@ -1,0 +1,334 @@
+"""SQLAlchemy 2.x models. Every instant is stored as UTC (``UtcDateTime``).
+
+The complaint row holds the current state; ``StepEvent`` rows are the append-only
+history from which timelines, timings and charts are derived. Only
+``services.workflow`` writes ``Complaint.current_step`` and ``StepEvent``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database: use aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite drops the offset; we only ever store UTC
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Unit(Base):
+    """A working unit: Sekretariat, a Bidang, UPT Pelatihan Koperasi UKM, Sub Bagian Umum."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    nip: Mapped[str | None] = mapped_column(String(30))
+    rank: Mapped[str | None] = mapped_column(String(100))  # pangkat/golongan
+    position: Mapped[str | None] = mapped_column(String(200))  # jabatan
+    email: Mapped[str | None] = mapped_column(String(200))
+    oidc_subject: Mapped[str | None] = mapped_column(String(200), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.role_rows)
+
+
+class UserRole(Base):
+    """A person may hold several roles (e.g. Sub Bagian Umum and arsiparis)."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index("ix_complaints_step_due", "current_step", "step_due_at"),
+        Index("ix_complaints_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(20), unique=True)
+    tracking_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(30))
+    complainant_name: Mapped[str | None] = mapped_column(String(200))
+    complainant_phone: Mapped[str | None] = mapped_column(String(40))
+    complainant_email: Mapped[str | None] = mapped_column(String(200))
+    complainant_address: Mapped[str | None] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # rahasia
+    supervisory: Mapped[bool] = mapped_column(Boolean, default=False)  # berkadar pengawasan
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(100))
+    form: Mapped[str | None] = mapped_column(String(10))  # lisan / tertulis, set at step 4
+    guest_book_entry: Mapped[str | None] = mapped_column(String(100))
+
+    # Current state, written only by services.workflow.
+    current_step: Mapped[int | None] = mapped_column(Integer)  # None = closed
+    step_entered_at: Mapped[datetime]
+    step_due_at: Mapped[datetime | None]  # stored so queues sort in SQL
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    last_actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    arrived_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    # Facts gathered along the written path (SOP steps 6-12).
+    agenda_number: Mapped[str | None] = mapped_column(String(60))
+    sifat: Mapped[str | None] = mapped_column(String(20))
+    reply_body: Mapped[str | None] = mapped_column(Text)
+    draft_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    approved_at: Mapped[datetime | None]  # paraf of the Head, step 9
+    signed_at: Mapped[datetime | None]  # step 10
+    letter_number: Mapped[str | None] = mapped_column(String(100), unique=True)
+    delivered_at: Mapped[datetime | None]  # step 11
+    delivery_method: Mapped[str | None] = mapped_column(String(20))
+    archive_code: Mapped[str | None] = mapped_column(String(60))
+    archive_location: Mapped[str | None] = mapped_column(String(200))
+    oral_outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(secondary="complaint_units", lazy="selectin")
+    __mapper_args__: ClassVar = {"version_id_col": version}
+
+
+class ComplaintUnit(Base):
+    """Units a complaint is assigned to (step 4 oral path, step 7 disposition)."""
+
+    __tablename__ = "complaint_units"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+
+
+class StepEvent(Base):
+    """Append-only: one row per action. Never updated or deleted."""
+
+    __tablename__ = "step_events"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "seq", name="uq_step_events_complaint_seq"),
+        Index("ix_step_events_step_at", "step", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    to_step: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime]
+    step_entered_at: Mapped[datetime]
+    working_minutes: Mapped[int] = mapped_column(Integer)
+    standard_minutes: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    step: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Disposition(Base):
+    """The Head's disposition (step 7): to which units, with which instruction."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    instruction: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    unit_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LocalHoliday(Base):
+    """Local change to the national calendar: an extra day off, or a holiday removed."""
+
+    __tablename__ = "local_holidays"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_holiday: Mapped[bool] = mapped_column(Boolean)  # True: added; False: removed
+
+
+class Setting(Base):
+    """Settings the admin edits in the app (office hours, letter settings, clocks)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Counter(Base):
+    """Sequences that must never repeat: ticket numbers, letter numbers per year."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuthSession(Base):
+    """Server-side login session; the browser holds only a random token's hash key."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean)
+    client: Mapped[str | None] = mapped_column(String(100))
+
+
+class RateLimitHit(Base):
+    """Failed or counted requests per client, for throttling public pages."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_bucket_client_at", "bucket", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    client: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConfidentialView(Base):
+    """Every view of a *rahasia* complaint by staff is logged."""
+
+    __tablename__ = "confidential_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    identity_shown: Mapped[bool] = mapped_column(Boolean)
+
+
+class Rating(Base):
+    """The complainant's satisfaction rating, once per complaint, after delivery."""
+
+    __tablename__ = "ratings"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LetterTemplate(Base):
+    """An admin-uploaded replacement of a template in ``letter_templates/``."""
+
+    __tablename__ = "letter_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,45 @@
+"""Formatting for users: Indonesian dates, durations, ticket numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date
+
+from layanan.calendar import OFFICE_TZ
+
+
+def tanggal(value: date | datetime | None) -> str:
+    """A date as "28 November 2026" (in the office's zone for instants)."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        value = value.astimezone(OFFICE_TZ).date()
+    return format_date(value, "d MMMM y", locale="id")
+
+
+def tanggal_jam(value: datetime | None) -> str:
+    """An instant as "28 November 2026 14:05 WITA"."""
+    if value is None:
+        return "-"
+    local = value.astimezone(OFFICE_TZ)
+    return f"{tanggal(local.date())} {local:%H:%M} WITA"
+
+
+def durasi(minutes: int | float | None) -> str:
+    """Working minutes as "1 jam 5 menit" / "45 menit"."""
+    if minutes is None:
+        return "-"
+    total = round(minutes)
+    sign = "-" if total < 0 else ""
+    hours, rest = divmod(abs(total), 60)
+    if hours and rest:
+        return f"{sign}{hours} jam {rest} menit"
+    if hours:
+        return f"{sign}{hours} jam"
+    return f"{sign}{rest} menit"
+
+
+def ticket_number(year: int, sequence: int) -> str:
+    """Ticket number such as ADU-2026-000123."""
+    return f"ADU-{year}-{sequence:06d}"

@@ -1,0 +1,125 @@
+"""Shared fixtures: a database per backend, named users per SOP role, frozen time.
+
+Every test that uses ``db`` runs once on SQLite and once on PostgreSQL when
+``TEST_POSTGRES_URL`` is set (``scripts/test`` starts a throwaway cluster and sets it).
+In CI a missing PostgreSQL is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+import config
+from db import engine as db_engine
+from db.models import Base, User
+from layanan.sop import Role
+
+POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_SERVER_URL else [])
+
+if os.environ.get("CI") and not POSTGRES_SERVER_URL:
+    raise pytest.UsageError(
+        "CI=true but TEST_POSTGRES_URL is not set: run the suite through scripts/test, "
+        "which starts PostgreSQL, so that no PostgreSQL test is skipped in CI."
+    )
+
+
+def _use_database(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    config.get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database on one backend for the whole session."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "test.db"
+        url = f"sqlite:///{path}"
+        yield url
+        db_engine.dispose_all()
+        return
+    name = f"layanan_test_{uuid.uuid4().hex[:10]}"
+    server = create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = POSTGRES_SERVER_URL.rpartition("/")
+    url = f"{base}/{name}"
+    yield url
+    db_engine.dispose_all()
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = db_engine.get_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db(db_url) -> Iterator[str]:
+    """The database URL, made the app's DATABASE_URL, emptied after the test."""
+    _use_database(db_url)
+    db_engine.get_engine(db_url)  # migrates on first use
+    yield db_url
+    _empty_all_tables(db_url)
+
+
+@pytest.fixture
+def backend(db_url) -> str:
+    return "postgresql" if db_url.startswith("postgresql") else "sqlite"
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Named fixture users, one per SOP role (plus an outsider with no role)."""
+
+    petugas: User
+    subbag: User
+    kepala: User
+    sekretaris: User
+    unit_kop: User
+    unit_ukm: User
+    arsiparis: User
+    admin: User
+    outsider: User
+
+
+@pytest.fixture
+def staff(db) -> Staff:
+    from db.engine import write_session
+    from services.seed import DEMO_PASSWORD, ensure_demo_users
+
+    with write_session() as session:
+        users = ensure_demo_users(session)
+        outsider = User(
+            username="tamu",
+            full_name="Tamu Tanpa Peran",
+            unit_id=users["unit_kop"].unit_id,
+            password_hash=users["admin"].password_hash,
+            active=True,
+        )
+        session.add(outsider)
+        session.flush()
+        users["outsider"] = outsider
+        for user in users.values():
+            session.expunge(user)
+    assert DEMO_PASSWORD
+    return Staff(**{k: v for k, v in users.items() if k in Staff.__dataclass_fields__})
+
+
+@pytest.fixture
+def roles() -> type[Role]:
+    return Role
