@@ -89,3 +89,9 @@ def test_the_domain_imports_neither_streamlit_nor_sqlalchemy():
         source = path.read_text(encoding="utf-8")
         assert "import streamlit" not in source and "from streamlit" not in source, path
         assert "sqlalchemy" not in source, path
+
+
+def test_the_sop_page_in_docs_is_generated_from_the_table():
+    from scripts.sop_table import render
+
+    assert (ROOT / "docs" / "sop.md").read_text(encoding="utf-8") == render()
