@@ -1,0 +1,1 @@
+"""Benchmarks and their data: not tests, run by hand (see each module's docstring)."""
