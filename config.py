@@ -90,6 +90,13 @@ class Settings:
     smtp_sender: str
     smtp_starttls: bool
     soffice_path: str
+    # Public portal throttling (services.ratelimit; numbers explained in docs/portal.md).
+    track_max_failures: int = 10
+    track_window_minutes: int = 15
+    track_slow_after: int = 3
+    track_delay_seconds: int = 5
+    submit_max_per_hour: int = 5
+    trust_proxy_headers: bool = False
 
 
 def _default_database_url() -> str:
@@ -120,4 +127,10 @@ def get_settings() -> Settings:
         smtp_sender=env_str("SMTP_SENDER", "pengaduan@localhost", secrets),
         smtp_starttls=env_bool("SMTP_STARTTLS", True, secrets),
         soffice_path=env_str("SOFFICE_PATH", "soffice", secrets),
+        track_max_failures=env_int("TRACK_MAX_FAILURES", 10, secrets, minimum=1),
+        track_window_minutes=env_int("TRACK_WINDOW_MINUTES", 15, secrets, minimum=1),
+        track_slow_after=env_int("TRACK_SLOW_AFTER", 3, secrets, minimum=1),
+        track_delay_seconds=env_int("TRACK_DELAY_SECONDS", 5, secrets, minimum=0),
+        submit_max_per_hour=env_int("SUBMIT_MAX_PER_HOUR", 5, secrets, minimum=1),
+        trust_proxy_headers=env_bool("TRUST_PROXY_HEADERS", False, secrets),
     )
