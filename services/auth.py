@@ -1,12 +1,55 @@
-"""Accounts: who is logged in, and what they hold."""
+"""Accounts: password login with lockout, server-side login sessions, OIDC mapping.
+
+A browser proves who it is with a random token kept in an httpOnly cookie; the database
+keeps only the token's SHA-256 (``AuthSession.token_hash``), so a copy of the database
+does not log anyone in, and logging out revokes the row. See ``docs/auth.md``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 
-from db.engine import read_session
-from db.models import User
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config import get_settings
+from db.engine import read_session, write_session
+from db.models import AuthSession, LoginAttempt, User, utcnow
+from layanan.calendar import OFFICE_TZ
+from layanan.errors import NotAllowed, WorkflowError
 from layanan.sop import Role
+from services.passwords import verify_password
+
+SESSION_COOKIE = "layanan_sesi"
+# A fresh session's token may be turned into the browser's cookie only this long after
+# login (the login page hands it over at once; see ui/auth_routes.py).
+HANDOFF_SECONDS = 60
+
+BAD_CREDENTIALS = "Nama pengguna atau kata sandi salah."
+
+
+class BadCredentials(NotAllowed):
+    """Unknown user or wrong password: one message for both, so names cannot be probed."""
+
+
+class AccountLocked(NotAllowed):
+    """Too many failed logins: refused until ``locked_until``, even with the right password."""
+
+    def __init__(self, message: str, locked_until: datetime) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+class AccountInactive(NotAllowed):
+    """The account was deactivated by an administrator."""
+
+
+class UnknownIdentity(NotAllowed):
+    """An identity-provider login that matches no active account."""
 
 
 @dataclass(frozen=True)
@@ -21,17 +64,249 @@ class CurrentUser:
     unit_name: str | None
 
 
-def load_current_user(*, user_id: int) -> CurrentUser | None:
-    """The active user with this id, or None (unknown or deactivated)."""
+@dataclass(frozen=True)
+class NewSession:
+    """A login session just created: the token goes to the browser, never to the database."""
+
+    id: int
+    token: str
+    expires_at: datetime
+
+
+def _current(user: User) -> CurrentUser:
+    return CurrentUser(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=frozenset(Role(r) for r in user.roles),
+        unit_id=user.unit_id,
+        unit_name=user.unit.name if user.unit else None,
+    )
+
+
+def _session_row_valid(row: AuthSession | None, user_id: int, now: datetime) -> bool:
+    return (
+        row is not None
+        and row.user_id == user_id
+        and row.revoked_at is None
+        and row.expires_at > now
+    )
+
+
+def load_current_user(
+    *, user_id: int, session_id: int | None = None, now: datetime | None = None
+) -> CurrentUser | None:
+    """The active user with this id, or None (unknown, deactivated, or session ended).
+
+    With ``session_id``, the login session must also still be open (not revoked by a
+    logout, not expired), so a logout in one tab ends the login in every tab.
+    """
     with read_session() as session:
         user = session.get(User, user_id)
         if user is None or not user.active:
             return None
-        return CurrentUser(
-            id=user.id,
-            username=user.username,
-            full_name=user.full_name,
-            roles=frozenset(Role(r) for r in user.roles),
-            unit_id=user.unit_id,
-            unit_name=user.unit.name if user.unit else None,
+        if session_id is not None and not _session_row_valid(
+            session.get(AuthSession, session_id), user_id, now or utcnow()
+        ):
+            return None
+        return _current(user)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash("tidak-ada-pengguna-0")
+
+
+def _attempt(
+    session: Session, *, username: str, password: str, client: str | None, now: datetime
+) -> CurrentUser | WorkflowError:
+    """One login attempt; returns the user or the refusal, after recording it."""
+    settings = get_settings()
+    # The row lock keeps two simultaneous wrong passwords from both reading the same
+    # failure count (PostgreSQL; SQLite's writer already holds the database lock).
+    user = session.scalars(
+        select(User).where(User.username == username).with_for_update()
+    ).one_or_none()
+    attempt = LoginAttempt(username=username[:60], at=now, success=False, client=client)
+    session.add(attempt)
+    if user is None:
+        verify_password(_dummy_hash(), password)  # same work as for a real account
+        return BadCredentials(BAD_CREDENTIALS)
+    if user.locked_until is not None and user.locked_until > now:
+        return _locked(user.locked_until)
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= settings.login_max_failures:
+            user.failed_logins = 0
+            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            return _locked(user.locked_until)
+        return BadCredentials(BAD_CREDENTIALS)
+    if not user.active:
+        return AccountInactive("Akun ini dinonaktifkan. Hubungi administrator.")
+    user.failed_logins = 0
+    user.locked_until = None
+    attempt.success = True
+    return _current(user)
+
+
+def _locked(until: datetime) -> AccountLocked:
+    local = until.astimezone(OFFICE_TZ)
+    return AccountLocked(
+        f"Akun terkunci sampai {local:%H:%M} WITA karena terlalu banyak percobaan masuk "
+        "yang gagal. Coba lagi setelah itu atau hubungi administrator.",
+        until,
+    )
+
+
+def login(
+    *, username: str, password: str, client: str | None, now: datetime | None = None
+) -> CurrentUser:
+    """Check a username and password; every attempt is recorded in ``login_attempts``.
+
+    After ``login_max_failures`` wrong passwords in a row the account is locked for
+    ``lockout_minutes``. Raises ``BadCredentials``, ``AccountLocked`` or ``AccountInactive``.
+    """
+    now = now or utcnow()
+    name = normalise_username(username)
+    if not name or not password:
+        raise BadCredentials(BAD_CREDENTIALS)
+    with write_session() as session:
+        outcome = _attempt(
+            session, username=name, password=password, client=(client or "")[:100] or None, now=now
         )
+    # Raised after the commit, so the failure count and the attempt row are kept.
+    if isinstance(outcome, WorkflowError):
+        raise outcome
+    return outcome
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_session(*, user_id: int, now: datetime | None = None) -> NewSession:
+    """Open a login session for ``SESSION_HOURS``; only the token's hash is stored."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=get_settings().session_hours)
+    with write_session() as session:
+        row = AuthSession(
+            token_hash=_hash_token(token), user_id=user_id, created_at=now, expires_at=expires_at
+        )
+        session.add(row)
+        session.flush()
+        return NewSession(id=row.id, token=token, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    id: int
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+
+
+def resolve_session(*, token: str, now: datetime | None = None) -> OpenSession | None:
+    """The open session of this token whose user is still active, or None."""
+    if not token:
+        return None
+    now = now or utcnow()
+    with read_session() as session:
+        row = session.scalars(
+            select(AuthSession).where(AuthSession.token_hash == _hash_token(token))
+        ).one_or_none()
+        if row is None or not _session_row_valid(row, row.user_id, now):
+            return None
+        user = session.get(User, row.user_id)
+        if user is None or not user.active:
+            return None
+        return OpenSession(row.id, row.user_id, row.created_at, row.expires_at)
+
+
+def may_hand_over(*, token: str, now: datetime | None = None) -> OpenSession | None:
+    """The session of a token that was created moments ago, for setting the cookie once."""
+    now = now or utcnow()
+    found = resolve_session(token=token, now=now)
+    if found is None or now - found.created_at > timedelta(seconds=HANDOFF_SECONDS):
+        return None
+    return found
+
+
+def revoke_session(
+    *, session_id: int | None = None, token: str | None = None, now: datetime | None = None
+) -> None:
+    """End a login session (logout), found by id or by token; unknown ones are ignored."""
+    now = now or utcnow()
+    with write_session() as session:
+        if session_id is not None:
+            row = session.get(AuthSession, session_id)
+        elif token:
+            row = session.scalars(
+                select(AuthSession).where(AuthSession.token_hash == _hash_token(token))
+            ).one_or_none()
+        else:
+            return
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = now
+
+
+def revoke_user_sessions(session: Session, *, user_id: int, now: datetime) -> None:
+    """End every open session of a user (deactivation, password reset), in ``session``."""
+    rows = session.scalars(
+        select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    )
+    for row in rows:
+        row.revoked_at = now
+
+
+def user_for_identity(
+    *,
+    subject: str,
+    email: str | None,
+    email_verified: bool | None = None,
+    now: datetime | None = None,
+) -> CurrentUser:
+    """Map an identity-provider login (``st.user``) to an active account of the users table.
+
+    A user already linked by ``oidc_subject`` is found by it. Otherwise the first login
+    links the account whose e-mail matches (case-insensitive), unless the provider says
+    the e-mail is not verified or that account is linked to another subject. There is no
+    self-registration: an administrator creates the account with the person's e-mail.
+    """
+    now = now or utcnow()
+    if not subject:
+        raise UnknownIdentity("Identitas dari penyedia login tidak lengkap.")
+    with write_session() as session:
+        user = session.scalars(select(User).where(User.oidc_subject == subject)).one_or_none()
+        if user is None and email and email_verified is not False:
+            user = session.scalars(
+                select(User).where(
+                    func.lower(User.email) == email.strip().lower(),
+                    User.oidc_subject.is_(None),
+                )
+            ).first()
+            if user is not None:
+                user.oidc_subject = subject
+        label = (user.username if user else (email or subject))[:60]
+        session.add(
+            LoginAttempt(
+                username=label, at=now, success=user is not None and user.active, client="oidc"
+            )
+        )
+        if user is None:
+            outcome: CurrentUser | WorkflowError = UnknownIdentity(
+                "Akun Anda belum terdaftar di aplikasi ini. Hubungi administrator."
+            )
+        elif not user.active:
+            outcome = AccountInactive("Akun ini dinonaktifkan. Hubungi administrator.")
+        else:
+            outcome = _current(user)
+    if isinstance(outcome, WorkflowError):
+        raise outcome
+    return outcome

@@ -1,21 +1,40 @@
-"""The logged-in user of this browser session, and the page guard every page calls."""
+"""The logged-in user of this browser session, and the page guard every page calls.
+
+``st.session_state["user_id"]`` holds the logged-in user's id (tests may set it
+directly). A real login also keeps the id of its ``AuthSession`` row beside it, so a
+logout elsewhere or an expired session ends this tab's login on its next run. A browser
+refresh starts a new Streamlit session: ``restore_login`` then finds the login again from
+the httpOnly cookie (password login) or from ``st.user`` (identity provider).
+"""
 
 from __future__ import annotations
+
+import json
 
 import streamlit as st
 
 from layanan import permissions
+from layanan.errors import WorkflowError
+from services import auth
 from services.auth import CurrentUser, load_current_user
+from ui.auth_routes import LOGOUT_PATH, SESSION_PATH
 
 USER_KEY = "user_id"
+SESSION_KEY = "auth_session_id"
+VIA_OIDC_KEY = "login_via_oidc"
+OIDC_ERROR_KEY = "oidc_error"
+CLEAR_COOKIE_KEY = "clear_login_cookie"
 
 
 def current_user() -> CurrentUser | None:
-    """The logged-in, still active user, or None."""
+    """The logged-in, still active user whose login session is still open, or None."""
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
         return None
-    return load_current_user(user_id=user_id)
+    user = load_current_user(user_id=user_id, session_id=st.session_state.get(SESSION_KEY))
+    if user is None:
+        _forget()
+    return user
 
 
 def require_page(page_key: str) -> CurrentUser:
@@ -28,3 +47,114 @@ def require_page(page_key: str) -> CurrentUser:
         st.error("Anda tidak memiliki akses ke halaman ini.")
         st.stop()
     return user
+
+
+def _forget() -> None:
+    for key in (USER_KEY, SESSION_KEY, VIA_OIDC_KEY):
+        st.session_state.pop(key, None)
+
+
+def client_address() -> str | None:
+    """The browser's address as Streamlit saw it, for the login_attempts record."""
+    try:
+        return st.context.ip_address
+    except Exception:  # no browser (AppTest)
+        return None
+
+
+def oidc_enabled() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section for ``st.login``."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def restore_login() -> None:
+    """At the start of a run without a user: take the login from the cookie or from st.user."""
+    if st.session_state.get(USER_KEY) is not None:
+        return
+    token = st.context.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        found = auth.resolve_session(token=token)
+        if found is not None:
+            st.session_state[USER_KEY] = found.user_id
+            st.session_state[SESSION_KEY] = found.id
+            return
+    if oidc_enabled() and st.user.is_logged_in:
+        try:
+            user = auth.user_for_identity(
+                subject=str(st.user.get("sub") or ""),
+                email=st.user.get("email"),
+                email_verified=st.user.get("email_verified"),
+            )
+        except WorkflowError as err:
+            st.session_state[OIDC_ERROR_KEY] = err.message
+            return
+        st.session_state[USER_KEY] = user.id
+        st.session_state[VIA_OIDC_KEY] = True
+
+
+def log_in(*, username: str, password: str) -> CurrentUser:
+    """Check the password (raises WorkflowError) and open a login session for this tab.
+
+    Then hands the session's token to the browser (``_hand_over``), whose script stores
+    it as an httpOnly cookie through ``POST /auth/session`` and reloads the app.
+    """
+    user = auth.login(username=username, password=password, client=client_address())
+    opened = auth.create_session(user_id=user.id)
+    st.session_state[USER_KEY] = user.id
+    st.session_state[SESSION_KEY] = opened.id
+    st.session_state.pop(OIDC_ERROR_KEY, None)
+    _hand_over(opened.token)
+    return user
+
+
+def _hand_over(token: str) -> None:
+    # The token is a urlsafe random string; json.dumps quotes it for the script anyway.
+    st.html(
+        f"""<p id="layanan-login-note">Membuka ruang kerja…</p>
+<script>
+(async () => {{
+  const note = document.getElementById("layanan-login-note");
+  try {{
+    const answer = await fetch({json.dumps(SESSION_PATH)}, {{
+      method: "POST",
+      credentials: "same-origin",
+      headers: {{"Content-Type": "application/json"}},
+      body: JSON.stringify({{token: {json.dumps(token)}}}),
+    }});
+    if (!answer.ok) throw new Error(String(answer.status));
+    window.location.replace("/");
+  }} catch (err) {{
+    if (note) note.textContent = "Login berhasil, tetapi peramban menolak cookie sesi: "
+      + "login ini hilang bila halaman dimuat ulang.";
+  }}
+}})();
+</script>""",
+        unsafe_allow_javascript=True,
+    )
+
+
+def log_out() -> None:
+    """End the login: revoke the session row now, delete the cookie on the next run."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is not None:
+        auth.revoke_session(session_id=session_id)
+        st.session_state[CLEAR_COOKIE_KEY] = True
+    via_oidc = st.session_state.get(VIA_OIDC_KEY)
+    _forget()
+    if via_oidc:
+        st.logout()
+
+
+def clear_cookie_if_logged_out() -> None:
+    """After a logout, let the browser drop the (already revoked) cookie."""
+    if not st.session_state.pop(CLEAR_COOKIE_KEY, False):
+        return
+    st.html(
+        f"""<script>
+fetch({json.dumps(LOGOUT_PATH)}, {{method: "POST", credentials: "same-origin"}});
+</script>""",
+        unsafe_allow_javascript=True,
+    )

@@ -1,0 +1,21 @@
+"""The sidebar of a logged-in user: who they are, their roles and unit, and "Keluar"."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from layanan.sop import ROLE_LABELS, Role
+from services.auth import CurrentUser
+from ui.session import log_out
+
+
+def role_labels(roles: frozenset[Role]) -> str:
+    return ", ".join(ROLE_LABELS[role] for role in sorted(roles, key=list(Role).index))
+
+
+def render_user(user: CurrentUser) -> None:
+    with st.sidebar:
+        st.markdown(f"**{user.full_name}**")
+        st.caption(f"Peran: {role_labels(user.roles) or '-'}")
+        st.caption(f"Unit: {user.unit_name or '-'}")
+        st.button("Keluar", key="logout", on_click=log_out, icon=":material/logout:")
