@@ -1,0 +1,465 @@
+"""Read queries for the staff workspace: queues, search, counts and possible duplicates.
+
+Every list is paginated in SQL (``LIMIT``/``OFFSET`` plus a ``COUNT`` query with the
+same filters), so a page never loads every complaint. Sorting uses the indexes on
+``complaints (current_step, step_due_at)`` and ``complaints (received_at)``.
+Functions take the session and keyword-only arguments; they never write.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from db.models import Complaint, ComplaintUnit
+from layanan import sop
+from layanan.sop import Role
+
+# Columns every list shows; loaded as plain rows, never whole ORM objects.
+_ROW_COLUMNS = (
+    Complaint.id,
+    Complaint.ticket,
+    Complaint.channel,
+    Complaint.category,
+    Complaint.subject,
+    Complaint.complainant_name,
+    Complaint.anonymous,
+    Complaint.confidential,
+    Complaint.supervisory,
+    Complaint.form,
+    Complaint.current_step,
+    Complaint.step_entered_at,
+    Complaint.step_due_at,
+    Complaint.received_at,
+    Complaint.closed_at,
+)
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    """One complaint as a list shows it (identity not yet masked: see services)."""
+
+    id: int
+    ticket: str
+    channel: str
+    category: str
+    subject: str
+    complainant_name: str | None
+    anonymous: bool
+    confidential: bool
+    supervisory: bool
+    form: str | None
+    current_step: int | None
+    step_entered_at: datetime
+    step_due_at: datetime | None
+    received_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StepCount:
+    step: int
+    total: int
+    overdue: int
+
+
+def _rows(result) -> list[ComplaintRow]:
+    return [ComplaintRow(*row) for row in result]
+
+
+# --- who works at which step --------------------------------------------------------
+
+
+def steps_for_role(role: Role) -> frozenset[int]:
+    """The SOP steps at which this role has an action (from the SOP table)."""
+    return frozenset(a.at for a in sop.ACTIONS if sop.action_role(a) is role)
+
+
+def _queue_condition(*, roles: Iterable[Role], unit_id: int | None) -> ColumnElement[bool]:
+    """Complaints whose current step has an action for one of these roles.
+
+    Unit work (SOP steps 5 and 8) is only for the units the complaint is assigned to.
+    """
+    roles = set(roles)
+    own_steps = sorted({n for role in roles if role is not Role.UNIT for n in steps_for_role(role)})
+    parts: list[ColumnElement[bool]] = []
+    if own_steps:
+        parts.append(Complaint.current_step.in_(own_steps))
+    if Role.UNIT in roles and unit_id is not None:
+        parts.append(
+            and_(
+                Complaint.current_step.in_(sorted(steps_for_role(Role.UNIT))),
+                exists().where(
+                    ComplaintUnit.complaint_id == Complaint.id, ComplaintUnit.unit_id == unit_id
+                ),
+            )
+        )
+    if not parts:
+        return false()
+    return parts[0] if len(parts) == 1 else or_(*parts)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_condition(text: str, *, identity_visible: bool) -> ColumnElement[bool]:
+    """Ticket, complainant name, subject or text contains ``text`` (case-insensitive).
+
+    A name search never matches a *rahasia* complaint for a user who may not see its
+    complainant's identity: otherwise the search itself would reveal who complained.
+    """
+    pattern = _like(text.strip())
+    name_match = Complaint.complainant_name.ilike(pattern, escape="\\")
+    if not identity_visible:
+        name_match = and_(Complaint.confidential.is_(False), name_match)
+    return or_(
+        Complaint.ticket.ilike(pattern, escape="\\"),
+        name_match,
+        Complaint.subject.ilike(pattern, escape="\\"),
+        Complaint.body.ilike(pattern, escape="\\"),
+    )
+
+
+def _filters(
+    *,
+    text: str | None,
+    step: int | None,
+    channel: str | None,
+    category: str | None,
+    overdue_only: bool,
+    now: datetime,
+    identity_visible: bool,
+    closed: bool | None = None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if text and text.strip():
+        conditions.append(_text_condition(text, identity_visible=identity_visible))
+    if step is not None:
+        conditions.append(Complaint.current_step == step)
+    if channel:
+        conditions.append(Complaint.channel == channel)
+    if category:
+        conditions.append(Complaint.category == category)
+    if overdue_only:
+        conditions.append(Complaint.current_step.is_not(None))
+        conditions.append(Complaint.step_due_at < now)
+    if closed is True:
+        conditions.append(Complaint.current_step.is_(None))
+    elif closed is False:
+        conditions.append(Complaint.current_step.is_not(None))
+    return conditions
+
+
+# --- my queue -----------------------------------------------------------------------
+
+
+def queue_page(
+    session: Session,
+    *,
+    roles: Iterable[Role],
+    unit_id: int | None,
+    now: datetime,
+    text: str | None = None,
+    step: int | None = None,
+    channel: str | None = None,
+    category: str | None = None,
+    overdue_only: bool = False,
+    identity_visible: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+) -> list[ComplaintRow]:
+    """One page of the complaints waiting for these roles, earliest step deadline first."""
+    roles = set(roles)
+    query = (
+        select(*_ROW_COLUMNS)
+        .where(_queue_condition(roles=roles, unit_id=unit_id))
+        .where(
+            *_filters(
+                text=text,
+                step=step,
+                channel=channel,
+                category=category,
+                overdue_only=overdue_only,
+                now=now,
+                identity_visible=identity_visible,
+            )
+        )
+        .order_by(Complaint.step_due_at, Complaint.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return _rows(session.execute(query))
+
+
+def queue_count(
+    session: Session,
+    *,
+    roles: Iterable[Role],
+    unit_id: int | None,
+    now: datetime,
+    text: str | None = None,
+    step: int | None = None,
+    channel: str | None = None,
+    category: str | None = None,
+    overdue_only: bool = False,
+    identity_visible: bool = False,
+) -> int:
+    """How many complaints ``queue_page`` would list over all pages."""
+    query = (
+        select(func.count())
+        .select_from(Complaint)
+        .where(_queue_condition(roles=set(roles), unit_id=unit_id))
+        .where(
+            *_filters(
+                text=text,
+                step=step,
+                channel=channel,
+                category=category,
+                overdue_only=overdue_only,
+                now=now,
+                identity_visible=identity_visible,
+            )
+        )
+    )
+    return session.scalar(query) or 0
+
+
+def queue_step_counts(
+    session: Session, *, roles: Iterable[Role], unit_id: int | None, now: datetime
+) -> list[StepCount]:
+    """Per step of this user's queue: how many wait, and how many of them are overdue."""
+    overdue = func.sum(case((Complaint.step_due_at < now, 1), else_=0))
+    query = (
+        select(Complaint.current_step, func.count(), overdue)
+        .where(_queue_condition(roles=set(roles), unit_id=unit_id))
+        .group_by(Complaint.current_step)
+        .order_by(Complaint.current_step)
+    )
+    return [StepCount(step, total, int(late or 0)) for step, total, late in session.execute(query)]
+
+
+# --- search over every complaint ----------------------------------------------------
+
+
+def search_page(
+    session: Session,
+    *,
+    now: datetime,
+    text: str | None = None,
+    step: int | None = None,
+    closed: bool | None = None,
+    channel: str | None = None,
+    category: str | None = None,
+    overdue_only: bool = False,
+    identity_visible: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+) -> list[ComplaintRow]:
+    """One page of every complaint matching the filters, newest first."""
+    query = (
+        select(*_ROW_COLUMNS)
+        .where(
+            true(),
+            *_filters(
+                text=text,
+                step=step,
+                channel=channel,
+                category=category,
+                overdue_only=overdue_only,
+                now=now,
+                identity_visible=identity_visible,
+                closed=closed,
+            ),
+        )
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return _rows(session.execute(query))
+
+
+def search_count(
+    session: Session,
+    *,
+    now: datetime,
+    text: str | None = None,
+    step: int | None = None,
+    closed: bool | None = None,
+    channel: str | None = None,
+    category: str | None = None,
+    overdue_only: bool = False,
+    identity_visible: bool = False,
+) -> int:
+    """How many complaints ``search_page`` would list over all pages."""
+    query = (
+        select(func.count())
+        .select_from(Complaint)
+        .where(
+            true(),
+            *_filters(
+                text=text,
+                step=step,
+                channel=channel,
+                category=category,
+                overdue_only=overdue_only,
+                now=now,
+                identity_visible=identity_visible,
+                closed=closed,
+            ),
+        )
+    )
+    return session.scalar(query) or 0
+
+
+# --- possible duplicates at intake --------------------------------------------------
+
+DUPLICATE_DAYS = 30
+SIMILARITY_THRESHOLD = 0.6
+_CANDIDATES = 200  # the most recent complaints sharing a word with the subject
+_STOPWORDS = frozenset(
+    [
+        "yang",
+        "dan",
+        "di",
+        "ke",
+        "dari",
+        "untuk",
+        "dengan",
+        "pada",
+        "atau",
+        "tidak",
+        "belum",
+        "sudah",
+        "ini",
+        "itu",
+        "oleh",
+        "dalam",
+        "atas",
+        "bagi",
+        "kami",
+        "saya",
+        "mohon",
+        "tentang",
+        "terkait",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    row: ComplaintRow
+    reasons: tuple[str, ...]  # Indonesian, e.g. "nama pemohon sama"
+    score: float  # 1.0 for the same complainant, else subject similarity
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lower-case words without accents, punctuation or common stopwords."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return [w for w in re.findall(r"[a-z0-9]+", plain) if w not in _STOPWORDS and len(w) > 1]
+
+
+def subject_similarity(a: str, b: str) -> float:
+    """0..1: the better of sequence similarity and word overlap of two subjects."""
+    words_a, words_b = normalize_words(a), normalize_words(b)
+    if not words_a or not words_b:
+        return 0.0
+    ratio = difflib.SequenceMatcher(None, " ".join(words_a), " ".join(words_b)).ratio()
+    set_a, set_b = set(words_a), set(words_b)
+    overlap = len(set_a & set_b) / len(set_a | set_b)
+    return max(ratio, overlap)
+
+
+def phone_variants(phone: str) -> set[str]:
+    """The ways one Indonesian number is commonly written: 0812..., 62812..., +62812..."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return set()
+    if digits.startswith("62"):
+        digits = "0" + digits[2:]
+    rest = digits[1:] if digits.startswith("0") else digits
+    return {phone.strip(), digits, "0" + rest, "62" + rest, "+62" + rest}
+
+
+def possible_duplicates(
+    session: Session,
+    *,
+    now: datetime,
+    name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    subject: str | None = None,
+    days: int = DUPLICATE_DAYS,
+    limit: int = 5,
+) -> list[DuplicateMatch]:
+    """Complaints of the last ``days`` days by the same complainant or on a similar subject.
+
+    Same complainant: equal name (case-insensitive), phone (any common spelling) or
+    e-mail. Similar subject: among the most recent complaints sharing one of the
+    subject's longest words (a bounded candidate set from SQL), those whose
+    ``subject_similarity`` reaches ``SIMILARITY_THRESHOLD``.
+    """
+    since = now - timedelta(days=days)
+    recent = Complaint.received_at >= since
+    found: dict[int, DuplicateMatch] = {}
+
+    identity: list[tuple[ColumnElement[bool], str]] = []
+    if name and name.strip():
+        identity.append(
+            (func.lower(Complaint.complainant_name) == name.strip().lower(), "nama pemohon sama")
+        )
+    if phone and phone_variants(phone):
+        identity.append(
+            (Complaint.complainant_phone.in_(sorted(phone_variants(phone))), "nomor telepon sama")
+        )
+    if email and email.strip():
+        identity.append(
+            (func.lower(Complaint.complainant_email) == email.strip().lower(), "e-mail sama")
+        )
+    for condition, reason in identity:
+        for row in _rows(
+            session.execute(
+                select(*_ROW_COLUMNS)
+                .where(recent, condition)
+                .order_by(Complaint.received_at.desc())
+                .limit(limit)
+            )
+        ):
+            previous = found.get(row.id)
+            reasons = (*previous.reasons, reason) if previous else (reason,)
+            found[row.id] = DuplicateMatch(row, reasons, 1.0)
+
+    words = sorted(set(normalize_words(subject or "")), key=len, reverse=True)[:3]
+    words = [w for w in words if len(w) >= 4]
+    if words:
+        candidates = _rows(
+            session.execute(
+                select(*_ROW_COLUMNS)
+                .where(
+                    recent, or_(*(Complaint.subject.ilike(_like(w), escape="\\") for w in words))
+                )
+                .order_by(Complaint.received_at.desc())
+                .limit(_CANDIDATES)
+            )
+        )
+        for row in candidates:
+            score = subject_similarity(subject or "", row.subject)
+            if score < SIMILARITY_THRESHOLD:
+                continue
+            reason = f"perihal mirip ({round(score * 100)}%)"
+            previous = found.get(row.id)
+            if previous:
+                found[row.id] = DuplicateMatch(row, (*previous.reasons, reason), 1.0)
+            else:
+                found[row.id] = DuplicateMatch(row, (reason,), score)
+
+    ranked = sorted(found.values(), key=lambda m: (-m.score, -m.row.received_at.timestamp()))
+    return ranked[:limit]

@@ -1,0 +1,63 @@
+"""The complaint page: summary, clocks, documents, timeline and the current step's form.
+
+Opened with ``?tiket=ADU-2026-000123``. Everything shown comes from
+``services.complaints.complaint_detail``, which checks the user may view the complaint,
+masks a *rahasia* complainant's identity and logs the view.
+"""
+
+import streamlit as st
+
+from layanan.errors import WorkflowError
+from services import complaints
+from ui.action_form import render_action_forms, show_flash
+from ui.complaint_view import esc, render_clocks, render_documents, render_summary
+from ui.session import require_page
+from ui.timeline import render_timeline
+
+user = require_page("complaint")
+show_flash()
+
+ticket = st.query_params.get("tiket", "")
+if not ticket:
+    st.title("Pengaduan")
+    typed = st.text_input("Nomor tiket", placeholder="ADU-2026-000123")
+    if typed.strip():
+        st.query_params["tiket"] = typed.strip().upper()
+        st.rerun()
+    st.stop()
+
+try:
+    detail = complaints.complaint_detail(ticket=ticket, user_id=user.id)
+except WorkflowError as err:
+    st.title("Pengaduan")
+    st.error(err.message)
+    st.stop()
+
+st.title(f"Pengaduan {detail.ticket}")
+render_summary(detail)
+render_clocks(detail)
+
+st.subheader("Tindakan langkah ini")
+render_action_forms(detail, user_id=user.id)
+
+st.subheader("Dokumen")
+render_documents(
+    detail,
+    fetch=lambda document_id: complaints.document_file(
+        document_id=document_id, user_id=user.id
+    ).data,
+)
+
+# --- Letters (surat jawaban, lembar disposisi, tanda terima) ---------------------------
+# Spot for the documents engineer: ``ui.documents.documents_section(detail=..., user=...)``
+# renders the official letters of this complaint here.
+try:
+    from ui.documents import documents_section
+except ImportError:  # the documents module is not installed yet
+    documents_section = None
+if documents_section is not None:
+    documents_section(detail=detail, user=user)
+
+st.subheader("Riwayat")
+st.caption(esc(f"{len(detail.timeline)} peristiwa, dari yang terlama."))
+render_timeline(detail.timeline)

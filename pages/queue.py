@@ -1,0 +1,75 @@
+"""My queue: the complaints waiting for this user's role (and unit), earliest deadline first.
+
+Counts per step, search and filters; one page of rows at a time from SQL.
+"""
+
+import streamlit as st
+
+from layanan import sop
+from layanan.errors import WorkflowError
+from services import complaints
+from ui.complaint_view import page_caption, page_number, pagination, render_list
+from ui.session import require_page
+
+PAGE_SIZE = 25
+
+user = require_page("queue")
+st.title("Antrean saya")
+roles = ", ".join(sop.ROLE_LABELS[r] for r in sorted(user.roles, key=list(sop.Role).index))
+st.caption(roles + (f" · {user.unit_name}" if user.unit_name else ""))
+
+with st.container(border=True):
+    c1, c2, c3, c4, c5 = st.columns([3, 2.5, 1.6, 2, 1.2], vertical_alignment="bottom")
+    text = c1.text_input("Cari tiket, nama atau isi", key="q_text", placeholder="ADU-2026-...")
+    steps = complaints.queue_steps(roles=user.roles)
+    step = c2.selectbox(
+        "Langkah",
+        steps,
+        index=None,
+        format_func=sop.step_label,
+        key="q_step",
+        placeholder="Semua langkah",
+    )
+    channel = c3.selectbox(
+        "Saluran",
+        [c.value for c in sop.Channel],
+        index=None,
+        format_func=lambda v: sop.CHANNEL_LABELS[sop.Channel(v)],
+        key="q_channel",
+        placeholder="Semua",
+    )
+    category = c4.selectbox(
+        "Kategori", sop.CATEGORIES, index=None, key="q_category", placeholder="Semua"
+    )
+    overdue = c5.checkbox("Terlambat saja", key="q_overdue")
+
+page = page_number("q_page", (text, step, channel, category, overdue))
+try:
+    view = complaints.my_queue(
+        user_id=user.id,
+        text=text,
+        step=step,
+        channel=channel,
+        category=category,
+        overdue_only=overdue,
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+except WorkflowError as err:
+    st.error(err.message)
+    st.stop()
+
+if view.counts:
+    cols = st.columns(min(len(view.counts), 6))
+    for i, count in enumerate(view.counts):
+        cols[i % len(cols)].metric(
+            f"Langkah {count.step}",
+            count.total,
+            delta=f"{count.overdue} terlambat" if count.overdue else None,
+            delta_color="inverse",
+            help=count.label,
+        )
+
+st.caption(page_caption(view.page))
+render_list(view.page, empty="Tidak ada pengaduan yang menunggu Anda.")
+pagination("q_page", view.page)

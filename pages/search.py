@@ -1,0 +1,73 @@
+"""Search every complaint by ticket, name or text, with filters and pagination.
+
+Identities of *rahasia* complaints are masked by the service for roles that may not
+see them, and a name search never matches them for those roles.
+"""
+
+import streamlit as st
+
+from layanan import sop
+from layanan.errors import WorkflowError
+from services import complaints
+from ui.complaint_view import page_caption, page_number, pagination, render_list
+from ui.session import require_page
+
+PAGE_SIZE = 25
+STATUS = {"open": "Dalam proses", "closed": "Selesai"}
+
+user = require_page("search")
+st.title("Cari pengaduan")
+
+with st.container(border=True):
+    text = st.text_input(
+        "Cari tiket, nama pemohon, perihal atau isi", key="s_text", placeholder="ADU-2026-..."
+    )
+    c1, c2, c3, c4, c5 = st.columns([2.5, 1.5, 1.6, 2, 1.2], vertical_alignment="bottom")
+    step = c1.selectbox(
+        "Langkah",
+        [s.number for s in sop.STEPS],
+        index=None,
+        format_func=sop.step_label,
+        key="s_step",
+        placeholder="Semua langkah",
+    )
+    status = c2.selectbox(
+        "Status",
+        list(STATUS),
+        index=None,
+        format_func=STATUS.get,
+        key="s_status",
+        placeholder="Semua",
+    )
+    channel = c3.selectbox(
+        "Saluran",
+        [c.value for c in sop.Channel],
+        index=None,
+        format_func=lambda v: sop.CHANNEL_LABELS[sop.Channel(v)],
+        key="s_channel",
+        placeholder="Semua",
+    )
+    category = c4.selectbox(
+        "Kategori", sop.CATEGORIES, index=None, key="s_category", placeholder="Semua"
+    )
+    overdue = c5.checkbox("Terlambat saja", key="s_overdue")
+
+try:
+    result = complaints.search(
+        user_id=user.id,
+        text=text,
+        step=step,
+        closed=None if status is None else status == "closed",
+        channel=channel,
+        category=category,
+        overdue_only=overdue,
+        page=page_number("s_page", (text, step, status, channel, category, overdue)),
+        page_size=PAGE_SIZE,
+    )
+except WorkflowError as err:
+    st.error(err.message)
+    st.stop()
+
+st.caption(page_caption(result))
+render_list(result, empty="Tidak ada pengaduan yang cocok.")
+pagination("s_page", result)

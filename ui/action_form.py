@@ -1,0 +1,190 @@
+"""The form of the current SOP step, rendered from the SOP table's fields.
+
+The page shows a form only for the actions ``services.complaints`` lists as allowed
+for this user (``workflow.allowed_actions``). Nothing is enforced here: empty values go
+to the engine, which refuses them and whose ``err.message`` the page shows.
+
+The form is submitted through a callback bound to the version of the complaint the
+user was looking at, so a second person acting on a complaint that someone else has
+just moved is told who acted first (``StaleVersion``) instead of acting on a state
+they never saw.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import streamlit as st
+
+from layanan import sop
+from layanan.calendar import OFFICE_TZ
+from layanan.errors import WorkflowError
+from services import actions, uploads
+from services.complaints import ActionSpec, ComplaintDetail
+from services.workflow import CHOICES
+
+FLASH_KEY = "flash_message"
+UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "docx"]
+
+
+def _error_key(ticket: str) -> str:
+    return f"action_error:{ticket}"
+
+
+def _widget_key(base: str, name: str) -> str:
+    return f"{base}:{name}"
+
+
+def _choice_label(field: sop.Field):
+    if field.key == "delivery_method":
+        return lambda v: sop.DELIVERY_LABELS[sop.DeliveryMethod(v)]
+    return str
+
+
+def _field_widget(field: sop.Field, key: str, detail: ComplaintDetail, *, required: bool):
+    label = field.label + ("" if required else " (opsional)")
+    units = dict(detail.unit_options)
+    if field.kind == "text":
+        st.text_input(label, key=key, max_chars=500)
+    elif field.kind == "longtext":
+        st.text_area(label, key=key, height=140, max_chars=20_000)
+    elif field.kind == "unit":
+        st.selectbox(
+            label,
+            list(units),
+            index=None,
+            format_func=units.get,
+            key=key,
+            placeholder="Pilih unit",
+        )
+    elif field.kind == "units":
+        st.multiselect(label, list(units), format_func=units.get, key=key, placeholder="Pilih unit")
+    elif field.kind == "choice":
+        st.selectbox(
+            label,
+            list(CHOICES[field.key]),
+            index=None,
+            format_func=_choice_label(field),
+            key=key,
+            placeholder="Pilih",
+        )
+    elif field.kind == "date":
+        today = datetime.now(UTC).astimezone(OFFICE_TZ).date()
+        st.date_input(label, value=today if required else None, key=key, format="DD/MM/YYYY")
+    elif field.kind == "bool":
+        st.checkbox(label, key=key)
+    else:  # a kind the table names but this form does not know: a table error
+        st.text_input(label, key=key)
+
+
+def _value(field: sop.Field, raw: Any) -> Any:
+    """A widget's value as the engine expects it (empty -> None, unticked -> None)."""
+    if field.kind == "bool":
+        return True if raw else None
+    if field.kind in ("text", "longtext"):
+        return (raw or "").strip() or None
+    if field.kind == "units":
+        return list(raw or []) or None
+    if isinstance(raw, date | int | str):
+        return raw
+    return None
+
+
+def _submit(
+    *, complaint_id: int, ticket: str, version: int, spec: ActionSpec, user_id: int, base: str
+) -> None:
+    """Form callback: perform the action at the version the user saw."""
+    state = st.session_state
+    state.pop(_error_key(ticket), None)
+    payload = {
+        f.key: _value(f, state.get(_widget_key(base, f.key)))
+        for f in (*spec.fields, *spec.optional_fields)
+    }
+    note = (state.get(_widget_key(base, "note")) or "").strip() or None
+    try:
+        documents = [
+            uploads.check_upload(kind=spec.upload_kind, filename=f.name, data=f.getvalue())
+            for f in (state.get(_widget_key(base, "files")) or [])
+        ]
+        result = actions.perform(
+            complaint_id=complaint_id,
+            action=spec.key,
+            user_id=user_id,
+            expected_version=version,
+            payload=payload,
+            documents=documents,
+            note=note,
+        )
+    except WorkflowError as err:
+        state[_error_key(ticket)] = err.message
+        return
+    state[FLASH_KEY] = (
+        f"{spec.label}: pengaduan {result.ticket} kini di {sop.step_label(result.to_step)}."
+    )
+
+
+def show_flash() -> None:
+    """The confirmation of the last action (a toast and a success line), once."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.toast(message, icon=":material/check_circle:")
+        st.success(message)
+
+
+def render_action_forms(detail: ComplaintDetail, *, user_id: int) -> None:
+    """The forms of the current step for this user, or why there is none."""
+    error = st.session_state.pop(_error_key(detail.ticket), None)
+    if error:
+        st.error(error)
+    if detail.closed:
+        st.info("Pengaduan ini sudah selesai; tidak ada langkah yang perlu dikerjakan.")
+        return
+    if not detail.actions:
+        step = sop.step(detail.current_step)
+        st.info(
+            f"Langkah {step.number} dikerjakan oleh {sop.ROLE_LABELS[step.role]}. "
+            "Anda tidak memiliki tindakan pada langkah ini."
+        )
+        return
+    for spec in detail.actions:
+        _form(detail, spec, user_id=user_id)
+
+
+def _form(detail: ComplaintDetail, spec: ActionSpec, *, user_id: int) -> None:
+    base = f"act:{detail.ticket}:{detail.version}:{spec.key}"
+    with st.form(base, border=True):
+        st.markdown(f"**{spec.label}**  \n:gray[Selanjutnya: {spec.to_label}]")
+        for requirement in spec.missing:
+            if spec.upload_required and requirement.key in (
+                "complaint_letter",
+                "supporting_documents",
+            ):
+                continue  # asked for below, with the upload
+            st.warning(f"Kelengkapan belum ada: {requirement.label}")
+        for field in spec.fields:
+            _field_widget(field, _widget_key(base, field.key), detail, required=True)
+        for field in spec.optional_fields:
+            _field_widget(field, _widget_key(base, field.key), detail, required=False)
+        if spec.upload_kind:
+            st.file_uploader(
+                spec.upload_label + (" (wajib)" if spec.upload_required else ""),
+                type=UPLOAD_TYPES,
+                accept_multiple_files=True,
+                key=_widget_key(base, "files"),
+            )
+        st.text_area("Catatan (opsional)", key=_widget_key(base, "note"), height=80)
+        st.form_submit_button(
+            spec.label,
+            type="primary",
+            key=_widget_key(base, "submit"),
+            on_click=_submit,
+            kwargs={
+                "complaint_id": detail.id,
+                "ticket": detail.ticket,
+                "version": detail.version,
+                "spec": spec,
+                "user_id": user_id,
+                "base": base,
+            },
+        )

@@ -1,0 +1,266 @@
+"""Widgets shared by the queue, search and complaint pages (rendering only, no queries).
+
+User-written text (names, subjects, notes) goes through ``esc`` before ``st.markdown``
+so that Markdown in it is shown as typed; no HTML is ever allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from layanan.text import durasi, tanggal, tanggal_jam
+from services import complaints
+from services.complaints import ComplaintDetail, ListItem, ListPage
+
+COMPLAINT_PAGE = Path(__file__).resolve().parents[1] / "pages" / "complaint.py"
+STATUS_MARKS = {
+    "terlambat": ":red[**Terlambat**]",
+    "segera": ":orange[**Segera jatuh tempo**]",
+    "berjalan": ":green[Dalam waktu]",
+    "selesai": "Selesai",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def esc(text: str | None) -> str:
+    """Text shown literally inside ``st.markdown`` (Markdown characters escaped)."""
+    if text is None:
+        return "-"
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def complaint_link(ticket: str, label: str | None = None) -> None:
+    """A link that opens the complaint page for ``ticket`` inside the app."""
+    try:
+        st.page_link(
+            str(COMPLAINT_PAGE),
+            label=label or ticket,
+            query_params={"tiket": ticket},
+            icon=":material/description:",
+        )
+    except StreamlitPageNotFoundError:
+        # Page run on its own (not through app.py's navigation): a plain link.
+        st.markdown(f"[{esc(label or ticket)}](complaint?tiket={quote(ticket)})")
+
+
+def time_left(minutes: int | None) -> str:
+    """ "1 jam 5 menit lagi" or "lewat 45 menit" (working time)."""
+    if minutes is None:
+        return "-"
+    if minutes < 0:
+        return f"lewat {durasi(-minutes)}"
+    return f"{durasi(minutes)} lagi"
+
+
+def days_left(days: float | None) -> str:
+    """ "4,5 hari kerja lagi" or "lewat 2 hari kerja"."""
+    if days is None:
+        return "-"
+    text = f"{abs(days):.1f}".replace(".", ",").removesuffix(",0")
+    return f"lewat {text} hari kerja" if days < 0 else f"{text} hari kerja lagi"
+
+
+def status_mark(status: str) -> str:
+    return STATUS_MARKS.get(status, status)
+
+
+LIST_COLUMNS = (
+    ("Tiket", 1.5),
+    ("Langkah", 2.2),
+    ("Pemohon", 1.5),
+    ("Perihal", 3.0),
+    ("Tenggat langkah", 1.6),
+    ("Sisa waktu kerja", 1.4),
+    ("Status", 1.3),
+)
+
+
+def render_list(page: ListPage, *, empty: str) -> None:
+    """Rows of complaints with a link each, the step deadline and its mark."""
+    if not page.items:
+        st.info(empty)
+        return
+    widths = [w for _, w in LIST_COLUMNS]
+    header = st.columns(widths)
+    for col, (title, _) in zip(header, LIST_COLUMNS, strict=True):
+        col.markdown(f"**{title}**")
+    for item in page.items:
+        _row(item, widths)
+
+
+def _row(item: ListItem, widths: Sequence[float]) -> None:
+    cols = st.columns(widths, vertical_alignment="center")
+    with cols[0]:
+        complaint_link(item.ticket)
+    step = f"{item.step}. " if item.step is not None else ""
+    cols[1].markdown(esc(step + (item.step_label.split(": ", 1)[-1])))
+    cols[2].markdown(esc(item.complainant) + (" :lock:" if item.confidential else ""))
+    cols[3].markdown(
+        f"{esc(item.subject)}  \n:gray[{esc(item.channel_label)} · {esc(item.category)}]"
+    )
+    cols[4].markdown(tanggal_jam(item.due_at) if item.due_at else "-")
+    cols[5].markdown(time_left(item.minutes_left))
+    cols[6].markdown(status_mark(item.status))
+
+
+def page_caption(page: ListPage) -> str:
+    if not page.total:
+        return "Tidak ada pengaduan."
+    first = (page.page - 1) * page.page_size + 1
+    last = first + len(page.items) - 1
+    return (
+        f"Menampilkan {first}-{last} dari {page.total} pengaduan "
+        f"(halaman {page.page} dari {page.pages})."
+    )
+
+
+# --- the complaint page -------------------------------------------------------------
+
+
+def render_summary(detail: ComplaintDetail) -> None:
+    """Ticket, step, complainant (or why it is hidden), subject and text."""
+    flags = []
+    if detail.confidential:
+        flags.append(":lock: Rahasia")
+    if detail.anonymous:
+        flags.append("Anonim")
+    if detail.supervisory:
+        flags.append("Berkadar pengawasan")
+    st.markdown(f"**{esc(detail.step_label)}**" + (f"  \n{' · '.join(flags)}" if flags else ""))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("##### Pemohon")
+        if detail.anonymous:
+            st.markdown("Anonim (identitas tidak dicatat).")
+        elif detail.identity is None:
+            st.markdown(
+                f"{complaints.HIDDEN}  \n:gray[Identitas pemohon pengaduan rahasia hanya "
+                "dapat dilihat Petugas Pelayanan, Sub Bagian Umum dan Kepala Dinas.]"
+            )
+        else:
+            ident = detail.identity
+            st.markdown(
+                f"**{esc(ident.name)}**  \n"
+                f"Telepon: {esc(ident.phone)}  \nE-mail: {esc(ident.email)}  \n"
+                f"Alamat: {esc(ident.address)}"
+            )
+    with right:
+        st.markdown("##### Data pengaduan")
+        st.markdown(
+            f"Saluran: {esc(detail.channel_label)}  \n"
+            f"Kategori: {esc(detail.category)}  \n"
+            f"Bentuk: {esc(detail.form_label)}  \n"
+            f"Datang: {tanggal_jam(detail.arrived_at)}  \n"
+            f"Diterima: {tanggal_jam(detail.received_at)}"
+            + (f"  \nBuku tamu: {esc(detail.guest_book_entry)}" if detail.guest_book_entry else "")
+        )
+    st.markdown(f"##### Perihal: {esc(detail.subject)}")
+    st.markdown(esc(detail.body))
+    facts = [
+        ("Nomor agenda TNDE", detail.agenda_number),
+        ("Sifat surat", detail.sifat),
+        ("Unit", ", ".join(detail.units) if detail.units else None),
+        ("Putaran draf jawaban", str(detail.draft_rounds) if detail.draft_rounds else None),
+        ("Paraf Kepala Dinas", tanggal_jam(detail.approved_at) if detail.approved_at else None),
+        ("Ditandatangani", tanggal_jam(detail.signed_at) if detail.signed_at else None),
+        ("Nomor surat jawaban", detail.letter_number),
+        (
+            "Disampaikan",
+            f"{tanggal_jam(detail.delivered_at)} ({detail.delivery_label})"
+            if detail.delivered_at
+            else None,
+        ),
+        ("Kode arsip", detail.archive_code),
+        ("Lokasi arsip", detail.archive_location),
+        ("Hasil penyelesaian lisan", detail.oral_outcome),
+    ]
+    shown = [(label, value) for label, value in facts if value]
+    if shown:
+        st.markdown("  \n".join(f"{label}: {esc(value)}" for label, value in shown))
+    if detail.reply_body:
+        with st.expander("Draf surat jawaban terakhir"):
+            st.markdown(esc(detail.reply_body))
+
+
+def render_clocks(detail: ComplaintDetail) -> None:
+    """The step clock (SOP) and the regulatory clocks (SP4N-LAPOR!)."""
+    left, right = st.columns(2)
+    with left:
+        st.markdown("##### Jam langkah (SOP)")
+        clock = detail.step_clock
+        if clock is None:
+            st.markdown(f"Pengaduan selesai {tanggal_jam(detail.closed_at)}.")
+        else:
+            st.markdown(
+                f"Tenggat langkah {clock.step}: **{tanggal_jam(clock.due_at)}**  \n"
+                f"Standar {durasi(clock.standard_minutes)} kerja · "
+                f"{time_left(clock.minutes_left)} · {status_mark(clock.status)}"
+            )
+    with right:
+        st.markdown("##### Jam regulasi (SP4N-LAPOR!)")
+        lines = []
+        for reg in detail.regulatory:
+            if reg.done_at is not None:
+                state = ":green[tepat waktu]" if reg.status == "tepat waktu" else ":red[terlambat]"
+                lines.append(f"{esc(reg.label)}: selesai {tanggal_jam(reg.done_at)} ({state})")
+            else:
+                state = ":red[**terlambat**]" if reg.status == "terlambat" else "berjalan"
+                lines.append(
+                    f"{esc(reg.label)}: tenggat {tanggal(reg.due_at)} ({state}, "
+                    f"{days_left(reg.days_left)})"
+                )
+        st.markdown("  \n".join(lines))
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
+
+
+def render_documents(detail: ComplaintDetail, *, fetch: Callable[[int], bytes]) -> None:
+    """Every stored document the user may see, each with its download button."""
+    if not detail.documents and not detail.hidden_documents:
+        st.caption("Belum ada dokumen.")
+    for doc in detail.documents:
+        st.download_button(
+            f"{doc.kind_label}: {doc.filename} ({_size(doc.size)})",
+            data=partial(fetch, doc.id),
+            file_name=doc.filename,
+            mime=doc.content_type,
+            key=f"doc-{doc.id}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(
+            f"Langkah {doc.step or '-'} · {tanggal_jam(doc.uploaded_at)} · "
+            f"{esc(doc.uploaded_by or 'Pemohon')}"
+        )
+    if detail.hidden_documents:
+        st.caption(
+            f"{detail.hidden_documents} dokumen memuat identitas pemohon pengaduan rahasia "
+            "dan tidak ditampilkan."
+        )
+
+
+def page_number(key: str, filters: tuple) -> int:
+    """The page chosen in a ``st.pagination`` with ``key``; back to 1 when filters change."""
+    marker = f"{key}:filters"
+    if st.session_state.get(marker) != filters:
+        st.session_state[marker] = filters
+        st.session_state.pop(key, None)
+    return st.session_state.get(key, 1)
+
+
+def pagination(key: str, page: ListPage) -> None:
+    """Page buttons under a list (none when everything fits on one page)."""
+    if page.pages <= 1:
+        return
+    if st.session_state.get(key, 1) > page.pages:
+        st.session_state.pop(key, None)
+    st.pagination(page.pages, default=page.page, key=key)
