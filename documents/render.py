@@ -1,0 +1,160 @@
+"""Render a Word template from ``letter_templates/`` with a context, safely.
+
+Safety rules (the traps of docxtpl with user text):
+
+- Jinja autoescape is on and every printed value passes ``_finalize``: control
+  characters are dropped (they are invalid in XML, and docxtpl turns \\a and \\f into
+  paragraph and page breaks), ``& < > " '`` are escaped, and ``{`` / ``}`` are written as
+  character references so that a complainant's ``{{ x }}`` or ``{% if %}`` can never be
+  read as template syntax by docxtpl's post-processing (it rewrites ``{_{`` to ``{{``).
+- Undefined names are an error (``StrictUndefined``), never an empty string.
+- A line break in user text stays a line break (docxtpl turns ``\\n`` inside a text run
+  into ``<w:br/>``); ``Paragraphs`` keeps blank-line-separated paragraphs as paragraphs.
+- A fresh ``DocxTemplate`` per render: the object keeps state after rendering, so only
+  the template's bytes are cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2 import Environment, StrictUndefined, TemplateError
+from markupsafe import Markup, escape
+
+from layanan import sop
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "letter_templates"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# Every C0/C1 control character except tab and line feed, plus the Unicode
+# non-characters XML 1.0 forbids. \r is folded into \n before this runs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+class RenderError(Exception):
+    """A template could not be rendered; ``message`` is Indonesian, for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def clean_text(value: str) -> str:
+    """User text without control characters; line ends normalised to ``\\n``."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def _literal_braces(markup: str) -> Markup:
+    return Markup(markup.replace("{", "&#123;").replace("}", "&#125;"))
+
+
+class Paragraphs:
+    """Multi-line text printed as paragraphs (blank line) and line breaks (single \\n).
+
+    Put it alone in a paragraph of the template: docxtpl splits that paragraph at each
+    ``\\a`` into paragraphs with the same style.
+    """
+
+    def __init__(self, text: str | None) -> None:
+        cleaned = clean_text(text or "").strip("\n")
+        parts = [p.strip("\n") for p in re.split(r"\n[ \t]*\n+", cleaned)]
+        self.paragraphs = [p for p in parts if p.strip()] or [""]
+
+    def __html__(self) -> str:
+        return "\a".join(str(escape(p)) for p in self.paragraphs)
+
+    def __str__(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture for the context (emblem, QR code); made an ``InlineImage`` per render."""
+
+    data: bytes
+    width_mm: float
+
+
+def _finalize(value: Any) -> Markup:
+    """Every ``{{ value }}`` ends up here: escaped, cleaned and with literal braces."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, Paragraphs):
+        return _literal_braces(value.__html__())
+    if isinstance(value, InlineImage):
+        return Markup(value.__html__())
+    if isinstance(value, bool):
+        value = "Ya" if value else "Tidak"
+    if hasattr(value, "__html__"):
+        # Any other markup object is not trusted: print its text.
+        value = str(value)
+    return _literal_braces(str(escape(clean_text(str(value)))))
+
+
+def _environment() -> Environment:
+    return Environment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+
+
+@lru_cache(maxsize=16)
+def template_file_bytes(key: str) -> bytes:
+    """The bytes of ``letter_templates/<key>.docx`` (cached: only bytes, never objects)."""
+    if key not in sop.TEMPLATES:
+        raise RenderError(f"Templat {key!r} tidak dikenal.")
+    path = TEMPLATE_DIR / f"{key}.docx"
+    if not path.exists():
+        raise RenderError(f"Berkas templat {path.name} tidak ditemukan di letter_templates/.")
+    return path.read_bytes()
+
+
+def _resolve_images(tpl: DocxTemplate, value: Any) -> Any:
+    if isinstance(value, Image):
+        return InlineImage(tpl, io.BytesIO(value.data), width=Mm(value.width_mm))
+    if isinstance(value, Mapping):
+        return {k: _resolve_images(tpl, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_resolve_images(tpl, v) for v in value]
+    return value
+
+
+def render(
+    template_key: str, context: Mapping[str, Any], *, template: bytes | None = None
+) -> bytes:
+    """The .docx bytes of ``template_key`` rendered with ``context``.
+
+    ``template`` replaces the file in ``letter_templates/`` (an admin-uploaded
+    replacement, see ``services.letters``).
+    """
+    source = template if template is not None else template_file_bytes(template_key)
+    tpl = DocxTemplate(io.BytesIO(source))
+    try:
+        tpl.render(_resolve_images(tpl, dict(context)), _environment(), autoescape=True)
+    except TemplateError as exc:
+        raise RenderError(f"Templat {template_key} tidak dapat diisi: {exc}") from exc
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+def undeclared_variables(template: bytes) -> set[str]:
+    """Top-level names a template uses (raises RenderError when it is not a valid template)."""
+    try:
+        tpl = DocxTemplate(io.BytesIO(template))
+        return set(tpl.get_undeclared_template_variables(_environment()))
+    except TemplateError as exc:
+        raise RenderError(f"Templat tidak valid: {exc}") from exc
+    except Exception as exc:  # not a zip / not a Word document
+        raise RenderError("Berkas bukan dokumen Word (.docx) yang valid.") from exc
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,166 @@
+"""Templat Surat (admin): letter settings (kop surat, signers, numbering) and templates."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+
+import streamlit as st
+
+from documents import numbering
+from documents.contexts import KEYS, REQUIRED
+from layanan.errors import WorkflowError
+from layanan.text import tanggal_jam
+from services import letter_settings, letters
+from ui.session import require_page
+
+user = require_page("templates")
+st.title("Templat Surat")
+
+notice = st.session_state.pop("templates_notice", None)
+if notice:
+    st.success(notice)
+
+settings = letter_settings.get_letter_settings()
+
+st.subheader("Pengaturan surat")
+with st.form("letter_settings"):
+    st.markdown("**Kop surat**")
+    provinsi = st.text_input("Nama pemerintah daerah", settings.provinsi)
+    nama_dinas = st.text_input("Nama dinas", settings.nama_dinas)
+    alamat = st.text_input("Alamat", settings.alamat)
+    c1, c2, c3 = st.columns(3)
+    telepon = c1.text_input("Telepon", settings.telepon)
+    email = c2.text_input("Pos-el", settings.email)
+    website = c3.text_input("Laman", settings.website)
+    kota = st.text_input("Kota (tempat surat dibuat)", settings.kota)
+    if settings.lambang_b64:
+        st.image(base64.b64decode(settings.lambang_b64), width=80, caption="Lambang saat ini")
+    emblem = st.file_uploader("Lambang daerah (PNG/JPEG, opsional)", type=["png", "jpg", "jpeg"])
+    drop_emblem = st.checkbox("Hapus lambang", disabled=not settings.lambang_b64)
+
+    st.markdown("**Penandatangan**")
+    atas_nama = st.text_input("Atas nama (a.n.)", settings.atas_nama)
+    jabatan = st.text_input("Jabatan penandatangan", settings.jabatan_penandatangan)
+    s1, s2, s3 = st.columns(3)
+    sekretaris_nama = s1.text_input("Nama Sekretaris", settings.sekretaris_nama)
+    sekretaris_pangkat = s2.text_input("Pangkat/golongan Sekretaris", settings.sekretaris_pangkat)
+    sekretaris_nip = s3.text_input("NIP Sekretaris", settings.sekretaris_nip)
+    st.caption(
+        "Bila nama Sekretaris kosong, surat memakai nama, pangkat dan NIP dari akun "
+        "Sekretaris yang menandatangani."
+    )
+    k1, k2, k3 = st.columns(3)
+    kepala_nama = k1.text_input("Nama Kepala Dinas", settings.kepala_nama)
+    kepala_pangkat = k2.text_input("Pangkat/golongan Kepala Dinas", settings.kepala_pangkat)
+    kepala_nip = k3.text_input("NIP Kepala Dinas", settings.kepala_nip)
+
+    st.markdown("**Penomoran**")
+    n1, n2, n3 = st.columns(3)
+    nomor_pola = n1.text_input("Pola nomor surat", settings.nomor_pola)
+    klasifikasi = n2.text_input("Kode klasifikasi", settings.klasifikasi)
+    kode_unit = n3.text_input("Kode unit tetap (opsional)", settings.kode_unit)
+    st.caption(
+        "Isian pola: "
+        + "; ".join(f"{{{key}}} = {text}" for key, text in numbering.PLACEHOLDERS.items())
+        + ". Nomor urut dimulai dari 1 setiap tahun."
+    )
+    tembusan = st.text_area("Tembusan (satu per baris)", "\n".join(settings.tembusan))
+    if st.form_submit_button("Simpan pengaturan", type="primary"):
+        values = {
+            **asdict(settings),
+            "provinsi": provinsi,
+            "nama_dinas": nama_dinas,
+            "alamat": alamat,
+            "telepon": telepon,
+            "email": email,
+            "website": website,
+            "kota": kota,
+            "atas_nama": atas_nama,
+            "jabatan_penandatangan": jabatan,
+            "sekretaris_nama": sekretaris_nama,
+            "sekretaris_pangkat": sekretaris_pangkat,
+            "sekretaris_nip": sekretaris_nip,
+            "kepala_nama": kepala_nama,
+            "kepala_pangkat": kepala_pangkat,
+            "kepala_nip": kepala_nip,
+            "nomor_pola": nomor_pola,
+            "klasifikasi": klasifikasi,
+            "kode_unit": kode_unit,
+            "tembusan": tembusan,
+            "lambang_b64": emblem.getvalue()
+            if emblem is not None
+            else ("" if drop_emblem else settings.lambang_b64),
+        }
+        try:
+            letter_settings.save_letter_settings(user_id=user.id, values=values)
+        except WorkflowError as err:
+            st.error(err.message)
+        else:
+            st.session_state["templates_notice"] = "Pengaturan surat disimpan."
+            st.rerun()
+
+st.subheader("Templat dokumen")
+st.caption(
+    "Unduh templat yang berlaku, ubah di Word (isian ditulis {{ nama_isian }}), lalu unggah "
+    "kembali. Templat diperiksa sebelum diterima: hanya isian yang dikenal yang boleh dipakai."
+)
+try:
+    overview = letters.template_overview(user_id=user.id)
+except WorkflowError as err:
+    st.error(err.message)
+    st.stop()
+
+for info in overview:
+    with st.container(border=True):
+        source = (
+            f"unggahan {info.uploaded_by or ''} ({tanggal_jam(info.uploaded_at)})"
+            if info.source == "unggahan"
+            else "bawaan (letter_templates/)"
+        )
+        st.markdown(f"**{info.label}** · `{info.key}`")
+        st.caption(f"Templat berlaku: {source} · SHA-256 {info.sha256[:16]}…")
+        a, b, c = st.columns(3)
+        a.download_button(
+            "Unduh templat",
+            data=letters.template_download(user_id=user.id, key=info.key).data,
+            file_name=f"templat-{info.key}.docx",
+            mime=letters.DOCX_MIME,
+            key=f"tpl-dl:{info.key}",
+            on_click="ignore",
+        )
+        b.download_button(
+            "Unduh contoh terisi",
+            data=letters.template_preview(user_id=user.id, key=info.key).data,
+            file_name=f"contoh-{info.key}.docx",
+            mime=letters.DOCX_MIME,
+            key=f"tpl-preview:{info.key}",
+            on_click="ignore",
+        )
+        if info.source == "unggahan" and c.button(
+            "Kembali ke bawaan", key=f"tpl-revert:{info.key}"
+        ):
+            letters.revert_template(user_id=user.id, key=info.key)
+            st.session_state["templates_notice"] = f"{info.label}: kembali ke templat bawaan."
+            st.rerun()
+        with st.expander("Isian yang tersedia"):
+            for name, text in KEYS[info.key].items():
+                wajib = " (wajib)" if name in REQUIRED[info.key] else ""
+                st.markdown(f"- `{name}`{wajib}: {text}")
+        with st.form(f"tpl-up:{info.key}", clear_on_submit=True):
+            upload = st.file_uploader("Templat pengganti (.docx)", type=["docx"])
+            if st.form_submit_button("Periksa dan pasang"):
+                if upload is None:
+                    st.error("Pilih berkas .docx terlebih dahulu.")
+                else:
+                    try:
+                        letters.upload_template(
+                            user_id=user.id, key=info.key, data=upload.getvalue()
+                        )
+                    except WorkflowError as err:
+                        st.error(err.message)
+                    else:
+                        st.session_state["templates_notice"] = (
+                            f"{info.label}: templat pengganti diperiksa dan dipasang."
+                        )
+                        st.rerun()

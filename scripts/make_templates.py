@@ -1,0 +1,449 @@
+"""Build the Word templates in ``letter_templates/`` (run after changing this script).
+
+    python scripts/make_templates.py
+
+The layout follows Tata Naskah Dinas (Permendagri 1/2023): F4 paper, Arial 12, a kop
+surat with the province and the office, place and date on the right, Nomor / Sifat /
+Lampiran / Hal, "Yth." with "di Tempat", the signature block "a.n. KEPALA DINAS ...,
+SEKRETARIS," with name, rank and NIP, and Tembusan. The Jinja tags written here are the
+context keys documented in ``documents/contexts.py`` and ``docs/letters.md``.
+The generated files are committed; the output is byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "letter_templates"
+FONT = "Arial"
+CENTER = WD_ALIGN_PARAGRAPH.CENTER
+RIGHT = WD_ALIGN_PARAGRAPH.RIGHT
+JUSTIFY = WD_ALIGN_PARAGRAPH.JUSTIFY
+
+
+def new_document(*, landscape: bool = False):
+    doc = Document()
+    section = doc.sections[0]
+    width, height = Mm(215), Mm(330)  # F4
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        width, height = height, width
+    section.page_width, section.page_height = width, height
+    section.top_margin = Mm(20)
+    section.bottom_margin = Mm(20)
+    section.left_margin = Mm(25 if not landscape else 20)
+    section.right_margin = Mm(20)
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(12 if not landscape else 10)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.line_spacing = 1.15
+    props = doc.core_properties
+    props.author = "Layanan Pengaduan"
+    props.title = ""
+    props.comments = ""
+    props.subject = ""
+    props.keywords = ""
+    props.last_modified_by = ""
+    props.revision = 1
+    return doc
+
+
+def para(
+    container,
+    text: str = "",
+    *,
+    align=None,
+    bold: bool = False,
+    size: float | None = None,
+    indent_mm: float | None = None,
+    first_line_mm: float | None = None,
+    underline: bool = False,
+    color: RGBColor | None = None,
+    space_before: float | None = None,
+    space_after: float | None = None,
+):
+    p = container.add_paragraph()
+    if text:
+        run = p.add_run(text)
+        run.bold = bold
+        run.underline = underline
+        if size:
+            run.font.size = Pt(size)
+        if color is not None:
+            run.font.color.rgb = color
+    if align is not None:
+        p.alignment = align
+    fmt = p.paragraph_format
+    if indent_mm is not None:
+        fmt.left_indent = Mm(indent_mm)
+    if first_line_mm is not None:
+        fmt.first_line_indent = Mm(first_line_mm)
+    if space_before is not None:
+        fmt.space_before = Pt(space_before)
+    if space_after is not None:
+        fmt.space_after = Pt(space_after)
+    return p
+
+
+def cell_text(cell, text: str, **kwargs):
+    """Write into a table cell's first (empty) paragraph, then add more with para()."""
+    p = cell.paragraphs[0]
+    run = p.add_run(text)
+    run.bold = kwargs.get("bold", False)
+    if kwargs.get("size"):
+        run.font.size = Pt(kwargs["size"])
+    if kwargs.get("align") is not None:
+        p.alignment = kwargs["align"]
+    return p
+
+
+def set_widths(table, widths_mm: list[float]) -> None:
+    table.autofit = False
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_mm, strict=True):
+            cell.width = Mm(width)
+
+
+def bottom_rule(paragraph) -> None:
+    """The thick-thin line under the kop surat."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    bottom.set(qn("w:val"), "thickThinSmallGap")
+    bottom.set(qn("w:sz"), "24")
+    bottom.set(qn("w:space"), "1")
+    bottom.set(qn("w:color"), "000000")
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def kop(doc, *, text_width_mm: float = 140) -> None:
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    set_widths(table, [25, text_width_mm])
+    logo, text = table.rows[0].cells
+    cell_text(logo, "{{ lambang }}", align=CENTER)
+    cell_text(text, "{{ kantor.provinsi }}", bold=True, size=14, align=CENTER)
+    para(text, "{{ kantor.nama }}", bold=True, size=15, align=CENTER)
+    para(text, "{{ kantor.alamat }}", size=10, align=CENTER)
+    para(text, "{{ kantor.kontak }}", size=10, align=CENTER)
+    rule = para(doc, space_after=10)
+    bottom_rule(rule)
+
+
+def label_table(doc, rows: list[tuple[str, str]], widths=(30, 4, 120)):
+    table = doc.add_table(rows=len(rows), cols=3)
+    set_widths(table, list(widths))
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        cell_text(row.cells[0], label)
+        cell_text(row.cells[1], ":")
+        cell_text(row.cells[2], value)
+    return table
+
+
+def loop_table(doc, headers: list[str], loop: str, cells: list[str], widths: list[float]):
+    """A bordered table: a header row, then one row per item of ``loop``."""
+    table = doc.add_table(rows=4, cols=len(headers))
+    table.style = doc.styles["Table Grid"]
+    set_widths(table, widths)
+    for cell, header in zip(table.rows[0].cells, headers, strict=True):
+        cell_text(cell, header, bold=True, align=CENTER)
+    cell_text(table.rows[1].cells[0], "{%tr for " + loop + " %}")
+    for cell, value in zip(table.rows[2].cells, cells, strict=True):
+        cell_text(cell, value)
+    cell_text(table.rows[3].cells[0], "{%tr endfor %}")
+    return table
+
+
+def signature(doc, lines: list[tuple[str, dict]], indent_mm: float = 85) -> None:
+    for text, style in lines:
+        para(doc, text, indent_mm=indent_mm, **style)
+
+
+# --- the documents ---------------------------------------------------------------------
+
+
+def surat_jawaban():
+    doc = new_document()
+    kop(doc)
+    para(doc, "{%p if draf %}")
+    para(
+        doc,
+        "DRAF \u2014 BELUM DITANDATANGANI",
+        align=CENTER,
+        bold=True,
+        color=RGBColor(0xC0, 0x00, 0x00),
+        space_after=6,
+    )
+    para(doc, "{%p endif %}")
+    para(doc, "{{ kantor.kota }}, {{ tanggal_surat }}", align=RIGHT, space_after=6)
+    label_table(
+        doc,
+        [
+            ("Nomor", "{{ nomor_surat }}"),
+            ("Sifat", "{{ sifat }}"),
+            ("Lampiran", "{{ lampiran }}"),
+            ("Hal", "{{ hal }}"),
+        ],
+    )
+    para(doc, "Yth. {{ penerima.nama }}", space_before=12)
+    para(doc, "{{ penerima.alamat }}")
+    para(doc, "di")
+    para(doc, "Tempat", indent_mm=10, space_after=12)
+    para(doc, "{{ isi_surat }}", align=JUSTIFY, first_line_mm=12.5, space_after=6)
+    signature(
+        doc,
+        [
+            ("a.n. {{ penandatangan.atas_nama }}", {"space_before": 12}),
+            ("{{ penandatangan.jabatan }},", {}),
+            ("{%p if draf %}", {}),
+            ("(DRAF \u2014 belum ditandatangani)", {"space_before": 18, "space_after": 18}),
+            ("{%p else %}", {}),
+            ("", {"space_before": 36, "space_after": 18}),
+            ("{%p endif %}", {}),
+            ("{{ penandatangan.nama }}", {"bold": True, "underline": True}),
+            ("{{ penandatangan.pangkat }}", {}),
+            ("NIP. {{ penandatangan.nip }}", {}),
+        ],
+    )
+    para(doc, "{%p if tembusan %}")
+    para(doc, "Tembusan:", space_before=18, size=10)
+    para(doc, "{%p for t in tembusan %}")
+    para(doc, "{{ loop.index }}. {{ t }}", size=10)
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
+    return doc
+
+
+def lembar_disposisi():
+    doc = new_document()
+    kop(doc)
+    para(doc, "LEMBAR DISPOSISI", align=CENTER, bold=True, size=14, space_after=8)
+    table = doc.add_table(rows=5, cols=2)
+    table.style = doc.styles["Table Grid"]
+    set_widths(table, [85, 85])
+    cells = table.rows
+    cell_text(cells[0].cells[0], "Surat dari: {{ surat_dari }}")
+    para(cells[0].cells[0], "Nomor surat: {{ nomor_surat }}")
+    para(cells[0].cells[0], "Tanggal surat: {{ tanggal_surat }}")
+    cell_text(cells[0].cells[1], "Diterima tanggal: {{ diterima_tanggal }}")
+    para(cells[0].cells[1], "Nomor agenda: {{ nomor_agenda }}")
+    para(cells[0].cells[1], "Sifat:")
+    para(cells[0].cells[1], "{%p for s in sifat_pilihan %}")
+    para(cells[0].cells[1], "{{ s.kotak }} {{ s.label }}")
+    para(cells[0].cells[1], "{%p endfor %}")
+    hal = cells[1].cells[0].merge(cells[1].cells[1])
+    cell_text(hal, "Hal: {{ hal }}")
+    cell_text(cells[2].cells[0], "Diteruskan kepada:", bold=True)
+    para(cells[2].cells[0], "{%p for u in diteruskan_kepada %}")
+    para(cells[2].cells[0], "{{ u.kotak }} {{ u.label }}")
+    para(cells[2].cells[0], "{%p endfor %}")
+    cell_text(cells[2].cells[1], "Dengan hormat harap:", bold=True)
+    para(cells[2].cells[1], "{%p for i in instruksi %}")
+    para(cells[2].cells[1], "{{ i.kotak }} {{ i.label }}")
+    para(cells[2].cells[1], "{%p endfor %}")
+    para(cells[2].cells[1], "Batas waktu: {{ batas_waktu }}")
+    note = cells[3].cells[0].merge(cells[3].cells[1])
+    cell_text(note, "Catatan:", bold=True)
+    para(note, "{{ catatan }}")
+    cell_text(cells[4].cells[0], "Paraf Kepala Dinas: {{ paraf_nama }}")
+    cell_text(cells[4].cells[1], "Tanggal: {{ paraf_tanggal }}")
+    return doc
+
+
+def tanda_terima():
+    doc = new_document()
+    kop(doc)
+    para(doc, "TANDA TERIMA PENGADUAN", align=CENTER, bold=True, size=14, space_after=8)
+    rows = [
+        ("Nomor tiket", "{{ tiket }}"),
+        ("{%tr if pin %}", None),
+        ("PIN pelacakan", "{{ pin }}"),
+        ("{%tr endif %}", None),
+        ("Diterima", "{{ tanggal_jam }}"),
+        ("Saluran", "{{ saluran }}"),
+        ("Pemohon", "{{ pengadu }}"),
+        ("Perihal", "{{ perihal }}"),
+        ("Ringkasan", "{{ ringkasan }}"),
+    ]
+    table = doc.add_table(rows=len(rows), cols=3)
+    set_widths(table, [35, 4, 125])
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        cell_text(row.cells[0], label)
+        if value is not None:
+            cell_text(row.cells[1], ":")
+            cell_text(row.cells[2], value)
+    para(doc, "{{ qr }}", align=CENTER, space_before=12)
+    para(
+        doc,
+        "Lacak pengaduan Anda dengan nomor tiket dan PIN di: {{ alamat_lacak }}",
+        align=CENTER,
+        size=10,
+        space_after=6,
+    )
+    para(
+        doc,
+        "Simpan tanda terima ini. PIN hanya dicetak sekali dan tidak dapat dilihat kembali "
+        "oleh petugas.",
+        align=CENTER,
+        size=9,
+    )
+    signature(
+        doc,
+        [
+            ("{{ kantor.kota }}, {{ tanggal_cetak }}", {"space_before": 18}),
+            ("Petugas Pelayanan,", {}),
+            ("", {"space_before": 36}),
+            ("{{ petugas.nama }}", {"bold": True, "underline": True}),
+            ("NIP. {{ petugas.nip }}", {}),
+        ],
+    )
+    return doc
+
+
+def buku_pengaduan():
+    doc = new_document(landscape=True)
+    kop(doc, text_width_mm=230)
+    para(doc, "BUKU PENGADUAN", align=CENTER, bold=True, size=14)
+    para(doc, "Periode: {{ periode }}", align=CENTER, space_after=8)
+    loop_table(
+        doc,
+        [
+            "No",
+            "Tanggal terima",
+            "Nomor agenda",
+            "Pengadu",
+            "Isi ringkas",
+            "Diteruskan ke",
+            "Status",
+            "Keterangan",
+        ],
+        "b in baris",
+        [
+            "{{ b.no }}",
+            "{{ b.tanggal_terima }}",
+            "{{ b.nomor_agenda }}",
+            "{{ b.pengadu }}",
+            "{{ b.isi_ringkas }}",
+            "{{ b.diteruskan_ke }}",
+            "{{ b.status }}",
+            "{{ b.keterangan }}",
+        ],
+        [12, 30, 32, 35, 70, 40, 30, 36],
+    )
+    para(doc, "Jumlah: {{ jumlah }} pengaduan", space_before=8)
+    para(doc, "Dicetak pada {{ tanggal_cetak }} oleh {{ dicetak_oleh }}", size=9)
+    return doc
+
+
+def rekapitulasi():
+    doc = new_document()
+    kop(doc)
+    para(doc, "REKAPITULASI LAYANAN PENGADUAN", align=CENTER, bold=True, size=14)
+    para(doc, "Periode: {{ periode }}", align=CENTER)
+    para(doc, "Jumlah pengaduan: {{ jumlah_total }}", align=CENTER, space_after=8)
+    for title, name in (
+        ("Menurut saluran", "per_saluran"),
+        ("Menurut kategori", "per_kategori"),
+        ("Menurut unit", "per_unit"),
+        ("Menurut status", "per_status"),
+    ):
+        para(doc, title, bold=True, space_before=8, space_after=2)
+        loop_table(
+            doc,
+            ["Uraian", "Jumlah"],
+            f"r in {name}",
+            ["{{ r.label }}", "{{ r.count }}"],
+            [130, 35],
+        )
+    para(doc, "Ketepatan waktu per langkah SOP", bold=True, space_before=8, space_after=2)
+    loop_table(
+        doc,
+        ["Langkah", "Kegiatan", "Tepat waktu"],
+        "k in ketepatan",
+        ["{{ k.step }}", "{{ k.name }}", "{{ k.share }}"],
+        [20, 115, 30],
+    )
+    signature(
+        doc,
+        [
+            ("{{ kantor.kota }}, {{ tanggal_cetak }}", {"space_before": 18}),
+            ("Mengetahui,", {}),
+            ("Kepala Dinas,", {}),
+            ("", {"space_before": 36}),
+            ("{{ kepala.nama }}", {"bold": True, "underline": True}),
+            ("{{ kepala.pangkat }}", {}),
+            ("NIP. {{ kepala.nip }}", {}),
+        ],
+    )
+    return doc
+
+
+BUILDERS = {
+    "surat_jawaban": surat_jawaban,
+    "lembar_disposisi": lembar_disposisi,
+    "tanda_terima": tanda_terima,
+    "buku_pengaduan": buku_pengaduan,
+    "rekapitulasi": rekapitulasi,
+}
+
+# A fixed timestamp for every zip entry and for the document's core properties, so
+# that running the script again gives the same bytes (and a clean git diff).
+FIXED_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+def reproducible(data: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                import re
+
+                content = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
+                    rb"\g<1>2026-01-01T00:00:00Z",
+                    content,
+                )
+            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, content)
+    return out.getvalue()
+
+
+def build(key: str) -> bytes:
+    doc = BUILDERS[key]()
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return reproducible(buffer.getvalue())
+
+
+def main(argv: list[str]) -> int:
+    OUT.mkdir(exist_ok=True)
+    keys = argv or list(BUILDERS)
+    for key in keys:
+        path = OUT / f"{key}.docx"
+        path.write_bytes(build(key))
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,191 @@
+"""Letter settings (kop surat, signers, numbering) stored in ``Setting("letter_settings")``.
+
+The admin edits them on the "Templat Surat" page; nothing is edited by hand. Missing
+keys fall back to the defaults below, so adding a field never breaks stored settings.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.engine import read_session, write_session
+from db.models import Setting
+from documents import numbering
+from documents.render import Image
+from layanan.errors import InvalidInput, NotAllowed
+from layanan.sop import Role
+from services.uploads import detect_type
+from services.workflow import load_actor
+
+KEY = "letter_settings"
+EMBLEM_MAX_BYTES = 1024 * 1024
+NIP_RE = re.compile(r"^\d{8} ?\d{6} ?\d ?\d{3}$")
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    provinsi: str = "PEMERINTAH PROVINSI SULAWESI TENGAH"
+    nama_dinas: str = "DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH"
+    alamat: str = "Jalan Prof. Moh. Yamin, Palu, Sulawesi Tengah"
+    telepon: str = ""
+    email: str = ""
+    website: str = ""
+    kota: str = "Palu"
+    lambang_b64: str = ""  # PNG or JPEG, base64; empty = no emblem
+    kepala_nama: str = ""
+    kepala_pangkat: str = ""
+    kepala_nip: str = ""
+    sekretaris_nama: str = ""  # empty: the signing Secretary's own account
+    sekretaris_pangkat: str = ""
+    sekretaris_nip: str = ""
+    atas_nama: str = "KEPALA DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH PROVINSI SULAWESI TENGAH"
+    jabatan_penandatangan: str = "SEKRETARIS"
+    nomor_pola: str = numbering.DEFAULT_PATTERN
+    klasifikasi: str = "065"
+    kode_unit: str = ""  # empty: code of the unit the complaint was dispositioned to
+    tembusan: tuple[str, ...] = field(
+        default=(
+            "Kepala Dinas Koperasi dan UKM Provinsi Sulawesi Tengah (sebagai laporan)",
+            "Arsip",
+        )
+    )
+
+    @property
+    def emblem(self) -> bytes | None:
+        return base64.b64decode(self.lambang_b64) if self.lambang_b64 else None
+
+    def kantor(self) -> dict[str, str]:
+        """The kop surat as the templates' ``kantor`` key."""
+        contact = " \u00b7 ".join(
+            part
+            for part in (
+                f"Telepon {self.telepon}" if self.telepon else "",
+                f"Pos-el {self.email}" if self.email else "",
+                f"Laman {self.website}" if self.website else "",
+            )
+            if part
+        )
+        return {
+            "provinsi": self.provinsi,
+            "nama": self.nama_dinas,
+            "alamat": self.alamat,
+            "kontak": contact,
+            "kota": self.kota,
+        }
+
+    def lambang(self) -> Image | str:
+        data = self.emblem
+        return Image(data, 22) if data else ""
+
+
+TEXT_LIMITS: dict[str, tuple[str, int, bool]] = {
+    # key: (label, max length, required)
+    "provinsi": ("Nama pemerintah daerah", 150, True),
+    "nama_dinas": ("Nama dinas", 200, True),
+    "alamat": ("Alamat", 300, True),
+    "telepon": ("Telepon", 60, False),
+    "email": ("Pos-el", 120, False),
+    "website": ("Laman", 120, False),
+    "kota": ("Kota", 60, True),
+    "kepala_nama": ("Nama Kepala Dinas", 200, False),
+    "kepala_pangkat": ("Pangkat/golongan Kepala Dinas", 100, False),
+    "kepala_nip": ("NIP Kepala Dinas", 30, False),
+    "sekretaris_nama": ("Nama Sekretaris", 200, False),
+    "sekretaris_pangkat": ("Pangkat/golongan Sekretaris", 100, False),
+    "sekretaris_nip": ("NIP Sekretaris", 30, False),
+    "atas_nama": ("Atas nama (a.n.)", 200, True),
+    "jabatan_penandatangan": ("Jabatan penandatangan", 100, True),
+    "nomor_pola": ("Pola nomor surat", 80, True),
+    "klasifikasi": ("Kode klasifikasi", 20, True),
+    "kode_unit": ("Kode unit tetap", 30, False),
+}
+
+
+def _from_value(value: dict[str, Any] | None) -> LetterSettings:
+    known = {f.name for f in fields(LetterSettings)}
+    data = {k: v for k, v in (value or {}).items() if k in known}
+    if "tembusan" in data:
+        data["tembusan"] = tuple(data["tembusan"])
+    return LetterSettings(**data)
+
+
+def load(session: Session) -> LetterSettings:
+    """The stored letter settings, with defaults for anything not stored."""
+    row = session.get(Setting, KEY)
+    return _from_value(row.value if row else None)
+
+
+def get_letter_settings() -> LetterSettings:
+    """The letter settings (for pages)."""
+    with read_session() as session:
+        return load(session)
+
+
+def validate(values: dict[str, Any]) -> LetterSettings:
+    """Checked settings from a form; InvalidInput with every problem named."""
+    current = asdict(LetterSettings())
+    current.update(values)
+    problems: list[str] = []
+    cleaned: dict[str, Any] = {}
+    for key, (label, limit, required) in TEXT_LIMITS.items():
+        text = str(current.get(key) or "").strip()
+        if required and not text:
+            problems.append(f"{label} wajib diisi")
+        elif len(text) > limit:
+            problems.append(f"{label} terlalu panjang (maksimal {limit} karakter)")
+        cleaned[key] = text
+    for who in ("kepala", "sekretaris"):
+        nip = cleaned[f"{who}_nip"]
+        if nip and not NIP_RE.match(nip):
+            problems.append(
+                f"NIP {'Kepala Dinas' if who == 'kepala' else 'Sekretaris'} harus 18 angka, "
+                "mis. 19780707 199712 1 001"
+            )
+    if cleaned["email"] and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", cleaned["email"]):
+        problems.append("Pos-el kantor tidak valid")
+    if problems:
+        raise InvalidInput("Pengaturan surat belum benar: " + "; ".join(problems) + ".")
+    cleaned["nomor_pola"] = numbering.validate_pattern(cleaned["nomor_pola"])
+    tembusan = current.get("tembusan") or ()
+    if isinstance(tembusan, str):
+        tembusan = tembusan.splitlines()
+    tembusan = tuple(line.strip() for line in tembusan if line.strip())
+    if len(tembusan) > 10 or any(len(line) > 200 for line in tembusan):
+        raise InvalidInput("Tembusan paling banyak 10 baris, masing-masing 200 karakter.")
+    cleaned["tembusan"] = tembusan
+    emblem = current.get("lambang_b64") or ""
+    if isinstance(emblem, bytes):
+        emblem = base64.b64encode(check_emblem(emblem)).decode()
+    cleaned["lambang_b64"] = emblem
+    return LetterSettings(**cleaned)
+
+
+def check_emblem(data: bytes) -> bytes:
+    """An emblem image if it is a PNG or JPEG of at most 1 MB."""
+    if len(data) > EMBLEM_MAX_BYTES:
+        raise InvalidInput("Gambar lambang terlalu besar (maksimal 1 MB).")
+    if detect_type(data) not in ("image/png", "image/jpeg"):
+        raise InvalidInput("Gambar lambang harus berupa PNG atau JPEG.")
+    return data
+
+
+def save_letter_settings(*, user_id: int, values: dict[str, Any]) -> LetterSettings:
+    """Store checked letter settings; administrators only."""
+    settings = validate(values)
+    with write_session() as session:
+        actor = load_actor(session, user_id)
+        if Role.ADMIN not in actor.roles:
+            raise NotAllowed("Hanya administrator yang dapat mengubah pengaturan surat.")
+        value = asdict(settings)
+        value["tembusan"] = list(settings.tembusan)
+        row = session.get(Setting, KEY)
+        if row is None:
+            session.add(Setting(key=KEY, value=value))
+        else:
+            row.value = value
+    return settings

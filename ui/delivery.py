@@ -1,0 +1,138 @@
+"""Step 11 on the complaint page: send by e-mail, by WhatsApp, or record a hand-over."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+
+import streamlit as st
+
+from layanan.calendar import OFFICE_TZ
+from layanan.errors import WorkflowError
+from services import delivery, letters, uploads
+
+FLASH_KEY = "flash_message"  # shown by ui.action_form.show_flash on the next run
+
+
+def _done(transition) -> None:
+    st.session_state[FLASH_KEY] = (
+        f"Penyampaian surat jawaban {transition.ticket} dicatat; pengaduan kini menunggu "
+        "pengarsipan (langkah 12)."
+    )
+    st.rerun()
+
+
+def _today():
+    return datetime.now(UTC).astimezone(OFFICE_TZ).date()
+
+
+def _identity(detail, attr: str) -> str:
+    identity = getattr(detail, "identity", None)
+    return (getattr(identity, attr, None) or "") if identity else ""
+
+
+def delivery_panel(*, detail, user) -> None:
+    """The three ways of step 11; each records the step only when it succeeded."""
+    st.markdown("**Penyampaian surat jawaban (langkah 11)**")
+    email_tab, wa_tab, hand_tab = st.tabs(["E-mail", "WhatsApp", "Diserahkan langsung"])
+    base = f"deliver:{detail.ticket}:{detail.version}"
+    with email_tab, st.form(f"{base}:email"):
+        recipient = st.text_input("Alamat e-mail pemohon", value=_identity(detail, "email"))
+        day = st.date_input("Tanggal penyampaian", value=_today(), format="DD/MM/YYYY")
+        note = st.text_area("Catatan (opsional)", height=70)
+        if st.form_submit_button("Kirim e-mail dengan surat terlampir", type="primary"):
+            try:
+                with st.spinner("Mengirim e-mail..."):
+                    result = delivery.deliver(
+                        complaint_id=detail.id,
+                        user_id=user.id,
+                        expected_version=detail.version,
+                        method="email",
+                        email=recipient,
+                        delivered_on=day,
+                        note=note,
+                    )
+            except WorkflowError as err:
+                st.error(err.message)
+            else:
+                _done(result)
+    with wa_tab:
+        phone = st.text_input(
+            "Nomor WhatsApp pemohon", value=_identity(detail, "phone"), key=f"{base}:wa-phone"
+        )
+        try:
+            link = delivery.whatsapp_link(complaint_id=detail.id, user_id=user.id, phone=phone)
+        except WorkflowError as err:
+            st.warning(err.message)
+            link = None
+        if link is not None:
+            st.caption(f"Pesan ke {link.phone}:")
+            st.text(link.message)
+            left, right = st.columns(2)
+            left.link_button("Buka WhatsApp", link.url, icon=":material/chat:")
+            right.download_button(
+                "Unduh surat untuk dilampirkan",
+                data=partial(_letter, detail.id, user.id),
+                file_name=letters.reply_filename(detail.ticket, draft=False),
+                mime=letters.DOCX_MIME,
+                key=f"{base}:wa-letter",
+                on_click="ignore",
+            )
+            with st.form(f"{base}:wa"):
+                day = st.date_input("Tanggal penyampaian", value=_today(), format="DD/MM/YYYY")
+                confirmed = st.checkbox(
+                    "Saya sudah mengirim pesan WhatsApp beserta surat jawaban kepada pemohon."
+                )
+                note = st.text_area("Catatan (opsional)", height=70)
+                if st.form_submit_button("Catat penyampaian melalui WhatsApp", type="primary"):
+                    try:
+                        result = delivery.deliver(
+                            complaint_id=detail.id,
+                            user_id=user.id,
+                            expected_version=detail.version,
+                            method="whatsapp",
+                            phone=phone,
+                            confirmed=confirmed,
+                            delivered_on=day,
+                            note=note,
+                        )
+                    except WorkflowError as err:
+                        st.error(err.message)
+                    else:
+                        _done(result)
+    with hand_tab, st.form(f"{base}:hand"):
+        receiver = st.text_input("Nama penerima surat")
+        day = st.date_input("Tanggal penyerahan", value=_today(), format="DD/MM/YYYY")
+        scan = st.file_uploader(
+            "Pindaian tanda terima bertanda tangan (opsional)", type=["pdf", "jpg", "jpeg", "png"]
+        )
+        note = st.text_area("Catatan (opsional)", height=70)
+        if st.form_submit_button("Catat penyerahan langsung", type="primary"):
+            try:
+                documents = (
+                    [
+                        uploads.check_upload(
+                            kind="delivery_evidence", filename=scan.name, data=scan.getvalue()
+                        )
+                    ]
+                    if scan is not None
+                    else []
+                )
+                result = delivery.deliver(
+                    complaint_id=detail.id,
+                    user_id=user.id,
+                    expected_version=detail.version,
+                    method="langsung",
+                    received_by=receiver,
+                    delivered_on=day,
+                    note=note,
+                    documents=documents,
+                )
+            except WorkflowError as err:
+                st.error(err.message)
+            else:
+                _done(result)
+
+
+def _letter(complaint_id: int, user_id: int) -> bytes:
+    return letters.reply_letter(complaint_id=complaint_id, user_id=user_id).data

@@ -1,0 +1,136 @@
+"""The official documents of a complaint on its page, and the receipt for intake/portal.
+
+Word files are generated when the button is clicked (``data`` as a callable), so
+opening the page costs nothing. PDF is offered where LibreOffice is installed; it is
+converted on request and the button says why when it cannot be.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from documents import pdf
+from layanan import sop
+from layanan.errors import WorkflowError
+from services import letters
+from services.letters import Download
+from ui import delivery as delivery_ui
+
+ICON = ":material/description:"
+
+
+def _fetch(key: str, complaint_id: int, user_id: int) -> bytes:
+    return letters.document_download(key=key, complaint_id=complaint_id, user_id=user_id).data
+
+
+def _filename(offer: letters.Offer, ticket: str) -> str:
+    if offer.key == "reply_letter":
+        return letters.reply_filename(ticket, draft=not offer.final)
+    prefix = {"disposition_sheet": "lembar-disposisi", "receipt": "tanda-terima"}[offer.key]
+    return f"{prefix}-{ticket}.docx"
+
+
+def _pdf_controls(offer: letters.Offer, *, complaint_id: int, ticket: str, user_id: int) -> None:
+    reason = pdf.pdf_unavailable_reason()
+    if reason:
+        st.button(
+            "PDF",
+            key=f"pdf-off:{ticket}:{offer.key}",
+            disabled=True,
+            help=reason,
+            icon=":material/picture_as_pdf:",
+        )
+        return
+    state_key = f"pdf:{ticket}:{offer.key}:{offer.final}"
+    ready: Download | None = st.session_state.get(state_key)
+    if ready is None:
+        if st.button(
+            "Buat PDF", key=f"pdf-make:{ticket}:{offer.key}", icon=":material/picture_as_pdf:"
+        ):
+            try:
+                with st.spinner("Mengonversi ke PDF..."):
+                    source = letters.document_download(
+                        key=offer.key, complaint_id=complaint_id, user_id=user_id
+                    )
+                    st.session_state[state_key] = letters.as_pdf(source)
+            except WorkflowError as err:
+                st.error(err.message)
+                return
+            st.rerun()
+        return
+    st.download_button(
+        "Unduh PDF",
+        data=ready.data,
+        file_name=ready.filename,
+        mime=ready.mime,
+        key=f"pdf-dl:{ticket}:{offer.key}",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+    )
+
+
+def documents_section(*, detail, user) -> None:
+    """Download buttons for the documents that exist at the complaint's step."""
+    st.subheader("Surat dan dokumen resmi")
+    try:
+        offers = letters.available_documents(complaint_id=detail.id, user_id=user.id)
+    except WorkflowError as err:
+        st.error(err.message)
+        return
+    reason = pdf.pdf_unavailable_reason()
+    for offer in offers:
+        word, pdf_col, note = st.columns([3, 1, 3], vertical_alignment="center")
+        with word:
+            if offer.available:
+                st.download_button(
+                    f"{offer.label} (Word)",
+                    data=partial(_fetch, offer.key, detail.id, user.id),
+                    file_name=_filename(offer, detail.ticket),
+                    mime=letters.DOCX_MIME,
+                    key=f"letter:{detail.ticket}:{offer.key}:{offer.final}",
+                    on_click="ignore",
+                    icon=ICON,
+                )
+            else:
+                st.button(
+                    offer.label,
+                    key=f"letter-off:{detail.ticket}:{offer.key}",
+                    disabled=True,
+                    help=offer.reason,
+                    icon=ICON,
+                )
+        with pdf_col:
+            if offer.available:
+                _pdf_controls(offer, complaint_id=detail.id, ticket=detail.ticket, user_id=user.id)
+        with note:
+            if not offer.available:
+                st.caption(offer.reason)
+            elif offer.key == "reply_letter" and offer.final:
+                st.caption("Berkas yang ditandatangani; setiap unduhan identik.")
+            elif offer.key == "reply_letter":
+                st.caption("Bertanda DRAF sampai ditandatangani Sekretaris (langkah 10).")
+    if reason:
+        st.caption(reason)
+    if detail.current_step == 11 and sop.Role.PETUGAS in user.roles:
+        delivery_ui.delivery_panel(detail=detail, user=user)
+
+
+def receipt_download(*, complaint_id: int, pin: str, key: str = "receipt") -> None:
+    """The receipt (tanda terima) with the tracking PIN, for the intake page and the portal."""
+    try:
+        receipt = letters.receipt_download(complaint_id=complaint_id, pin=pin)
+    except WorkflowError as err:
+        st.error(err.message)
+        return
+    st.download_button(
+        "Unduh tanda terima (Word)",
+        data=receipt.data,
+        file_name=receipt.filename,
+        mime=receipt.mime,
+        key=f"{key}:{complaint_id}",
+        on_click="ignore",
+        icon=":material/receipt_long:",
+    )
+    st.caption("Tanda terima memuat PIN pelacakan; PIN tidak dapat dicetak ulang.")
