@@ -26,6 +26,23 @@ def perform(
     note: str | None = None,
 ) -> Transition:
     """Perform one SOP action for a logged-in staff user (refusals raise WorkflowError)."""
+    if action == "sign":  # step 10: number the letter and freeze it (services.letters)
+        from services import letters
+
+        return letters.sign_reply(
+            complaint_id=complaint_id, user_id=user_id, expected_version=expected_version
+        )
+    if action == "deliver":  # step 11: send by e-mail / confirm WhatsApp / in person
+        from services import delivery
+
+        return delivery.deliver_from_payload(
+            complaint_id=complaint_id,
+            user_id=user_id,
+            expected_version=expected_version,
+            payload=dict(payload or {}),
+            documents=documents,
+            note=note,
+        )
     return workflow.advance(
         complaint_id=complaint_id,
         action=action,

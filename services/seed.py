@@ -401,6 +401,18 @@ def _play_one(
         at = step_time(step_number)
         if at >= now:
             return False
+        if key == "sign":  # the signed letter is numbered and frozen, as in real use
+            from services.letters import sign_in_session
+
+            sign_in_session(
+                session,
+                complaint_id=complaint.id,
+                actor=actor,
+                expected_version=complaint.version,
+                now=at,
+                calendar=calendar,
+            )
+            return True
         workflow.apply_action(
             session,
             complaint_id=complaint.id,

@@ -1,0 +1,538 @@
+"""The office's documents from real complaints: draft, signing, frozen letter, sheets."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from docx import Document as DocxDocument
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from db.engine import read_session
+from db.models import Complaint, Counter, Document, StepEvent
+from documents.pdf import PdfUnavailable
+from layanan.errors import InvalidInput, NotAllowed, NotFound, StaleVersion, WrongRole
+from services import actions, letter_settings, letters
+from tests.factories import bring_to, do, new_complaint, payload_for, state, version_of
+from tests.test_render import text_of
+
+
+def sign(staff, complaint_id: int, **kwargs):
+    return actions.perform(
+        complaint_id=complaint_id,
+        action="sign",
+        user_id=staff.sekretaris.id,
+        expected_version=version_of(complaint_id),
+        **kwargs,
+    )
+
+
+def signed_documents(complaint_id: int) -> list[Document]:
+    with read_session() as session:
+        rows = session.scalars(
+            select(Document).where(
+                Document.complaint_id == complaint_id, Document.kind == "reply_letter_signed"
+            )
+        ).all()
+        return [(r.filename, r.sha256, r.data) for r in rows]
+
+
+def test_the_draft_is_marked_draf_until_the_secretary_signs(staff):
+    complaint_id = bring_to(staff, 9)
+    letter = letters.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
+    ticket = state(complaint_id).ticket
+    assert letter.filename == f"draf-surat-jawaban-{ticket}.docx"
+    assert letter.mime == letters.DOCX_MIME
+    text = text_of(letter.data)
+    assert "DRAF \u2014 BELUM DITANDATANGANI" in text
+    assert "065/...../BKOP/" in text  # the number is taken only at signing
+    assert payload_for("submit_draft", staff)["reply_body"] in text
+    assert "Yth. Bapak/Ibu Siti Aminah" in text
+    assert f"Jawaban atas Pengaduan Nomor {ticket}" in text
+    assert "Nurhayati Lamadjido, S.H., M.H." in text  # the Secretary's account
+    assert "NIP. 19750214 200003 2 003" in text
+
+
+def test_the_unit_previews_the_text_it_is_typing(staff):
+    complaint_id = bring_to(staff, 8)
+    with pytest.raises(NotFound):
+        letters.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    preview = letters.reply_letter(
+        complaint_id=complaint_id, user_id=staff.unit_kop.id, body="Teks <baru> & {{ x }}"
+    )
+    assert "Teks <baru> & {{ x }}" in text_of(preview.data)
+
+
+def test_no_reply_letter_before_the_unit_drafts(staff):
+    complaint_id = bring_to(staff, 7)
+    with pytest.raises(NotFound) as err:
+        letters.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
+    assert "langkah 8" in err.value.message
+
+
+def test_signing_numbers_and_freezes_the_letter(staff):
+    complaint_id = bring_to(staff, 10)
+    result = sign(staff, complaint_id)
+    assert result.to_step == 11
+    complaint = state(complaint_id)
+    year = datetime.now(UTC).year
+    assert complaint.letter_number == f"065/1/BKOP/{year}"
+    assert complaint.signed_at is not None
+    [(filename, digest, data)] = signed_documents(complaint_id)
+    assert filename == f"surat-jawaban-{complaint.ticket}.docx"
+    assert hashlib.sha256(data).hexdigest() == digest
+    text = text_of(data)
+    assert "DRAF" not in text
+    assert f"065/1/BKOP/{year}" in text
+    with read_session() as session:
+        event = session.scalars(
+            select(StepEvent).where(
+                StepEvent.complaint_id == complaint_id, StepEvent.action == "sign"
+            )
+        ).one()
+        assert event.payload["letter_number"] == complaint.letter_number
+        assert len(event.payload["documents"]) == 1
+    # Every later download returns exactly the stored bytes, whoever asks.
+    for user in (staff.petugas, staff.sekretaris, staff.arsiparis, staff.kepala):
+        again = letters.reply_letter(complaint_id=complaint_id, user_id=user.id)
+        assert again.filename == filename
+        assert hashlib.sha256(again.data).hexdigest() == digest
+
+
+def test_the_signed_letter_does_not_change_when_settings_change(staff):
+    complaint_id = bring_to(staff, 10)
+    sign(staff, complaint_id)
+    before = letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    letter_settings.save_letter_settings(
+        user_id=staff.admin.id, values={"nama_dinas": "DINAS BARU", "kota": "Donggala"}
+    )
+    after = letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    assert after == before
+    assert "DINAS BARU" not in text_of(after)
+
+
+def test_a_refused_signing_uses_no_number(staff):
+    complaint_id = bring_to(staff, 10)
+    with pytest.raises(WrongRole):
+        actions.perform(
+            complaint_id=complaint_id,
+            action="sign",
+            user_id=staff.unit_kop.id,
+            expected_version=version_of(complaint_id),
+        )
+    with pytest.raises(StaleVersion):
+        actions.perform(
+            complaint_id=complaint_id,
+            action="sign",
+            user_id=staff.sekretaris.id,
+            expected_version=version_of(complaint_id) - 1,
+        )
+    assert signed_documents(complaint_id) == []
+    sign(staff, complaint_id)
+    assert state(complaint_id).letter_number.startswith("065/1/")
+
+
+def test_numbers_follow_each_other_and_restart_each_year(staff):
+    first = bring_to(staff, 10)
+    second = bring_to(staff, 10)
+    third = bring_to(staff, 10)
+    sign(staff, first)
+    sign(staff, second)
+    year = datetime.now(UTC).year
+    assert state(second).letter_number == f"065/2/BKOP/{year}"
+    next_year = datetime(year + 1, 1, 5, 1, 0, tzinfo=UTC)
+    letters.sign_reply(
+        complaint_id=third,
+        user_id=staff.sekretaris.id,
+        expected_version=version_of(third),
+        now=next_year,
+    )
+    assert state(third).letter_number == f"065/1/BKOP/{year + 1}"
+    with read_session() as session:
+        counters = dict(session.execute(select(Counter.name, Counter.value)).all())
+    assert counters[f"letter-{year}"] == 2 and counters[f"letter-{year + 1}"] == 1
+
+
+def test_the_number_pattern_comes_from_the_settings(staff):
+    letter_settings.save_letter_settings(
+        user_id=staff.admin.id,
+        values={
+            "nomor_pola": "{klasifikasi}/{urut}/DISKOP-{unit}/{bulan}/{tahun}",
+            "klasifikasi": "800",
+        },
+    )
+    complaint_id = bring_to(staff, 10)
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    letters.sign_reply(
+        complaint_id=complaint_id,
+        user_id=staff.sekretaris.id,
+        expected_version=version_of(complaint_id),
+        now=max(now, datetime.now(UTC)),
+    )
+    number = state(complaint_id).letter_number
+    assert number.startswith("800/1/DISKOP-BKOP/")
+    assert number.split("/")[3] in (
+        "I",
+        "II",
+        "III",
+        "IV",
+        "V",
+        "VI",
+        "VII",
+        "VIII",
+        "IX",
+        "X",
+        "XI",
+        "XII",
+    )
+
+
+def test_settings_signer_and_kop_are_printed(staff):
+    letter_settings.save_letter_settings(
+        user_id=staff.admin.id,
+        values={
+            "sekretaris_nama": "Ir. Budi Santoso, M.M.",
+            "sekretaris_pangkat": "Pembina (IV/a)",
+            "sekretaris_nip": "19780707 199712 1 001",
+            "telepon": "(0451) 421234",
+            "email": "diskop@example.go.id",
+            "website": "diskop.example.go.id",
+        },
+    )
+    complaint_id = bring_to(staff, 10)
+    sign(staff, complaint_id)
+    text = text_of(letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data)
+    assert "Ir. Budi Santoso, M.M." in text
+    assert "NIP. 19780707 199712 1 001" in text
+    assert (
+        "Telepon (0451) 421234 \u00b7 Pos-el diskop@example.go.id \u00b7 Laman diskop.example.go.id"
+        in text
+    )
+
+
+def test_settings_are_checked_and_only_the_admin_saves_them(staff):
+    with pytest.raises(NotAllowed):
+        letter_settings.save_letter_settings(user_id=staff.sekretaris.id, values={})
+    for values, fragment in (
+        ({"nomor_pola": "{klasifikasi}/{unit}"}, "{urut}"),
+        ({"nomor_pola": "{urut}/{tahun}/{kode}"}, "kode"),
+        ({"nomor_pola": "{urut/{tahun}"}, "tidak valid"),
+        ({"kepala_nip": "12345"}, "18 angka"),
+        ({"nama_dinas": "  "}, "Nama dinas wajib diisi"),
+        ({"email": "bukan-email"}, "Pos-el"),
+        ({"lambang_b64": b"not an image"}, "PNG atau JPEG"),
+    ):
+        with pytest.raises(InvalidInput) as err:
+            letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)
+        assert fragment in err.value.message, values
+    png = letters.qr_png("lambang")
+    saved = letter_settings.save_letter_settings(
+        user_id=staff.admin.id, values={"lambang_b64": png}
+    )
+    assert saved.emblem == png
+    assert letter_settings.get_letter_settings().emblem == png
+
+
+def test_the_disposition_sheet_follows_steps_six_and_seven(staff):
+    complaint_id = bring_to(staff, 4)
+    with pytest.raises(NotFound):
+        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id)
+    do(staff.subbag, complaint_id, "classify_written")
+    blank = text_of(
+        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id).data
+    )
+    assert "LEMBAR DISPOSISI" in blank and "Surat dari: Siti Aminah" in blank
+    assert "\u2611" not in blank  # nothing ticked yet
+    do(
+        staff.subbag,
+        complaint_id,
+        "register",
+        {"agenda_number": "77/TNDE/XI/2026", "sifat": "segera"},
+    )
+    do(
+        staff.kepala,
+        complaint_id,
+        "dispose",
+        {
+            "units": [staff.unit_kop.unit_id],
+            "instruction": "Proses lebih lanjut",
+            "due_date": "2026-12-04",
+        },
+        note="Mohon segera <dijawab> & dilaporkan.",
+    )
+    sheet = letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id)
+    ticket = state(complaint_id).ticket
+    assert sheet.filename == f"lembar-disposisi-{ticket}.docx"
+    text = text_of(sheet.data)
+    assert "Nomor agenda: 77/TNDE/XI/2026" in text
+    assert f"Nomor surat: {ticket}" in text
+    assert "\u2611 Segera" in text and "\u2610 Biasa" in text
+    assert "\u2611 Bidang Kelembagaan dan Pengawasan Koperasi" in text
+    assert "\u2610 Sekretariat" in text
+    assert "\u2611 Proses lebih lanjut" in text and "\u2610 Siapkan jawaban" in text
+    assert "Mohon segera <dijawab> & dilaporkan." in text
+    assert "Batas waktu: 4 Desember 2026" in text
+    assert "Paraf Kepala Dinas: Dr. Hasanuddin Rahim, M.Si." in text
+    assert "Hal: Sertifikat pelatihan belum diterima" in text
+
+
+def test_a_confidential_complainant_is_masked_for_those_who_may_not_see_them(staff):
+    complaint_id = bring_to(staff, 10, confidential=True)
+    sheet = text_of(
+        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.unit_kop.id).data
+    )
+    assert "Siti Aminah" not in sheet and letters.MASKED in sheet
+    assert "Siti Aminah" in text_of(
+        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id).data
+    )
+    sign(staff, complaint_id)
+    with pytest.raises(NotAllowed):
+        letters.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    original = letters.reply_letter(complaint_id=complaint_id, user_id=staff.arsiparis.id)
+    assert "Siti Aminah" in text_of(original.data)
+
+
+def test_the_receipt_carries_the_pin_only_when_given(staff):
+    created = new_complaint(staff, body="Isi <pengaduan> & {% if %} lengkap.")
+    with pytest.raises(NotAllowed):
+        letters.receipt_download(
+            complaint_id=created.complaint_id, pin="000000" if created.pin != "000000" else "111111"
+        )
+    receipt = letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
+    assert receipt.filename == f"tanda-terima-{created.ticket}.docx"
+    text = text_of(receipt.data)
+    assert created.ticket in text and created.pin in text
+    assert "Datang langsung" in text
+    assert "Isi <pengaduan> & {% if %} lengkap." in text
+    assert "Rina Marlina, S.Sos." in text and "NIP. 19880312 201101 2 004" in text
+    assert f"/lacak?tiket={created.ticket}" in text
+    doc = DocxDocument(io.BytesIO(receipt.data))
+    assert len(doc.inline_shapes) == 1  # the QR code
+    staff_copy = text_of(
+        letters.receipt_for_staff(complaint_id=created.complaint_id, user_id=staff.subbag.id).data
+    )
+    assert created.ticket in staff_copy
+    assert "PIN pelacakan" not in staff_copy and created.pin not in staff_copy
+
+
+def test_the_qr_code_reads_the_tracking_address(staff, monkeypatch):
+    created = new_complaint(staff)
+    url = letters.tracking_url(created.ticket)
+    assert url.endswith(f"/lacak?tiket={created.ticket}")
+    receipt = letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
+    doc = DocxDocument(io.BytesIO(receipt.data))
+    blobs = [r.target_part.blob for r in doc.part.rels.values() if r.reltype.endswith("/image")]
+    assert letters.qr_png(url) in blobs
+
+
+def test_the_page_offers_what_exists_at_each_step(staff):
+    complaint_id = bring_to(staff, 3)
+    offers = {
+        o.key: o
+        for o in letters.available_documents(complaint_id=complaint_id, user_id=staff.petugas.id)
+    }
+    assert offers["receipt"].available
+    assert (
+        not offers["disposition_sheet"].available
+        and "langkah 6" in offers["disposition_sheet"].reason
+    )
+    assert not offers["reply_letter"].available
+    complaint_id = bring_to(staff, 9)
+    offers = {
+        o.key: o
+        for o in letters.available_documents(complaint_id=complaint_id, user_id=staff.kepala.id)
+    }
+    assert offers["disposition_sheet"].available
+    assert offers["reply_letter"].available and not offers["reply_letter"].final
+    complaint_id = bring_to(staff, 10)
+    sign(staff, complaint_id)
+    offers = {
+        o.key: o
+        for o in letters.available_documents(complaint_id=complaint_id, user_id=staff.petugas.id)
+    }
+    assert offers["reply_letter"].final
+    with pytest.raises(NotAllowed):
+        letters.available_documents(complaint_id=complaint_id, user_id=staff.outsider.id)
+
+
+def test_pdf_conversion_with_libreoffice(staff):
+    complaint_id = bring_to(staff, 9)
+    letter = letters.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
+    converted = letters.as_pdf(letter)
+    assert converted.data.startswith(b"%PDF")
+    assert converted.filename == letter.filename.replace(".docx", ".pdf")
+    assert converted.mime == "application/pdf"
+
+
+def test_without_libreoffice_pdf_says_why(staff, monkeypatch):
+    import config
+
+    monkeypatch.setenv("SOFFICE_PATH", "/nonexistent/soffice")
+    config.get_settings.cache_clear()
+    try:
+        from documents.pdf import pdf_unavailable_reason
+
+        reason = pdf_unavailable_reason()
+        assert reason and "LibreOffice" in reason
+        with pytest.raises(PdfUnavailable) as err:
+            letters.as_pdf(letters.Download("a.docx", b"x", letters.DOCX_MIME))
+        assert err.value.message == reason
+    finally:
+        monkeypatch.delenv("SOFFICE_PATH")
+        config.get_settings.cache_clear()
+
+
+# --- the register --------------------------------------------------------------------
+
+
+def test_the_register_lists_a_period_in_word_and_excel(staff):
+    first = bring_to(staff, 7)
+    bring_to(staff, 3, subject='=HYPERLINK("http://x") <b>rumus</b>')
+    today = datetime.now(UTC).astimezone(sop_tz()).date()
+    book = letters.register_book(user_id=staff.subbag.id, start=today, end=today)
+    assert [r["no"] for r in book.rows] == [1, 2]
+    row = book.rows[0]
+    assert row["nomor_agenda"] == "123/TNDE/XI/2026"
+    assert row["pengadu"] == "Siti Aminah"
+    assert row["diteruskan_ke"] == "-"
+    assert row["status"].startswith("Langkah 7")
+    assert state(first).ticket in row["keterangan"]
+    text = text_of(book.docx.data)
+    assert "BUKU PENGADUAN" in text and '=HYPERLINK("http://x") <b>rumus</b>' in text
+    assert book.docx.filename == f"buku-pengaduan-{today}-sd-{today}.docx"
+    sheet = load_workbook(io.BytesIO(book.xlsx.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[3] == [
+        "No",
+        "Tanggal terima",
+        "Nomor agenda",
+        "Pengadu",
+        "Isi ringkas",
+        "Diteruskan ke",
+        "Status",
+        "Keterangan",
+    ]
+    assert values[5][4] == '=HYPERLINK("http://x") <b>rumus</b>'
+    assert sheet.cell(row=6, column=5).data_type == "s"  # text, not a formula
+    empty = letters.register_book(
+        user_id=staff.arsiparis.id, start=date(2020, 1, 1), end=date(2020, 1, 31)
+    )
+    assert empty.rows == []
+
+
+def test_the_register_is_for_subbag_umum_and_the_archivist(staff):
+    today = date.today()
+    for user in (staff.petugas, staff.unit_kop, staff.kepala, staff.outsider):
+        with pytest.raises(NotAllowed):
+            letters.register_book(user_id=user.id, start=today, end=today)
+    with pytest.raises(InvalidInput):
+        letters.register_book(user_id=staff.subbag.id, start=today, end=date(2000, 1, 1))
+
+
+def sop_tz():
+    from layanan.calendar import OFFICE_TZ
+
+    return OFFICE_TZ
+
+
+# --- template administration -----------------------------------------------------------
+
+
+def _edited_template(key: str, extra: str) -> bytes:
+    from documents.render import template_file_bytes
+
+    doc = DocxDocument(io.BytesIO(template_file_bytes(key)))
+    doc.add_paragraph(extra)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_an_admin_replaces_a_template_after_it_is_checked(staff):
+    data = _edited_template("tanda_terima", "Templat pengganti untuk {{ tiket }}")
+    info = letters.upload_template(user_id=staff.admin.id, key="tanda_terima", data=data)
+    assert info.source == "unggahan"
+    overview = {i.key: i for i in letters.template_overview(user_id=staff.admin.id)}
+    assert overview["tanda_terima"].source == "unggahan"
+    assert overview["surat_jawaban"].source == "bawaan"
+    created = new_complaint(staff)
+    text = text_of(
+        letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
+    )
+    assert f"Templat pengganti untuk {created.ticket}" in text
+    assert letters.template_download(user_id=staff.admin.id, key="tanda_terima").data == data
+    letters.revert_template(user_id=staff.admin.id, key="tanda_terima")
+    text = text_of(
+        letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
+    )
+    assert "Templat pengganti" not in text
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "fragment"),
+    [
+        (
+            "tanda_terima",
+            lambda: _edited_template("tanda_terima", "{{ password_hash }}"),
+            "password_hash",
+        ),
+        ("surat_jawaban", lambda: _edited_template("tanda_terima", ""), "tidak dikenal"),
+        ("tanda_terima", lambda: _edited_template("tanda_terima", "{% if tiket %}"), "tidak valid"),
+        (
+            "tanda_terima",
+            lambda: _edited_template("tanda_terima", "{{ kantor.rahasia }}"),
+            "rahasia",
+        ),
+        ("tanda_terima", lambda: b"PK\x03\x04 not really a docx", "bukan dokumen Word"),
+        ("tanda_terima", lambda: b"", "kosong"),
+    ],
+)
+def test_a_template_with_unknown_or_broken_placeholders_is_refused(staff, key, data, fragment):
+    with pytest.raises(InvalidInput) as err:
+        letters.upload_template(user_id=staff.admin.id, key=key, data=data())
+    assert fragment in err.value.message
+    assert {i.key: i.source for i in letters.template_overview(user_id=staff.admin.id)}[
+        key
+    ] == "bawaan"
+
+
+def test_a_template_missing_a_required_placeholder_is_refused(staff):
+    doc = DocxDocument()
+    doc.add_paragraph("Tiket {{ tiket }} tanpa PIN")
+    out = io.BytesIO()
+    doc.save(out)
+    with pytest.raises(InvalidInput) as err:
+        letters.upload_template(user_id=staff.admin.id, key="tanda_terima", data=out.getvalue())
+    assert "pin" in err.value.message and "tanggal_jam" in err.value.message
+
+
+def test_only_the_admin_manages_templates(staff):
+    data = _edited_template("tanda_terima", "ok")
+    for user in (staff.sekretaris, staff.subbag):
+        with pytest.raises(NotAllowed):
+            letters.upload_template(user_id=user.id, key="tanda_terima", data=data)
+        with pytest.raises(NotAllowed):
+            letters.template_overview(user_id=user.id)
+
+
+def test_demo_seed_freezes_its_signed_letters(db):
+    from db.engine import write_session
+    from services.seed import seed_demo
+
+    with write_session() as session:
+        seed_demo(session, count=25, now=datetime(2026, 11, 27, 8, tzinfo=UTC))
+    with read_session() as session:
+        signed = session.scalars(select(Complaint).where(Complaint.signed_at.isnot(None))).all()
+        assert signed
+        numbers = [c.letter_number for c in signed]
+        assert len(set(numbers)) == len(numbers) and all(numbers)
+        for complaint in signed:
+            doc = session.scalars(
+                select(Document).where(
+                    Document.complaint_id == complaint.id, Document.kind == "reply_letter_signed"
+                )
+            ).one()
+            assert complaint.letter_number in text_of(doc.data)
