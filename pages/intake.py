@@ -16,6 +16,11 @@ from services import complaints, uploads, workflow
 from ui.complaint_view import complaint_link, esc
 from ui.session import require_page
 
+try:  # the receipt (tanda terima) comes from the documents module (services.letters)
+    from ui.documents import receipt_download
+except ImportError:
+    receipt_download = None
+
 CREATED_KEY = "intake_created"
 GEN_KEY = "intake_generation"
 UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "docx"]
@@ -76,6 +81,8 @@ if created:
         "tuliskan pada tanda terima untuk pemohon."
     )
     st.toast(f"Pengaduan {created['ticket']} tersimpan.", icon=":material/check_circle:")
+    if receipt_download is not None:
+        receipt_download(complaint_id=created["id"], pin=created["pin"], key="intake-receipt")
     complaint_link(created["ticket"], f"Buka pengaduan {created['ticket']}")
 
 generation = st.session_state.setdefault(GEN_KEY, 0)
@@ -205,6 +212,10 @@ if st.button("Simpan pengaduan", type="primary", key=key("save")):
     except WorkflowError as err:
         st.error(err.message)
     else:
-        st.session_state[CREATED_KEY] = {"ticket": result.ticket, "pin": result.pin}
+        st.session_state[CREATED_KEY] = {
+            "id": result.complaint_id,
+            "ticket": result.ticket,
+            "pin": result.pin,
+        }
         st.session_state[GEN_KEY] = generation + 1  # a fresh, empty form
         st.rerun()

@@ -56,3 +56,14 @@ def texts(at: AppTest) -> str:
 def unescape(text: str) -> str:
     """Text with the Markdown escapes of ``ui.complaint_view.esc`` removed."""
     return text.replace("\\", "")
+
+
+def tickets(at) -> list[str]:
+    """Tickets linked in the list (page links, or plain links when run outside app.py)."""
+    found = [link.value for link in at.get("page_link")]
+    found += [
+        m.value.split("]")[0].lstrip("[")
+        for m in at.markdown
+        if m.value.startswith("[ADU") and "tiket=" in m.value
+    ]
+    return [unescape(t) for t in found]

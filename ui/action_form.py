@@ -25,6 +25,13 @@ from services.complaints import ActionSpec, ComplaintDetail
 from services.workflow import CHOICES
 
 FLASH_KEY = "flash_message"
+# Actions with a dedicated form elsewhere on the complaint page (the documents engineer's
+# ``ui.documents.documents_section``): step 11 sends the signed letter by e-mail, WhatsApp
+# or hands it over, each with its own inputs.
+DEDICATED_FORMS: dict[str, str] = {
+    "deliver": "Catat penyampaian melalui panel “Penyampaian surat jawaban” di bagian "
+    "“Surat dan dokumen resmi” di bawah.",
+}
 UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "docx"]
 
 
@@ -148,7 +155,10 @@ def render_action_forms(detail: ComplaintDetail, *, user_id: int) -> None:
         )
         return
     for spec in detail.actions:
-        _form(detail, spec, user_id=user_id)
+        if spec.key in DEDICATED_FORMS:
+            st.info(f"**{spec.label}**: {DEDICATED_FORMS[spec.key]}")
+        else:
+            _form(detail, spec, user_id=user_id)
 
 
 def _form(detail: ComplaintDetail, spec: ActionSpec, *, user_id: int) -> None:

@@ -47,7 +47,7 @@ def complaint_link(ticket: str, label: str | None = None) -> None:
         )
     except StreamlitPageNotFoundError:
         # Page run on its own (not through app.py's navigation): a plain link.
-        st.markdown(f"[{esc(label or ticket)}](complaint?tiket={quote(ticket)})")
+        st.markdown(f"[{esc(label or ticket)}](pengaduan?tiket={quote(ticket)})")
 
 
 def time_left(minutes: int | None) -> str:

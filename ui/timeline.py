@@ -18,9 +18,10 @@ def render_timeline(entries: Sequence[TimelineEntry]) -> None:
         return
     for entry in entries:
         with st.container(border=True):
-            title = f"**{entry.seq}. Langkah {entry.step}: {esc(entry.action_label)}**"
+            title = f"{entry.seq}. Langkah {entry.step}: {entry.action_label}"
             if entry.draft_round:
                 title += f" (draf ke-{entry.draft_round})"
+            title = f"**{esc(title)}**"
             if entry.returned:
                 title += " :red[(draf dikembalikan)]"
             st.markdown(title)

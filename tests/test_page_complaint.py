@@ -1,0 +1,232 @@
+"""The complaint page, per role: what it shows, what it hides, each step's form."""
+
+from __future__ import annotations
+
+from db.engine import write_session
+from db.models import User, UserRole
+from services.seed import DEMO_PDF
+from tests.apptest_helpers import open_page, texts, unescape
+from tests.factories import bring_to, do, payload_for, state
+
+
+def page(user, complaint_id):
+    return open_page("complaint", user, tiket=state(complaint_id).ticket)
+
+
+def submit(at, ticket, version, action):
+    return at.button(key=f"act:{ticket}:{version}:{action}:submit").click().run()
+
+
+def key(ticket, version, action, field):
+    return f"act:{ticket}:{version}:{action}:{field}"
+
+
+def shown(at) -> str:
+    return unescape(texts(at))
+
+
+def test_a_visitor_without_login_is_asked_to_log_in(staff):
+    cid = bring_to(staff, 3)
+    at = page(None, cid)
+    assert "Silakan masuk" in shown(at)
+    assert "ADU-" not in shown(at)
+
+
+def test_a_user_without_a_staff_role_cannot_open_it(staff):
+    at = page(staff.outsider, bring_to(staff, 3))
+    assert "tidak memiliki akses" in shown(at)
+
+
+def test_the_head_approves_the_draft_with_paraf(staff):
+    cid = bring_to(staff, 9)
+    c = state(cid)
+    at = page(staff.kepala, cid)
+    assert not at.exception
+    text = shown(at)
+    assert "Setujui (paraf)" in text and "Kembalikan ke unit" in text
+    assert "Riwayat" in text and "Kirim draf jawaban ke Kepala Dinas (draf ke-1)" in text
+    at.checkbox(key=key(c.ticket, c.version, "approve", "paraf")).check()
+    at = submit(at, c.ticket, c.version, "approve")
+    assert state(cid).current_step == 10
+    assert [t.value for t in at.toast] == [
+        f"Setujui (paraf): pengaduan {c.ticket} kini di Langkah 10: Menandatangani surat "
+        "jawaban aduan oleh Sekretaris selaku PPID."
+    ]
+    assert "Langkah 10 dikerjakan oleh Sekretaris (PPID)" in shown(at)
+
+
+def test_approving_without_paraf_is_refused_with_the_missing_item(staff):
+    cid = bring_to(staff, 9)
+    c = state(cid)
+    at = submit(page(staff.kepala, cid), c.ticket, c.version, "approve")
+    assert [e.value for e in at.error] == [
+        "Kelengkapan belum diisi: Paraf persetujuan Kepala Dinas."
+    ]
+    assert state(cid).current_step == 9
+
+
+def test_the_head_returns_the_draft_with_a_reason_shown_in_the_timeline(staff):
+    cid = bring_to(staff, 9)
+    c = state(cid)
+    at = page(staff.kepala, cid)
+    at.text_area(key=key(c.ticket, c.version, "return_draft", "reason")).input(
+        "Lengkapi dasar hukum *Permen* 24/2014."
+    )
+    at = submit(at, c.ticket, c.version, "return_draft")
+    assert state(cid).current_step == 8
+    assert "Alasan: Lengkapi dasar hukum *Permen* 24/2014." in shown(at)
+    assert any("draf dikembalikan" in m.value for m in at.markdown)
+
+
+def test_a_lost_race_names_who_acted_first(staff):
+    cid = bring_to(staff, 3)
+    c = state(cid)
+    with write_session() as session:
+        colleague = User(username="petugas2", full_name="Dewi Lestari", active=True)
+        colleague.role_rows = [UserRole(role="petugas")]
+        session.add(colleague)
+        session.flush()
+        session.expunge(colleague)
+    at = page(staff.petugas, cid)
+    at.text_input(key=key(c.ticket, c.version, "hand_over", "guest_book_entry")).input("BT-9")
+    do(colleague, cid, "hand_over", {"guest_book_entry": "BT-7"})  # meanwhile, in another tab
+    at = submit(at, c.ticket, c.version, "hand_over")
+    [error] = at.error
+    assert "sudah diproses lebih dulu oleh Dewi Lestari" in error.value
+    assert state(cid).guest_book_entry == "BT-7"
+
+
+def test_the_unit_submits_a_draft_with_a_supporting_document(staff):
+    cid = bring_to(staff, 8)
+    c = state(cid)
+    at = page(staff.unit_kop, cid)
+    at.text_area(key=key(c.ticket, c.version, "submit_draft", "reply_body")).input(
+        "Dengan hormat, sertifikat dapat diambil di UPT."
+    )
+    at = submit(at, c.ticket, c.version, "submit_draft")
+    assert "Dokumen pendukung" in at.error[0].value  # refused: no supporting document
+    assert state(cid).current_step == 8
+    at.file_uploader(key=key(c.ticket, c.version, "submit_draft", "files")).upload(
+        "sertifikat.pdf", DEMO_PDF, "application/pdf"
+    )
+    at = submit(at, c.ticket, c.version, "submit_draft")
+    assert not at.error
+    assert state(cid).current_step == 9
+    assert "Dokumen pendukung: sertifikat.pdf" in "\n".join(
+        b.label for b in at.get("download_button")
+    )
+
+
+def test_an_upload_that_is_not_a_document_is_refused_in_indonesian(staff):
+    cid = bring_to(staff, 8)
+    c = state(cid)
+    at = page(staff.unit_kop, cid)
+    at.text_area(key=key(c.ticket, c.version, "submit_draft", "reply_body")).input("Jawaban.")
+    at.file_uploader(key=key(c.ticket, c.version, "submit_draft", "files")).upload(
+        "jawaban.pdf", b"#!/bin/sh\necho bukan pdf\n", "application/pdf"
+    )
+    at = submit(at, c.ticket, c.version, "submit_draft")
+    assert "ditolak: isinya bukan jenis yang diterima" in at.error[0].value
+    assert state(cid).current_step == 8
+
+
+def test_another_unit_sees_the_complaint_but_gets_no_form(staff):
+    cid = bring_to(staff, 8)
+    at = page(staff.unit_ukm, cid)
+    text = shown(at)
+    assert "Langkah 8 dikerjakan oleh Sekretariat/Bidang/UPT" in text
+    assert not at.get("form") and not at.text_area
+
+
+def test_subbag_sends_an_oral_complaint_to_a_unit_which_settles_it(staff):
+    cid = bring_to(staff, 4)
+    c = state(cid)
+    at = page(staff.subbag, cid)
+    at.selectbox(key=key(c.ticket, c.version, "classify_oral", "unit")).select(
+        staff.unit_ukm.unit_id
+    )
+    submit(at, c.ticket, c.version, "classify_oral")
+    c = state(cid)
+    assert c.current_step == 5
+    at = page(staff.unit_ukm, cid)
+    at.text_area(key=key(c.ticket, c.version, "resolve_oral", "outcome")).input(
+        "Dijelaskan langsung; pemohon puas."
+    )
+    at = submit(at, c.ticket, c.version, "resolve_oral")
+    assert state(cid).current_step is None
+    assert "Pengaduan ini sudah selesai" in shown(at)
+    assert "Hasil penyelesaian pengaduan lisan:  \nDijelaskan langsung; pemohon puas." in shown(at)
+
+
+def test_subbag_registers_with_a_choice_and_the_head_dispositions_to_units(staff):
+    cid = bring_to(staff, 6)
+    c = state(cid)
+    at = page(staff.subbag, cid)
+    at.text_input(key=key(c.ticket, c.version, "register", "agenda_number")).input("77/TNDE")
+    at.selectbox(key=key(c.ticket, c.version, "register", "sifat")).select("segera")
+    submit(at, c.ticket, c.version, "register")
+    c = state(cid)
+    assert (c.current_step, c.agenda_number, c.sifat) == (7, "77/TNDE", "segera")
+    at = page(staff.kepala, cid)
+    at = submit(at, c.ticket, c.version, "dispose")
+    assert "Diteruskan kepada (unit)" in at.error[0].value
+    at.multiselect(key=key(c.ticket, c.version, "dispose", "units")).select(
+        staff.unit_kop.unit_id
+    ).select(staff.unit_ukm.unit_id)
+    at.selectbox(key=key(c.ticket, c.version, "dispose", "instruction")).select("Siapkan jawaban")
+    submit(at, c.ticket, c.version, "dispose")
+    assert state(cid).current_step == 8
+    assert len(state(cid).units) == 2
+
+
+def test_signing_delivery_and_archiving_close_the_complaint(staff):
+    cid = bring_to(staff, 10)
+    c = state(cid)
+    submit(page(staff.sekretaris, cid), c.ticket, c.version, "sign")
+    c = state(cid)
+    assert c.current_step == 11 and c.signed_at is not None
+    at = page(staff.petugas, cid)
+    assert "Catat penyampaian melalui panel" in shown(at)  # step 11 has its own panel
+    do(staff.petugas, cid, "deliver", payload_for("deliver", staff))
+    c = state(cid)
+    assert c.current_step == 12
+    at = page(staff.arsiparis, cid)
+    at.text_input(key=key(c.ticket, c.version, "archive", "archive_code")).input("065/9")
+    at = submit(at, c.ticket, c.version, "archive")
+    assert "Lokasi simpan arsip" in at.error[0].value
+    at.text_input(key=key(c.ticket, c.version, "archive", "archive_location")).input("Lemari 2")
+    submit(at, c.ticket, c.version, "archive")
+    assert state(cid).current_step is None
+
+
+def test_the_secretary_does_not_see_the_identity_of_a_confidential_complaint(staff):
+    cid = bring_to(staff, 10, confidential=True, complainant_name="Rahmat Hidayat")
+    at = page(staff.sekretaris, cid)
+    text = shown(at)
+    assert "Rahmat" not in text and "081234567890" not in text and "siti@example.id" not in text
+    assert "[dirahasiakan]" in text
+    at = page(staff.petugas, cid)
+    assert "Rahmat Hidayat" in shown(at)
+
+
+def test_documents_are_listed_for_download(staff):
+    cid = bring_to(staff, 9, channel="surat")
+    at = page(staff.kepala, cid)
+    labels = [b.label for b in at.get("download_button")]
+    assert any(label.startswith("Surat aduan: surat.pdf") for label in labels)
+    assert any(label.startswith("Dokumen pendukung: pendukung.pdf") for label in labels)
+
+
+def test_an_unknown_ticket_and_a_missing_ticket(staff):
+    at = open_page("complaint", staff.petugas, tiket="ADU-1999-000001")
+    assert "tidak ditemukan" in at.error[0].value
+    at = open_page("complaint", staff.petugas)
+    assert at.text_input[0].label == "Nomor tiket"
+
+
+def test_the_step_3_hand_over_requires_the_guest_book_entry(staff):
+    cid = bring_to(staff, 3, guest_book_entry=None)
+    c = state(cid)
+    at = submit(page(staff.petugas, cid), c.ticket, c.version, "hand_over")
+    assert at.error[0].value == "Kelengkapan belum diisi: Nomor/entri buku tamu."
+    assert payload_for("hand_over", staff)  # the factories' valid payload, for contrast

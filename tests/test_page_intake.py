@@ -1,0 +1,158 @@
+"""Intake at the front desk: the form per channel, its refusals, duplicates, the result."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from db.engine import read_session
+from db.models import Complaint, Document
+from layanan.calendar import OFFICE_TZ
+from services.seed import DEMO_PDF
+from tests.apptest_helpers import open_page, texts, unescape
+from tests.factories import new_complaint
+
+K = "intake:0:"
+
+
+def fill(at, **values):
+    for name, value in values.items():
+        widget = at.text_area(key=K + name) if name == "body" else at.text_input(key=K + name)
+        widget.input(value)
+    return at
+
+
+def complaints_saved() -> list[Complaint]:
+    with read_session() as session:
+        rows = list(session.scalars(select(Complaint).order_by(Complaint.id)))
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def documents_of(complaint_id: int) -> list[str]:
+    with read_session() as session:
+        return list(
+            session.scalars(select(Document.kind).where(Document.complaint_id == complaint_id))
+        )
+
+
+def test_only_the_front_desk_opens_intake(staff):
+    assert "tidak memiliki akses" in texts(open_page("intake", staff.kepala))
+    assert "Silakan masuk" in texts(open_page("intake", None))
+
+
+def test_a_walk_in_complaint_is_saved_with_ticket_and_pin_shown_once(staff):
+    at = open_page("intake", staff.petugas)
+    assert at.radio(key=K + "channel").value == "datang_langsung"
+    fill(
+        at,
+        name="Budi Santoso",
+        phone="081299887766",
+        subject="Izin koperasi belum terbit",
+        body="Pengesahan akta koperasi kami belum terbit sejak Agustus.",
+        guest_book="BT-12",
+    )
+    at.selectbox(key=K + "category").select("Pelayanan perizinan koperasi")
+    at = at.button(key=K + "save").click().run()
+    assert not at.exception and not at.error
+    [saved] = complaints_saved()
+    assert (saved.current_step, saved.channel, saved.guest_book_entry) == (
+        3,
+        "datang_langsung",
+        "BT-12",
+    )
+    [message] = at.success
+    assert f"nomor tiket **{saved.ticket}**" in message.value
+    assert "PIN pelacakan: **" in message.value
+    assert any("tanda terima" in b.label for b in at.get("download_button"))  # ui.documents
+    # The form is empty again, and the PIN is gone on the next run.
+    assert at.text_input(key="intake:1:name").value == ""
+    at = at.run()
+    assert not at.success
+
+
+def test_missing_items_are_refused_by_the_engine(staff):
+    at = open_page("intake", staff.petugas)
+    at = at.button(key=K + "save").click().run()
+    assert at.error[0].value.startswith("Data belum lengkap: Perihal, Isi pengaduan, Kategori")
+    assert complaints_saved() == []
+
+
+def test_a_letter_needs_its_scan_and_is_stored_with_attachments(staff):
+    at = open_page("intake", staff.petugas)
+    at.radio(key=K + "channel").set_value("surat")
+    at = at.run()
+    assert "Waktu surat diterima (WITA)" in [w.label for w in at.get("date_time_input")]
+    fill(at, name="Koperasi Maju", subject="RAT tidak dilaksanakan", body="Isi surat.")
+    at.selectbox(key=K + "category").select("Pembinaan dan pengawasan koperasi")
+    at = at.button(key=K + "save").click().run()
+    assert "Surat aduan" in at.error[0].value
+    assert complaints_saved() == []
+    at.file_uploader(key=K + "letter").upload("surat.pdf", DEMO_PDF, "application/pdf")
+    at.file_uploader(key=K + "attachments").upload("foto.pdf", DEMO_PDF, "application/pdf")
+    at = at.button(key=K + "save").click().run()
+    assert not at.error
+    [saved] = complaints_saved()
+    assert sorted(documents_of(saved.id)) == ["attachment", "complaint_letter"]
+
+
+def test_a_file_that_is_not_a_document_is_refused(staff):
+    at = open_page("intake", staff.petugas)
+    fill(at, name="Ani", subject="Perihal", body="Isi.")
+    at.selectbox(key=K + "category").select("Lainnya")
+    at.file_uploader(key=K + "attachments").upload("foto.png", b"MZ\x90\x00exe", "image/png")
+    at = at.button(key=K + "save").click().run()
+    assert "foto.png ditolak: isinya bukan jenis yang diterima" in at.error[0].value
+    assert complaints_saved() == []
+
+
+def test_anonymous_and_confidential_flags_are_saved(staff):
+    at = open_page("intake", staff.petugas)
+    at.radio(key=K + "channel").set_value("whatsapp")
+    at.checkbox(key=K + "anonymous").check()
+    at.checkbox(key=K + "confidential").check()
+    at.checkbox(key=K + "supervisory").check()
+    fill(at, subject="Pungutan liar pendamping", body="Ada pungutan.", phone="0811223344")
+    at.selectbox(key=K + "category").select("Perilaku aparatur")
+    at = at.button(key=K + "save").click().run()
+    assert not at.error
+    [saved] = complaints_saved()
+    assert (saved.anonymous, saved.confidential, saved.supervisory) == (True, True, True)
+    assert saved.complainant_name is None and saved.channel == "whatsapp"
+
+
+def test_arrival_and_meeting_times_are_office_time(staff):
+    at = open_page("intake", staff.petugas)
+    wall = datetime.now(UTC).astimezone(OFFICE_TZ).replace(tzinfo=None, second=0, microsecond=0)
+    at.get("date_time_input")[0].set_value(wall - timedelta(hours=2))
+    at.get("date_time_input")[1].set_value(wall - timedelta(hours=1))
+    fill(at, name="Ani", subject="Perihal", body="Isi.")
+    at.selectbox(key=K + "category").select("Lainnya")
+    at = at.button(key=K + "save").click().run()
+    [saved] = complaints_saved()
+    arrived = saved.arrived_at.astimezone(OFFICE_TZ).replace(tzinfo=None)
+    assert arrived == wall - timedelta(hours=2)
+
+
+def test_a_meeting_before_the_arrival_is_refused(staff):
+    at = open_page("intake", staff.petugas)
+    wall = datetime.now(UTC).astimezone(OFFICE_TZ).replace(tzinfo=None, second=0, microsecond=0)
+    at.get("date_time_input")[0].set_value(wall - timedelta(hours=1))
+    at.get("date_time_input")[1].set_value(wall - timedelta(hours=2))
+    fill(at, name="Ani", subject="Perihal", body="Isi.")
+    at.selectbox(key=K + "category").select("Lainnya")
+    at = at.button(key=K + "save").click().run()
+    assert "Waktu kedatangan harus sebelum waktu bertemu petugas" in at.error[0].value
+
+
+def test_possible_duplicates_are_shown_before_saving(staff):
+    earlier = new_complaint(staff, complainant_phone="081234567890")
+    at = open_page("intake", staff.petugas)
+    at = fill(at, phone="0812-3456-7890").run()
+    text = unescape(texts(at))
+    assert "Kemungkinan duplikat: 1 pengaduan" in text
+    assert earlier.ticket in text and "nomor telepon sama" in text
+    at = fill(at, phone="", subject="Sertifikat pelatihan belum diterima juga").run()
+    assert "perihal mirip" in unescape(texts(at))
