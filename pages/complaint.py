@@ -11,6 +11,7 @@ from layanan.errors import WorkflowError
 from services import complaints
 from ui.action_form import render_action_forms, show_flash
 from ui.complaint_view import esc, render_clocks, render_documents, render_summary
+from ui.documents import documents_section
 from ui.session import require_page
 from ui.timeline import render_timeline
 
@@ -48,15 +49,8 @@ render_documents(
     ).data,
 )
 
-# --- Letters (surat jawaban, lembar disposisi, tanda terima) ---------------------------
-# Spot for the documents engineer: ``ui.documents.documents_section(detail=..., user=...)``
-# renders the official letters of this complaint here.
-try:
-    from ui.documents import documents_section
-except ImportError:  # the documents module is not installed yet
-    documents_section = None
-if documents_section is not None:
-    documents_section(detail=detail, user=user)
+# Letters (surat jawaban, lembar disposisi, tanda terima) and the step-11 delivery panel.
+documents_section(detail=detail, user=user)
 
 st.subheader("Riwayat")
 st.caption(esc(f"{len(detail.timeline)} peristiwa, dari yang terlama."))

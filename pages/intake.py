@@ -14,12 +14,8 @@ from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
 from services import complaints, uploads, workflow
 from ui.complaint_view import complaint_link, esc
+from ui.documents import receipt_download
 from ui.session import require_page
-
-try:  # the receipt (tanda terima) comes from the documents module (services.letters)
-    from ui.documents import receipt_download
-except ImportError:
-    receipt_download = None
 
 CREATED_KEY = "intake_created"
 GEN_KEY = "intake_generation"
@@ -81,8 +77,7 @@ if created:
         "tuliskan pada tanda terima untuk pemohon."
     )
     st.toast(f"Pengaduan {created['ticket']} tersimpan.", icon=":material/check_circle:")
-    if receipt_download is not None:
-        receipt_download(complaint_id=created["id"], pin=created["pin"], key="intake-receipt")
+    receipt_download(complaint_id=created["id"], pin=created["pin"], key="intake-receipt")
     complaint_link(created["ticket"], f"Buka pengaduan {created['ticket']}")
 
 generation = st.session_state.setdefault(GEN_KEY, 0)
