@@ -1,0 +1,79 @@
+"""AppTest of "Templat Surat": letter settings and templates, for the admin only."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document as DocxDocument
+
+from documents.render import template_file_bytes
+from services import letter_settings, letters
+from tests.apptest_helpers import open_page, texts
+
+
+def _by_label(widgets, label: str):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_the_admin_sees_settings_and_every_template(staff):
+    at = open_page("templates", staff.admin)
+    assert not at.exception
+    shown = texts(at)
+    assert "Templat Surat" in shown
+    for label in letters.TEMPLATE_LABELS.values():
+        assert label in shown
+    assert shown.count("bawaan (letter_templates/)") == 5
+    assert (
+        _by_label(at.text_input, "Pola nomor surat").value == "{klasifikasi}/{urut}/{unit}/{tahun}"
+    )
+    assert _by_label(at.text_input, "Kota (tempat surat dibuat)").value == "Palu"
+
+
+def test_the_admin_saves_letter_settings(staff):
+    at = open_page("templates", staff.admin)
+    _by_label(at.text_input, "Kota (tempat surat dibuat)").input("Donggala")
+    _by_label(at.text_input, "NIP Sekretaris").input("19780707 199712 1 001")
+    _by_label(at.text_area, "Tembusan (satu per baris)").input("Gubernur\nArsip")
+    _by_label(at.button, "Simpan pengaturan").click()
+    at.run()
+    assert not at.exception
+    assert "Pengaturan surat disimpan." in texts(at)
+    saved = letter_settings.get_letter_settings()
+    assert saved.kota == "Donggala"
+    assert saved.sekretaris_nip == "19780707 199712 1 001"
+    assert saved.tembusan == ("Gubernur", "Arsip")
+
+
+def test_bad_settings_are_refused_with_the_reason_and_not_saved(staff):
+    at = open_page("templates", staff.admin)
+    _by_label(at.text_input, "Pola nomor surat").input("{klasifikasi}/{tahun}")
+    _by_label(at.button, "Simpan pengaturan").click()
+    at.run()
+    assert "{urut}" in "\n".join(e.value for e in at.error)
+    assert letter_settings.get_letter_settings().nomor_pola == "{klasifikasi}/{urut}/{unit}/{tahun}"
+
+
+def test_an_uploaded_template_is_shown_and_can_be_reverted(staff):
+    doc = DocxDocument(io.BytesIO(template_file_bytes("lembar_disposisi")))
+    doc.add_paragraph("Versi kantor {{ nomor_agenda }}")
+    out = io.BytesIO()
+    doc.save(out)
+    letters.upload_template(user_id=staff.admin.id, key="lembar_disposisi", data=out.getvalue())
+    at = open_page("templates", staff.admin)
+    shown = texts(at)
+    assert shown.count("bawaan (letter_templates/)") == 4
+    assert "unggahan Admin Sistem" in shown
+    _by_label(at.button, "Kembali ke bawaan").click()
+    at.run()
+    assert "Lembar Disposisi: kembali ke templat bawaan." in texts(at)
+    overview = {i.key: i.source for i in letters.template_overview(user_id=staff.admin.id)}
+    assert overview["lembar_disposisi"] == "bawaan"
+
+
+def test_other_roles_cannot_open_the_page(staff):
+    for user in (staff.sekretaris, staff.petugas, staff.subbag, staff.outsider):
+        at = open_page("templates", user)
+        assert "Anda tidak memiliki akses ke halaman ini." in texts(at)
+        assert not at.text_input
+    at = open_page("templates", None)
+    assert "Silakan masuk terlebih dahulu." in texts(at)
