@@ -393,3 +393,81 @@ def test_an_unknown_method_is_refused(staff):
             method="merpati",
         )
     assert new_complaint  # the factory module is shared with other tests
+
+
+# --- on the complaint page ----------------------------------------------------------------
+
+
+def test_the_complaint_page_offers_the_three_ways_at_step_eleven(staff):
+    from tests.apptest_helpers import open_page, texts
+
+    complaint_id = at_step_eleven(staff, complainant_phone="0812 3456 7890")
+    ticket = state(complaint_id).ticket
+    at = open_page("complaint", staff.petugas, tiket=ticket)
+    assert not at.exception
+    shown = texts(at)
+    assert "Penyampaian surat jawaban (langkah 11)" in shown
+    [link] = at.get("link_button")
+    assert link.proto.url.startswith("https://wa.me/6281234567890?text=")
+    downloads = [b.label for b in at.get("download_button")]
+    assert (
+        f"Surat jawaban bertanda tangan ({state(complaint_id).letter_number}) (Word)" in downloads
+    )
+    assert "Unduh surat untuk dilampirkan" in downloads
+    next(t for t in at.text_input if t.label == "Nama penerima surat").input("Siti Aminah")
+    next(b for b in at.button if b.label == "Catat penyerahan langsung").click()
+    at.run()
+    assert not at.exception
+    assert state(complaint_id).current_step == 12
+    assert "Penyampaian surat jawaban" in texts(at)
+    [event] = deliver_events(complaint_id)
+    assert "Diserahkan langsung kepada Siti Aminah" in event.payload["evidence"]
+
+
+def test_a_failed_email_is_shown_on_the_page_and_the_step_stays_open(staff, smtp_server):
+    from tests.apptest_helpers import open_page, texts
+
+    smtp_server(refuse=True)
+    complaint_id = at_step_eleven(staff)
+    at = open_page("complaint", staff.petugas, tiket=state(complaint_id).ticket)
+    next(b for b in at.button if b.label == "Kirim e-mail dengan surat terlampir").click()
+    at.run()
+    assert "Server e-mail menolak alamat siti@example.id" in texts(at)
+    assert state(complaint_id).current_step == 11
+
+
+def test_other_roles_see_no_delivery_panel(staff):
+    from tests.apptest_helpers import open_page, texts
+
+    complaint_id = at_step_eleven(staff)
+    at = open_page("complaint", staff.kepala, tiket=state(complaint_id).ticket)
+    assert "Penyampaian surat jawaban (langkah 11)" not in texts(at)
+    assert not at.get("link_button")
+
+
+def test_without_libreoffice_the_pdf_button_is_disabled_with_the_reason(staff, monkeypatch):
+    from tests.apptest_helpers import open_page, texts
+
+    monkeypatch.setenv("SOFFICE_PATH", "/nonexistent/soffice")
+    config.get_settings.cache_clear()
+    try:
+        complaint_id = bring_to(staff, 9)
+        at = open_page("complaint", staff.kepala, tiket=state(complaint_id).ticket)
+    finally:
+        config.get_settings.cache_clear()
+    pdf_buttons = [b for b in at.button if b.label == "PDF"]
+    assert pdf_buttons and all(b.proto.disabled for b in pdf_buttons)
+    assert all("LibreOffice" in b.proto.help for b in pdf_buttons)
+    assert "PDF tidak tersedia: LibreOffice (soffice) tidak terpasang" in texts(at)
+
+
+def test_with_libreoffice_the_page_makes_a_pdf(staff):
+    from tests.apptest_helpers import open_page
+
+    complaint_id = bring_to(staff, 9)
+    at = open_page("complaint", staff.kepala, tiket=state(complaint_id).ticket)
+    [make] = [b for b in at.button if b.label == "Buat PDF"][-1:]
+    make.click()
+    at.run()
+    assert not at.exception
+    assert "Unduh PDF" in [b.label for b in at.get("download_button")]
