@@ -21,7 +21,7 @@ if submitted:
     except WorkflowError as err:
         st.error(err.message)
     else:
-        st.success(f"Selamat datang, {user.full_name}.")
+        st.success(f"Berhasil masuk sebagai {user.full_name}")
 
 if session.oidc_enabled():
     st.divider()

@@ -131,7 +131,7 @@ def _attempt(
     # The row lock keeps two simultaneous wrong passwords from both reading the same
     # failure count (PostgreSQL; SQLite's writer already holds the database lock).
     user = session.scalars(
-        select(User).where(User.username == username).with_for_update()
+        select(User).where(User.username == username).with_for_update(of=User)
     ).one_or_none()
     attempt = LoginAttempt(username=username[:60], at=now, success=False, client=client)
     session.add(attempt)

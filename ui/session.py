@@ -56,10 +56,8 @@ def _forget() -> None:
 
 def client_address() -> str | None:
     """The browser's address as Streamlit saw it, for the login_attempts record."""
-    try:
-        return st.context.ip_address
-    except Exception:  # no browser (AppTest)
-        return None
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None  # not a string outside a server
 
 
 def oidc_enabled() -> bool:
@@ -70,11 +68,17 @@ def oidc_enabled() -> bool:
         return False
 
 
+def cookie_token() -> str | None:
+    """The login cookie the browser sent when this page was loaded (httpOnly, see docs/auth.md)."""
+    token = st.context.cookies.get(auth.SESSION_COOKIE)
+    return token if isinstance(token, str) and token else None
+
+
 def restore_login() -> None:
     """At the start of a run without a user: take the login from the cookie or from st.user."""
     if st.session_state.get(USER_KEY) is not None:
         return
-    token = st.context.cookies.get(auth.SESSION_COOKIE)
+    token = cookie_token()
     if token:
         found = auth.resolve_session(token=token)
         if found is not None:

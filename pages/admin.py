@@ -1,0 +1,425 @@
+"""Administrasi (admin only): accounts, units, office hours, time standards, holidays.
+
+Each form's button calls one function of ``services.admin`` in its callback (so the
+tables below already show the change) and leaves a message for the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, time
+
+import pandas as pd
+import streamlit as st
+
+from layanan.errors import WorkflowError
+from layanan.sop import ROLE_LABELS
+from layanan.text import tanggal, tanggal_jam
+from services import admin
+from services.calendar_settings import DAY_NAMES
+from ui.session import require_page
+
+user = require_page("admin")
+ME = user.id
+FLASH = "admin_flash"
+
+
+def act(success: str, call: Callable[[], object], clear: tuple[str, ...] = ()) -> None:
+    """Run one service call; keep its outcome to show on this run; empty ``clear`` on success."""
+    try:
+        call()
+    except WorkflowError as err:
+        st.session_state[FLASH] = ("error", err.message)
+    else:
+        st.session_state[FLASH] = ("success", success)
+        for key in clear:
+            st.session_state.pop(key, None)
+
+
+def value(key: str):
+    return st.session_state.get(key)
+
+
+st.title("Administrasi")
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    kind, message = flash
+    (st.success if kind == "success" else st.error)(message)
+
+units = admin.list_units(acting_user_id=ME)
+unit_names = {u.id: f"{u.name} ({u.code})" for u in units}
+active_unit_ids = [u.id for u in units if u.active]
+roles = admin.role_choices()
+
+tab_users, tab_units, tab_hours, tab_clocks, tab_holidays = st.tabs(
+    ["Pengguna", "Unit kerja", "Jam kerja", "Standar waktu", "Hari libur"]
+)
+
+# --- Pengguna -----------------------------------------------------------------------------
+with tab_users:
+    users = admin.list_users(acting_user_id=ME)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Nama pengguna": u.username,
+                    "Nama": u.full_name,
+                    "NIP": u.nip or "",
+                    "Jabatan": u.position or "",
+                    "Unit": u.unit_name or "",
+                    "Peran": ", ".join(ROLE_LABELS[r] for r in u.roles),
+                    "Status": "aktif" if u.active else "nonaktif",
+                    "Terkunci sampai": tanggal_jam(u.locked_until) if u.locked_until else "",
+                }
+                for u in users
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+    def profile_fields(prefix: str, current: admin.UserRow | None) -> None:
+        st.text_input(
+            "Nama lengkap", value=current.full_name if current else "", key=f"{prefix}_name"
+        )
+        left, right = st.columns(2)
+        left.text_input("NIP", value=(current.nip or "") if current else "", key=f"{prefix}_nip")
+        right.text_input(
+            "Pangkat/golongan", value=(current.rank or "") if current else "", key=f"{prefix}_rank"
+        )
+        left.text_input(
+            "Jabatan", value=(current.position or "") if current else "", key=f"{prefix}_position"
+        )
+        right.text_input(
+            "E-mail", value=(current.email or "") if current else "", key=f"{prefix}_email"
+        )
+        options = [None, *active_unit_ids]
+        if current and current.unit_id is not None and current.unit_id not in options:
+            options.append(current.unit_id)
+        st.selectbox(
+            "Unit kerja",
+            options,
+            index=options.index(current.unit_id) if current else 0,
+            format_func=lambda uid: "(tanpa unit)" if uid is None else unit_names[uid],
+            key=f"{prefix}_unit",
+        )
+        st.multiselect(
+            "Peran",
+            list(roles),
+            default=list(current.roles) if current else [],
+            format_func=roles.get,
+            key=f"{prefix}_roles",
+        )
+
+    def profile(prefix: str, username: str) -> admin.UserData:
+        return admin.UserData(
+            username=username,
+            full_name=value(f"{prefix}_name") or "",
+            unit_id=value(f"{prefix}_unit"),
+            roles=tuple(value(f"{prefix}_roles") or ()),
+            nip=value(f"{prefix}_nip"),
+            rank=value(f"{prefix}_rank"),
+            position=value(f"{prefix}_position"),
+            email=value(f"{prefix}_email"),
+        )
+
+    NEW_USER_KEYS = tuple(
+        f"new_{field}"
+        for field in (
+            "username",
+            "password",
+            "name",
+            "nip",
+            "rank",
+            "position",
+            "email",
+            "unit",
+            "roles",
+        )
+    )
+    with (
+        st.expander("Tambah pengguna", icon=":material/person_add:"),
+        st.form("new_user", clear_on_submit=False),
+    ):
+        st.text_input("Nama pengguna", key="new_username")
+        profile_fields("new", None)
+        st.text_input("Kata sandi awal", type="password", key="new_password")
+        st.form_submit_button(
+            "Simpan pengguna",
+            type="primary",
+            key="create_user",
+            on_click=lambda: act(
+                f"Akun {value('new_username')} dibuat.",
+                lambda: admin.create_user(
+                    acting_user_id=ME,
+                    data=profile("new", value("new_username") or ""),
+                    password=value("new_password") or "",
+                ),
+                clear=NEW_USER_KEYS,
+            ),
+        )
+
+    st.subheader("Ubah pengguna")
+    by_id = {u.id: u for u in users}
+    chosen = st.selectbox(
+        "Pilih akun",
+        list(by_id),
+        format_func=lambda uid: f"{by_id[uid].full_name} ({by_id[uid].username})",
+        key="edit_user",
+    )
+    if chosen is not None:
+        current = by_id[chosen]
+        prefix = f"edit{current.id}"
+        with st.form(f"edit_user_{current.id}"):
+            profile_fields(prefix, current)
+            st.form_submit_button(
+                "Simpan perubahan",
+                key="save_user",
+                on_click=lambda: act(
+                    "Perubahan akun disimpan.",
+                    lambda: admin.update_user(
+                        acting_user_id=ME,
+                        user_id=current.id,
+                        data=profile(prefix, current.username),
+                    ),
+                ),
+            )
+        with st.form(f"reset_{current.id}", clear_on_submit=True):
+            st.text_input("Kata sandi baru", type="password", key="reset_password")
+            st.form_submit_button(
+                "Atur ulang kata sandi",
+                key="reset_user_password",
+                on_click=lambda: act(
+                    f"Kata sandi {current.username} diganti; kunci akun dibuka.",
+                    lambda: admin.reset_password(
+                        acting_user_id=ME,
+                        user_id=current.id,
+                        new_password=value("reset_password") or "",
+                    ),
+                ),
+            )
+        if current.active:
+            st.button(
+                "Nonaktifkan akun",
+                key="deactivate_user",
+                on_click=lambda: act(
+                    f"Akun {current.username} dinonaktifkan.",
+                    lambda: admin.set_user_active(
+                        acting_user_id=ME, user_id=current.id, active=False
+                    ),
+                ),
+            )
+        else:
+            st.button(
+                "Aktifkan kembali",
+                key="activate_user",
+                on_click=lambda: act(
+                    f"Akun {current.username} aktif kembali.",
+                    lambda: admin.set_user_active(
+                        acting_user_id=ME, user_id=current.id, active=True
+                    ),
+                ),
+            )
+
+# --- Unit kerja ---------------------------------------------------------------------------
+with tab_units:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Kode": u.code,
+                    "Nama": u.name,
+                    "Status": "aktif" if u.active else "nonaktif",
+                    "Pegawai aktif": u.members,
+                }
+                for u in units
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.form("new_unit", clear_on_submit=True):
+        left, right = st.columns([1, 3])
+        left.text_input("Kode unit", key="unit_code")
+        right.text_input("Nama unit", key="unit_name")
+        st.form_submit_button(
+            "Tambah unit",
+            key="create_unit",
+            on_click=lambda: act(
+                "Unit ditambahkan.",
+                lambda: admin.create_unit(
+                    acting_user_id=ME, code=value("unit_code") or "", name=value("unit_name") or ""
+                ),
+            ),
+        )
+    unit_by_id = {u.id: u for u in units}
+    picked = st.selectbox(
+        "Pilih unit", list(unit_by_id), format_func=unit_names.get, key="edit_unit"
+    )
+    if picked is not None:
+        unit = unit_by_id[picked]
+        with st.form(f"rename_unit_{unit.id}"):
+            st.text_input("Nama baru", value=unit.name, key=f"unit_rename_{unit.id}")
+            st.form_submit_button(
+                "Simpan nama",
+                key="rename_unit",
+                on_click=lambda: act(
+                    "Nama unit disimpan.",
+                    lambda: admin.rename_unit(
+                        acting_user_id=ME,
+                        unit_id=unit.id,
+                        name=value(f"unit_rename_{unit.id}") or "",
+                    ),
+                ),
+            )
+        st.button(
+            "Nonaktifkan unit" if unit.active else "Aktifkan unit",
+            key="toggle_unit",
+            on_click=lambda: act(
+                "Status unit diubah.",
+                lambda: admin.set_unit_active(
+                    acting_user_id=ME, unit_id=unit.id, active=not unit.active
+                ),
+            ),
+        )
+
+# --- Jam kerja ----------------------------------------------------------------------------
+with tab_hours:
+    hours = admin.office_hours(acting_user_id=ME)
+    st.caption("Tenggat langkah SOP dihitung dalam menit kerja menurut jam ini (WITA).")
+    with st.form("office_hours"):
+        for day, name in enumerate(DAY_NAMES):
+            start, end = hours.get(day, ("07:30", "16:00"))
+            cols = st.columns([1, 2, 2])
+            cols[0].checkbox(name, value=day in hours, key=f"open_{day}")
+            cols[1].time_input(
+                f"Masuk {name}", value=time.fromisoformat(start), key=f"start_{day}", step=900
+            )
+            cols[2].time_input(
+                f"Pulang {name}", value=time.fromisoformat(end), key=f"end_{day}", step=900
+            )
+
+        def collect_hours() -> dict[int, tuple[str, str]]:
+            return {
+                day: (
+                    value(f"start_{day}").strftime("%H:%M"),
+                    value(f"end_{day}").strftime("%H:%M"),
+                )
+                for day in range(7)
+                if value(f"open_{day}")
+            }
+
+        st.form_submit_button(
+            "Simpan jam kerja",
+            key="save_hours",
+            on_click=lambda: act(
+                "Jam kerja disimpan.",
+                lambda: admin.save_office_hours(acting_user_id=ME, hours=collect_hours()),
+            ),
+        )
+
+# --- Standar waktu ------------------------------------------------------------------------
+with tab_clocks:
+    standards = admin.regulatory_standards(acting_user_id=ME)
+    st.caption("Standar SP4N-LAPOR! (PermenPANRB 24/2014), dalam hari kerja.")
+    labels = {
+        "verification_days": "Verifikasi",
+        "follow_up_days": "Tindak lanjut",
+        "completion_days": "Penyelesaian",
+        "supervisory_completion_days": "Penyelesaian berkadar pengawasan",
+    }
+    with st.form("standards"):
+        for name, label in labels.items():
+            st.number_input(
+                f"{label} (hari kerja)",
+                min_value=1,
+                max_value=365,
+                step=1,
+                value=getattr(standards, name),
+                key=f"std_{name}",
+            )
+        st.form_submit_button(
+            "Simpan standar waktu",
+            key="save_standards",
+            on_click=lambda: act(
+                "Standar waktu disimpan.",
+                lambda: admin.save_regulatory_standards(
+                    acting_user_id=ME,
+                    standards={name: value(f"std_{name}") for name in labels},
+                ),
+            ),
+        )
+
+# --- Hari libur ---------------------------------------------------------------------------
+with tab_holidays:
+    year = st.number_input(
+        "Tahun", min_value=2020, max_value=2100, value=date.today().year, step=1, key="hol_year"
+    )
+    holidays = admin.holidays_of_year(acting_user_id=ME, year=int(year))
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Tanggal": tanggal(h.day),
+                    "Keterangan": h.name,
+                    "Sumber": "nasional/cuti bersama" if h.national else "lokal",
+                    "Kantor": "libur" if h.off else "masuk",
+                    "Perubahan lokal": h.local_change or "",
+                }
+                for h in holidays
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.form("add_holiday", clear_on_submit=True):
+        st.markdown("**Tambah hari libur lokal**")
+        st.date_input("Tanggal", value=None, key="hol_day", format="DD/MM/YYYY")
+        st.text_input("Keterangan", key="hol_name")
+        st.form_submit_button(
+            "Tambah hari libur",
+            key="add_holiday_btn",
+            on_click=lambda: act(
+                "Hari libur lokal ditambahkan.",
+                lambda: admin.add_local_holiday(
+                    acting_user_id=ME, day=value("hol_day"), name=value("hol_name") or ""
+                ),
+            ),
+        )
+    national = [h for h in holidays if h.national and h.local_change is None]
+    with st.form("cancel_holiday", clear_on_submit=True):
+        st.markdown("**Kantor tetap masuk pada hari libur nasional / cuti bersama**")
+        st.selectbox(
+            "Hari libur",
+            [h.day for h in national],
+            format_func=lambda d: f"{tanggal(d)} · {next(h.name for h in national if h.day == d)}",
+            key="cancel_day",
+        )
+        st.text_input("Alasan", key="cancel_reason")
+        st.form_submit_button(
+            "Tetapkan hari kerja",
+            key="cancel_holiday_btn",
+            on_click=lambda: act(
+                "Hari itu menjadi hari kerja.",
+                lambda: admin.cancel_national_holiday(
+                    acting_user_id=ME, day=value("cancel_day"), reason=value("cancel_reason") or ""
+                ),
+            ),
+        )
+    changed = [h for h in holidays if h.local_change]
+    if changed:
+        undo_day = st.selectbox(
+            "Perubahan lokal",
+            [h.day for h in changed],
+            format_func=lambda d: f"{tanggal(d)} · "
+            + next(f"{h.name} ({h.local_change})" for h in changed if h.day == d),
+            key="undo_day",
+        )
+        st.button(
+            "Batalkan perubahan lokal",
+            key="undo_holiday",
+            on_click=lambda: act(
+                "Perubahan lokal dibatalkan.",
+                lambda: admin.undo_local_change(acting_user_id=ME, day=undo_day),
+            ),
+        )

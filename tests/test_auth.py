@@ -1,0 +1,239 @@
+"""Login, lockout, login sessions and identity-provider mapping (services.auth)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from config import get_settings
+from db.engine import read_session, write_session
+from db.models import AuthSession, LoginAttempt, User
+from layanan.sop import Role
+from services import admin, auth
+from services.seed import DEMO_PASSWORD
+
+MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 WITA
+
+
+def attempts(username: str) -> list[LoginAttempt]:
+    with read_session() as session:
+        rows = list(
+            session.scalars(
+                select(LoginAttempt)
+                .where(LoginAttempt.username == username)
+                .order_by(LoginAttempt.id)
+            )
+        )
+        session.expunge_all()
+        return rows
+
+
+def user_row(user_id: int) -> User:
+    with read_session() as session:
+        user = session.get(User, user_id)
+        session.expunge_all()
+        return user
+
+
+def test_front_desk_officer_logs_in_with_password(staff):
+    user = auth.login(username="petugas", password=DEMO_PASSWORD, client="10.0.0.7")
+
+    assert user.id == staff.petugas.id
+    assert user.roles == frozenset({Role.PETUGAS})
+    assert user.unit_name == "Sub Bagian Kepegawaian dan Umum"
+    [attempt] = attempts("petugas")
+    assert attempt.success is True
+    assert attempt.client == "10.0.0.7"
+
+
+def test_username_is_not_case_sensitive(staff):
+    assert (
+        auth.login(username="  Kepala ", password=DEMO_PASSWORD, client=None).id == staff.kepala.id
+    )
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(staff):
+    with pytest.raises(auth.BadCredentials) as wrong:
+        auth.login(username="petugas", password="salah-sekali-1", client=None)
+    with pytest.raises(auth.BadCredentials) as unknown:
+        auth.login(username="tidak_ada", password=DEMO_PASSWORD, client=None)
+
+    assert wrong.value.message == unknown.value.message == "Nama pengguna atau kata sandi salah."
+    assert [a.success for a in attempts("petugas")] == [False]
+    assert [a.success for a in attempts("tidak_ada")] == [False]
+    assert user_row(staff.petugas.id).failed_logins == 1
+
+
+def test_account_locks_after_repeated_failures_until_the_lock_expires(staff):
+    limit = get_settings().login_max_failures
+    minutes = get_settings().lockout_minutes
+    with time_machine.travel(MONDAY_9, tick=False) as clock:
+        for _ in range(limit - 1):
+            with pytest.raises(auth.BadCredentials):
+                auth.login(username="subbag", password="salah-sekali-1", client=None)
+        with pytest.raises(auth.AccountLocked) as locked:
+            auth.login(username="subbag", password="salah-sekali-1", client=None)
+        until = MONDAY_9 + timedelta(minutes=minutes)
+        assert locked.value.locked_until == until
+        assert locked.value.message.startswith(
+            f"Akun terkunci sampai {until.astimezone(auth.OFFICE_TZ):%H:%M} WITA"
+        )
+        assert user_row(staff.subbag.id).locked_until == until
+
+        # Even the right password is refused while the lock holds.
+        clock.move_to(until - timedelta(seconds=1))
+        with pytest.raises(auth.AccountLocked):
+            auth.login(username="subbag", password=DEMO_PASSWORD, client=None)
+
+        clock.move_to(until + timedelta(seconds=1))
+        assert auth.login(username="subbag", password=DEMO_PASSWORD, client=None).id == (
+            staff.subbag.id
+        )
+
+    recorded = attempts("subbag")
+    assert [a.success for a in recorded] == [False] * (limit + 1) + [True]
+    assert user_row(staff.subbag.id).locked_until is None
+    assert user_row(staff.subbag.id).failed_logins == 0
+
+
+def test_successful_login_resets_the_failure_count(staff):
+    limit = get_settings().login_max_failures
+    for _ in range(limit - 1):
+        with pytest.raises(auth.BadCredentials):
+            auth.login(username="kepala", password="salah-sekali-1", client=None)
+    auth.login(username="kepala", password=DEMO_PASSWORD, client=None)
+    with pytest.raises(auth.BadCredentials):  # a fresh count, not a lock
+        auth.login(username="kepala", password="salah-sekali-1", client=None)
+
+
+def test_deactivated_user_cannot_log_in(staff):
+    admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.arsiparis.id, active=False)
+
+    with pytest.raises(auth.AccountInactive) as refused:
+        auth.login(username="arsiparis", password=DEMO_PASSWORD, client=None)
+    assert refused.value.message == "Akun ini dinonaktifkan. Hubungi administrator."
+    # A wrong password does not reveal that the account exists but is inactive.
+    with pytest.raises(auth.BadCredentials):
+        auth.login(username="arsiparis", password="salah-sekali-1", client=None)
+
+
+def test_session_token_resolves_and_only_its_hash_is_stored(staff):
+    opened = auth.create_session(user_id=staff.unit_kop.id)
+
+    found = auth.resolve_session(token=opened.token)
+    assert found is not None and found.user_id == staff.unit_kop.id and found.id == opened.id
+    with read_session() as session:
+        row = session.get(AuthSession, opened.id)
+        session.expunge(row)
+    assert row.token_hash == hashlib.sha256(opened.token.encode()).hexdigest()
+    assert opened.token not in row.token_hash
+    assert auth.resolve_session(token=opened.token + "x") is None
+    assert auth.resolve_session(token="") is None
+
+
+def test_session_expires_after_the_configured_hours(staff):
+    hours = get_settings().session_hours
+    with time_machine.travel(MONDAY_9, tick=False) as clock:
+        opened = auth.create_session(user_id=staff.sekretaris.id)
+        clock.move_to(MONDAY_9 + timedelta(hours=hours) - timedelta(seconds=1))
+        assert auth.resolve_session(token=opened.token) is not None
+        assert auth.load_current_user(user_id=staff.sekretaris.id, session_id=opened.id)
+        clock.move_to(MONDAY_9 + timedelta(hours=hours))
+        assert auth.resolve_session(token=opened.token) is None
+        assert auth.load_current_user(user_id=staff.sekretaris.id, session_id=opened.id) is None
+
+
+def test_logout_revokes_the_session(staff):
+    opened = auth.create_session(user_id=staff.petugas.id)
+    other = auth.create_session(user_id=staff.petugas.id)  # another browser
+
+    auth.revoke_session(session_id=opened.id)
+
+    assert auth.resolve_session(token=opened.token) is None
+    assert auth.load_current_user(user_id=staff.petugas.id, session_id=opened.id) is None
+    assert auth.resolve_session(token=other.token) is not None
+    with read_session() as session:
+        assert session.get(AuthSession, opened.id).revoked_at is not None
+
+
+def test_logout_by_cookie_token_revokes_the_session(staff):
+    opened = auth.create_session(user_id=staff.petugas.id)
+    auth.revoke_session(token=opened.token)
+    assert auth.resolve_session(token=opened.token) is None
+
+
+def test_session_of_a_deactivated_user_no_longer_resolves(staff):
+    opened = auth.create_session(user_id=staff.unit_ukm.id)
+    admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.unit_ukm.id, active=False)
+    assert auth.resolve_session(token=opened.token) is None
+    assert auth.load_current_user(user_id=staff.unit_ukm.id) is None
+
+
+def test_password_reset_ends_open_sessions(staff):
+    opened = auth.create_session(user_id=staff.unit_kop.id)
+    admin.reset_password(
+        acting_user_id=staff.admin.id, user_id=staff.unit_kop.id, new_password="Baru-2026-kop"
+    )
+    assert auth.resolve_session(token=opened.token) is None
+    assert auth.login(username="unit_kop", password="Baru-2026-kop", client=None)
+
+
+def test_token_becomes_a_cookie_only_right_after_login(staff):
+    with time_machine.travel(MONDAY_9, tick=False) as clock:
+        opened = auth.create_session(user_id=staff.kepala.id)
+        assert auth.may_hand_over(token=opened.token) is not None
+        clock.shift(timedelta(seconds=auth.HANDOFF_SECONDS + 1))
+        assert auth.may_hand_over(token=opened.token) is None
+        assert auth.resolve_session(token=opened.token) is not None  # still logged in
+
+
+def _set_identity(user_id: int, *, email: str | None = None, subject: str | None = None) -> None:
+    with write_session() as session:
+        user = session.get(User, user_id)
+        user.email = email
+        user.oidc_subject = subject
+
+
+def test_identity_provider_login_links_the_account_by_email_once(staff):
+    _set_identity(staff.sekretaris.id, email="Nurhayati@Sulteng.go.id")
+
+    first = auth.user_for_identity(
+        subject="idp|42", email="nurhayati@sulteng.go.id", email_verified=True
+    )
+    assert first.id == staff.sekretaris.id
+    assert user_row(staff.sekretaris.id).oidc_subject == "idp|42"
+
+    # Later logins find the account by subject, even if the e-mail changed at the provider.
+    again = auth.user_for_identity(subject="idp|42", email="lain@sulteng.go.id")
+    assert again.id == staff.sekretaris.id
+    assert [a.client for a in attempts("sekretaris")] == ["oidc", "oidc"]
+
+
+def test_identity_provider_login_without_an_account_is_refused(staff):
+    with pytest.raises(auth.UnknownIdentity) as refused:
+        auth.user_for_identity(subject="idp|99", email="orang@luar.id", email_verified=True)
+    assert "belum terdaftar" in refused.value.message
+
+
+def test_unverified_email_does_not_link_an_account(staff):
+    _set_identity(staff.kepala.id, email="kepala@sulteng.go.id")
+    with pytest.raises(auth.UnknownIdentity):
+        auth.user_for_identity(subject="idp|7", email="kepala@sulteng.go.id", email_verified=False)
+    assert user_row(staff.kepala.id).oidc_subject is None
+
+
+def test_email_of_an_account_linked_to_another_subject_is_not_taken_over(staff):
+    _set_identity(staff.kepala.id, email="kepala@sulteng.go.id", subject="idp|1")
+    with pytest.raises(auth.UnknownIdentity):
+        auth.user_for_identity(subject="idp|2", email="kepala@sulteng.go.id", email_verified=True)
+
+
+def test_deactivated_account_cannot_log_in_through_the_provider(staff):
+    _set_identity(staff.unit_ukm.id, email="sri@sulteng.go.id", subject="idp|5")
+    admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.unit_ukm.id, active=False)
+    with pytest.raises(auth.AccountInactive):
+        auth.user_for_identity(subject="idp|5", email="sri@sulteng.go.id")

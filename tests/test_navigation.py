@@ -1,0 +1,177 @@
+"""app.py: each role's navigation holds exactly the pages its roles grant, nothing more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services import auth
+from ui.session import SESSION_KEY, USER_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+
+PUBLIC = {"login": "Masuk", "ajukan": "Ajukan Pengaduan", "lacak": "Lacak Pengaduan"}
+STAFF = {
+    "antrean": "Antrean Saya",
+    "terima": "Terima Pengaduan",
+    "pengaduan": "Detail Pengaduan",
+    "cari": "Cari Pengaduan",
+    "buku-pengaduan": "Buku Pengaduan",
+    "dasbor": "Dasbor",
+    "templat": "Templat Surat",
+    "admin": "Administrasi",
+}
+FILES = {
+    "login": "pages/login.py",
+    "ajukan": "pages/ajukan.py",
+    "lacak": "pages/lacak.py",
+    "antrean": "pages/queue.py",
+    "terima": "pages/intake.py",
+    "pengaduan": "pages/complaint.py",
+    "cari": "pages/search.py",
+    "buku-pengaduan": "pages/register_book.py",
+    "dasbor": "pages/dashboard.py",
+    "templat": "pages/templates.py",
+    "admin": "pages/admin.py",
+}
+
+EXPECTED = {
+    "petugas": ["antrean", "terima", "pengaduan", "cari"],
+    "subbag": ["antrean", "pengaduan", "cari", "buku-pengaduan"],
+    "kepala": ["antrean", "pengaduan", "cari", "dasbor"],
+    "sekretaris": ["antrean", "pengaduan", "cari", "dasbor"],
+    "unit_kop": ["antrean", "pengaduan", "cari"],
+    "unit_ukm": ["antrean", "pengaduan", "cari"],
+    "arsiparis": ["antrean", "pengaduan", "cari", "buku-pengaduan"],
+    "admin": ["admin", "dasbor", "cari", "pengaduan", "templat"],
+}
+
+
+def navigation(at: AppTest) -> list[str]:
+    """The url paths of the pages st.navigation offered on the last run, in order.
+
+    (The first page is the default one, served at the app root; its own path is named.)
+    """
+    by_file = {str(ROOT / file): path for path, file in FILES.items()}
+    return [
+        by_file.get(str(info.get("script_path")), info["url_pathname"])
+        for info in at._registered_pages.values()
+    ]
+
+
+def titles(at: AppTest) -> dict[str, str]:
+    return {
+        path: info["page_name"]
+        for path, info in zip(navigation(at), at._registered_pages.values(), strict=True)
+    }
+
+
+def run_app(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_visitor_sees_only_the_login_and_the_public_pages(db):
+    at = run_app()
+
+    assert not at.exception
+    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert titles(at) == PUBLIC
+    labels = [w.label for w in at.text_input]
+    assert labels == ["Nama pengguna", "Kata sandi"]
+    for path in STAFF:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(FILES[path])
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+def test_each_role_gets_exactly_its_pages(staff, who):
+    user = getattr(staff, who)
+    at = run_app(**{USER_KEY: user.id})
+
+    assert not at.exception
+    assert navigation(at) == EXPECTED[who]
+    assert titles(at) == {path: STAFF[path] for path in EXPECTED[who]}
+    granted = set(EXPECTED[who])
+    for path in set(STAFF) | set(PUBLIC):
+        if path in granted:
+            continue
+        # A page not granted does not exist for this user: not even by its file.
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(FILES[path])
+    # The sidebar says who is logged in, with roles and unit, and offers "Keluar".
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert user.full_name in sidebar
+    assert "Peran:" in captions and "Unit:" in captions
+    assert [b.label for b in at.sidebar.button] == ["Keluar"]
+
+
+def test_head_sees_dashboard_but_no_admin_or_intake(staff):
+    at = run_app(**{USER_KEY: staff.kepala.id})
+    assert "dasbor" in navigation(at)
+    assert "admin" not in navigation(at)
+    assert "terima" not in navigation(at)
+
+
+def test_user_without_a_role_gets_no_staff_page(staff):
+    at = run_app(**{USER_KEY: staff.outsider.id})
+    assert list(titles(at).values()) == ["Beranda"]
+    assert "belum diberi peran" in at.info[0].value
+
+
+def with_cookie(monkeypatch, token: str) -> AppTest:
+    """A fresh browser session that sends this login cookie (AppTest cannot set cookies;
+    the real cookie round trip is tested in tests/e2e/test_login_refresh.py)."""
+    monkeypatch.setattr("ui.session.cookie_token", lambda: token)
+    return AppTest.from_file(APP, default_timeout=30).run()
+
+
+def test_login_from_the_cookie_of_an_earlier_visit(staff, monkeypatch):
+    opened = auth.create_session(user_id=staff.subbag.id)
+    at = with_cookie(monkeypatch, opened.token)
+
+    assert at.session_state[USER_KEY] == staff.subbag.id
+    assert navigation(at) == EXPECTED["subbag"]
+
+
+def test_revoked_or_forged_cookie_logs_nobody_in(staff, monkeypatch):
+    opened = auth.create_session(user_id=staff.subbag.id)
+    auth.revoke_session(session_id=opened.id)
+    for token in (opened.token, "palsu"):
+        at = with_cookie(monkeypatch, token)
+        assert navigation(at) == ["login", "ajukan", "lacak"]
+
+
+def test_logout_ends_the_session_and_shows_the_login_again(staff):
+    opened = auth.create_session(user_id=staff.petugas.id)
+    at = run_app(**{USER_KEY: staff.petugas.id, SESSION_KEY: opened.id})
+    assert navigation(at) == EXPECTED["petugas"]
+
+    at.sidebar.button[0].click().run()
+
+    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert USER_KEY not in at.session_state
+    assert auth.resolve_session(token=opened.token) is None
+
+
+def test_logout_in_another_tab_ends_this_tab_too(staff):
+    opened = auth.create_session(user_id=staff.petugas.id)
+    at = run_app(**{USER_KEY: staff.petugas.id, SESSION_KEY: opened.id})
+    auth.revoke_session(token=opened.token)
+    at.run()
+    assert navigation(at) == ["login", "ajukan", "lacak"]
+
+
+def test_deactivated_user_is_logged_out_on_the_next_run(staff):
+    from services import admin
+
+    at = run_app(**{USER_KEY: staff.unit_kop.id})
+    admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.unit_kop.id, active=False)
+    at.run()
+    assert navigation(at) == ["login", "ajukan", "lacak"]
