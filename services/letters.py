@@ -243,6 +243,15 @@ def _signed_document(session: Session, complaint_id: int) -> Document | None:
     ).first()
 
 
+def signed_reply(session: Session, *, complaint_id: int) -> Download | None:
+    """The frozen signed reply letter exactly as stored at step 10 (None before signing).
+
+    No access check: the caller decides who may have it (the portal, after ticket + PIN).
+    """
+    doc = _signed_document(session, complaint_id)
+    return None if doc is None else Download(doc.filename, doc.data, doc.content_type)
+
+
 def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) -> Download:
     """The reply letter: the frozen signed file after step 10, else a DRAF rendered now.
 

@@ -1,0 +1,272 @@
+"""The complainant's side of the SOP: track with ticket + PIN, submit online, rate.
+
+The complainant (Pemohon) has no account: the ticket number and the PIN printed on the
+receipt are the credential. Everything returned here is public by construction:
+``PublicStatus`` holds only what the complainant may see (no notes, no staff names, no
+other complaints; for a *rahasia* complaint nothing beyond the progress line).
+
+A wrong ticket and a wrong PIN get the same message, after the same work: an unknown
+ticket is checked against a dummy argon2 hash, so the answer takes as long either way.
+Failures are counted per client in ``services.ratelimit`` (slowed, then refused).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.engine import read_session, write_session
+from db.models import Complaint, Rating, StepEvent
+from layanan import sop
+from layanan.errors import InvalidInput, NotAllowed, NotFound
+from services import letters, ratelimit, workflow
+from services.deadlines import deadlines_in
+from services.uploads import check_upload
+from services.workflow import PIN_HASHER, Created, IntakeData
+
+# One answer for an unknown ticket and a wrong PIN, so neither can be told apart.
+WRONG_CREDENTIALS = "Nomor tiket atau PIN tidak cocok. Periksa kembali tanda terima pengaduan Anda."
+HONEYPOT_REFUSAL = (
+    "Pengaduan tidak dapat dikirim: formulir terisi secara tidak wajar. "
+    "Muat ulang halaman dan isi kembali, atau hubungi kantor kami."
+)
+# Verified against for unknown tickets: same argon2 parameters as real PINs.
+_DUMMY_HASH = PIN_HASHER.hash(secrets.token_hex(16))
+
+ORAL_PATH: tuple[int, ...] = (1, 2, 3, 4, 5)
+MAX_ATTACHMENTS = 5
+MAX_COMMENT = 2000
+
+DONE, CURRENT, WAITING = "selesai", "sedang berjalan", "menunggu"
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """One step of the progress line, in plain Indonesian."""
+
+    number: int
+    label: str
+    state: str  # DONE | CURRENT | WAITING
+    at: datetime | None  # done: when; current: since when; waiting: None
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What the holder of the ticket and PIN may see; nothing else is ever loaded."""
+
+    ticket: str
+    received_at: datetime
+    channel: str  # label, e.g. "Online (portal)"
+    confidential: bool
+    subject: str | None  # None for a rahasia complaint
+    category: str | None  # None for a rahasia complaint
+    steps: tuple[ProgressStep, ...]
+    current: str  # plain label of where the complaint is now
+    closed: bool
+    expected_completion: datetime  # regulatory completion clock (14 / 60 working days)
+    completed_at: datetime | None
+    delivered_at: datetime | None
+    letter_available: bool
+    can_rate: bool
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class LetterFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The result of an online submission; the PIN exists only here, never stored."""
+
+    ticket: str
+    pin: str
+    complaint_id: int
+    received_at: datetime
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+def normalize_ticket(ticket: str | None) -> str:
+    return "".join((ticket or "").split()).upper()
+
+
+def _pin_matches(pin_hash: str, pin: str) -> bool:
+    try:
+        return PIN_HASHER.verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _authenticate(session: Session, *, ticket: str, pin: str, client: str) -> Complaint:
+    """The complaint for this ticket and PIN, or the one refusal (failures counted)."""
+    policy = ratelimit.track_policy()
+    ratelimit.check(policy=policy, client=client)
+    complaint = session.scalar(
+        select(Complaint).where(Complaint.ticket == normalize_ticket(ticket))
+    )
+    pin = (pin or "").strip()
+    stored = complaint.tracking_pin_hash if complaint is not None else None
+    # Always one argon2 verification, against a dummy hash for an unknown ticket.
+    ok = _pin_matches(stored or _DUMMY_HASH, pin) and stored is not None and bool(pin)
+    if not ok:
+        ratelimit.hit(policy=policy, client=client)
+        raise NotFound(WRONG_CREDENTIALS)
+    return complaint
+
+
+# --- tracking -------------------------------------------------------------------------
+
+
+def _is_confidential(complaint: Complaint) -> bool:
+    return bool(complaint.confidential) or complaint.sifat == "rahasia"
+
+
+def _path(complaint: Complaint, visited: set[int]) -> tuple[int, ...]:
+    if complaint.form == sop.Form.LISAN.value:
+        return ORAL_PATH
+    if 5 in visited:  # an oral complaint turned into a written one at step 5
+        return tuple(sorted({*sop.WRITTEN_PATH, 5}))
+    return sop.WRITTEN_PATH
+
+
+def _letter_exists(session: Session, complaint: Complaint) -> bool:
+    return letters.signed_reply(session, complaint_id=complaint.id) is not None
+
+
+def _status(session: Session, complaint: Complaint) -> PublicStatus:
+    events = session.execute(
+        select(StepEvent.step, StepEvent.at)
+        .where(StepEvent.complaint_id == complaint.id)
+        .order_by(StepEvent.seq)
+    ).all()
+    done_at: dict[int, datetime] = {}
+    for step_number, at in events:
+        done_at[step_number] = at  # the last completion of each step wins
+    path = _path(complaint, set(done_at))
+    current = complaint.current_step
+    position = path.index(current) if current in path else len(path)
+    steps = []
+    for index, number in enumerate(path):
+        label = sop.step(number).public_label
+        if index < position:
+            steps.append(ProgressStep(number, label, DONE, done_at.get(number)))
+        elif index == position:
+            steps.append(ProgressStep(number, label, CURRENT, complaint.step_entered_at))
+        else:
+            steps.append(ProgressStep(number, label, WAITING, None))
+
+    completion = next(
+        c for c in deadlines_in(session, complaint).regulatory if c.key == "penyelesaian"
+    )
+    confidential = _is_confidential(complaint)
+    rating = session.get(Rating, complaint.id)
+    delivered = complaint.delivered_at is not None
+    return PublicStatus(
+        ticket=complaint.ticket,
+        received_at=complaint.received_at,
+        channel=sop.CHANNEL_LABELS[sop.Channel(complaint.channel)],
+        confidential=confidential,
+        subject=None if confidential else complaint.subject,
+        category=None if confidential else complaint.category,
+        steps=tuple(steps),
+        current=("Pengaduan selesai" if current is None else sop.step(current).public_label),
+        closed=current is None,
+        expected_completion=completion.due_at,
+        completed_at=completion.done_at,
+        delivered_at=complaint.delivered_at,
+        letter_available=delivered and not confidential and _letter_exists(session, complaint),
+        can_rate=delivered and rating is None,
+        rating=rating.score if rating else None,
+    )
+
+
+def track(*, ticket: str, pin: str, client: str) -> PublicStatus:
+    """The public status of a complaint, given its ticket and PIN (one refusal otherwise)."""
+    with read_session() as session:
+        complaint = _authenticate(session, ticket=ticket, pin=pin, client=client)
+        return _status(session, complaint)
+
+
+def reply_letter(*, ticket: str, pin: str, client: str) -> LetterFile:
+    """The frozen signed reply letter, once delivered (never for a rahasia complaint)."""
+    with read_session() as session:
+        complaint = _authenticate(session, ticket=ticket, pin=pin, client=client)
+        if complaint.delivered_at is None:
+            raise NotAllowed("Surat jawaban dapat diunduh setelah disampaikan kepada Anda.")
+        if _is_confidential(complaint):
+            raise NotAllowed(
+                "Surat jawaban pengaduan rahasia tidak tersedia di portal; surat "
+                "disampaikan langsung kepada Anda."
+            )
+        letter = letters.signed_reply(session, complaint_id=complaint.id)
+        if letter is None:
+            raise NotFound("Surat jawaban belum tersedia. Hubungi Petugas Pelayanan.")
+        return LetterFile(letter.filename, letter.mime, letter.data)
+
+
+# --- satisfaction ---------------------------------------------------------------------
+
+
+def rate(*, ticket: str, pin: str, client: str, score: int, comment: str | None = None) -> None:
+    """Record the complainant's rating (1-5), once, after the reply was delivered."""
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput("Pilih nilai antara 1 dan 5.")
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > MAX_COMMENT:
+        raise InvalidInput(f"Komentar terlalu panjang (maksimal {MAX_COMMENT} karakter).")
+    with read_session() as session:
+        complaint = _authenticate(session, ticket=ticket, pin=pin, client=client)
+        complaint_id = complaint.id
+        if complaint.delivered_at is None:
+            raise NotAllowed(
+                "Penilaian dapat diberikan setelah surat jawaban disampaikan kepada Anda."
+            )
+    try:
+        with write_session() as session:
+            # The primary key (one rating per complaint) settles two submissions at once.
+            session.add(Rating(complaint_id=complaint_id, score=score, comment=comment))
+            session.flush()
+    except IntegrityError:
+        raise NotAllowed("Anda sudah memberikan penilaian untuk pengaduan ini.") from None
+
+
+# --- online submission ----------------------------------------------------------------
+
+
+def submit(
+    *,
+    data: IntakeData,
+    files: Sequence[tuple[str, bytes]] = (),
+    honeypot: str = "",
+    client: str,
+) -> Submitted:
+    """Submit a complaint online (channel "online"); it waits at step 2 for the front desk."""
+    policy = ratelimit.submit_policy()
+    ratelimit.check(policy=policy, client=client)
+    if (honeypot or "").strip():
+        ratelimit.hit(policy=policy, client=client)
+        raise InvalidInput(HONEYPOT_REFUSAL)
+    if len(files) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"Lampiran paling banyak {MAX_ATTACHMENTS} berkas.")
+    documents = [check_upload(kind="attachment", filename=name, data=raw) for name, raw in files]
+    data.channel = sop.Channel.ONLINE
+    data.guest_book_entry = None
+    data.supervisory = False
+    data.arrived_at = data.met_at = None
+    created: Created = workflow.intake(data=data, user_id=None, documents=documents)
+    ratelimit.hit(policy=policy, client=client)
+    with read_session() as session:
+        received_at = session.get(Complaint, created.complaint_id).received_at
+    return Submitted(created.ticket, created.pin, created.complaint_id, received_at)

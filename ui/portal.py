@@ -1,0 +1,91 @@
+"""Widgets of the public portal: who the client is, and the progress line."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from config import get_settings
+from layanan.errors import WorkflowError
+from layanan.text import tanggal
+from services import letters
+from services.portal import CURRENT, DONE, WAITING, PublicStatus, Submitted
+
+ICONS = {
+    DONE: ":green[:material/check_circle:]",
+    CURRENT: ":orange[:material/pending:]",
+    WAITING: ":gray[:material/radio_button_unchecked:]",
+}
+
+
+def client_key() -> str:
+    """The key requests of this browser are counted under (throttling).
+
+    Behind a reverse proxy (``TRUST_PROXY_HEADERS=true``) it is the last address of
+    ``X-Forwarded-For``, the one our own proxy appended (earlier entries are whatever
+    the client sent). Otherwise the WebSocket peer address (``st.context.ip_address``).
+    Streamlit gives None for localhost and outside a server: those share one key.
+    """
+    address = None
+    if get_settings().trust_proxy_headers:
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        address = hops[-1] if hops else st.context.headers.get("X-Real-Ip")
+    if not address:
+        peer = st.context.ip_address
+        # Outside a real server (AppTest) the peer is not a string: treat it as unknown.
+        address = peer if isinstance(peer, str) else None
+    return address or "lokal"
+
+
+def render_status(status: PublicStatus) -> None:
+    """The public status: summary, progress line with dates, expected completion."""
+    st.subheader(f"Pengaduan {status.ticket}")
+    left, right = st.columns(2)
+    left.markdown(f"**Diterima:** {tanggal(status.received_at)}  \n**Saluran:** {status.channel}")
+    if status.closed:
+        right.markdown(f"**Status:** Selesai  \n**Diselesaikan:** {tanggal(status.completed_at)}")
+    else:
+        right.markdown(
+            f"**Status:** {status.current}  \n"
+            f"**Perkiraan selesai:** paling lambat {tanggal(status.expected_completion)}"
+        )
+    if status.confidential:
+        st.info("Pengaduan ini bersifat rahasia: portal hanya menampilkan kemajuan penanganannya.")
+    else:
+        # Plain text widgets: the complainant's own words are never rendered as markup.
+        st.text(f"Perihal: {status.subject}")
+        st.text(f"Kategori: {status.category}")
+
+    done = sum(1 for s in status.steps if s.state == DONE)
+    st.progress(done / len(status.steps), text=f"{done} dari {len(status.steps)} tahap selesai")
+    for step in status.steps:
+        when = ""
+        if step.state == DONE and step.at is not None:
+            when = f" \u2014 {tanggal(step.at)}"
+        elif step.state == CURRENT:
+            when = f" \u2014 sejak {tanggal(step.at)}"
+        st.markdown(f"{ICONS[step.state]} {step.label} *({step.state})*{when}")
+
+
+HONEYPOT_KEY = "portal_website"
+
+
+def hide_honeypot() -> None:
+    """Hide the honeypot field from people (static CSS on its key class, no user text)."""
+    st.html(f"<style>.st-key-{HONEYPOT_KEY} {{display: none;}}</style>")
+
+
+def receipt_button(submitted: Submitted) -> None:
+    """Download of the receipt (tanda terima) with the PIN, right after submitting."""
+    try:
+        receipt = letters.receipt_download(complaint_id=submitted.complaint_id, pin=submitted.pin)
+    except WorkflowError as err:
+        st.error(err.message)
+        return
+    st.download_button(
+        "Unduh tanda terima",
+        data=receipt.data,
+        file_name=receipt.filename,
+        mime=receipt.mime,
+        type="primary",
+    )
