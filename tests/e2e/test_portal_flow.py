@@ -69,12 +69,19 @@ def finish_by_staff(ticket: str) -> int:
     return complaint_id
 
 
-def test_a_complainant_submits_tracks_downloads_the_reply_and_rates(
-    page, app_url, e2e_database, monkeypatch, tmp_path
-):
+@pytest.fixture
+def staff_database(e2e_database, monkeypatch):
+    """This process talks to the server's database while the test plays the staff."""
     monkeypatch.setenv("DATABASE_URL", e2e_database)
     config.get_settings.cache_clear()
+    yield e2e_database
+    monkeypatch.undo()
+    config.get_settings.cache_clear()
 
+
+def test_a_complainant_submits_tracks_downloads_the_reply_and_rates(
+    page, app_url, staff_database, tmp_path
+):
     # 1. Submit online, without logging in.
     page.goto(f"{app_url}/ajukan")
     page.get_by_role("textbox", name="Nama lengkap *", exact=True).fill("Yusuf Lamato")
