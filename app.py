@@ -14,66 +14,33 @@ import streamlit as st
 
 from layanan import permissions
 
+# Every page: key -> (file, title, url path, icon). The staff keys are those of
+# ``layanan.permissions.PAGES_BY_ROLE``; a Page object is made only for granted pages.
+PUBLIC_PAGES: dict[str, tuple[str, str, str, str]] = {
+    "login": ("pages/login.py", "Masuk", "login", ":material/login:"),
+    "ajukan": ("pages/ajukan.py", "Ajukan Pengaduan", "ajukan", ":material/edit:"),
+    "lacak": ("pages/lacak.py", "Lacak Pengaduan", "lacak", ":material/search:"),
+}
+STAFF_PAGES: dict[str, tuple[str, str, str, str]] = {
+    "queue": ("pages/queue.py", "Antrean Saya", "antrean", ":material/inbox:"),
+    "intake": ("pages/intake.py", "Terima Pengaduan", "terima", ":material/add_box:"),
+    "complaint": ("pages/complaint.py", "Detail Pengaduan", "pengaduan", ":material/description:"),
+    "search": ("pages/search.py", "Cari Pengaduan", "cari", ":material/manage_search:"),
+    "register_book": (
+        "pages/register_book.py",
+        "Buku Pengaduan",
+        "buku-pengaduan",
+        ":material/menu_book:",
+    ),
+    "dashboard": ("pages/dashboard.py", "Dasbor", "dasbor", ":material/monitoring:"),
+    "templates": ("pages/templates.py", "Templat Surat", "templat", ":material/article:"),
+    "admin": ("pages/admin.py", "Administrasi", "admin", ":material/admin_panel_settings:"),
+}
 
-def public_pages() -> list[st.Page]:
-    """Pages for everyone without a login: the login itself and the complainant portal."""
-    return [
-        st.Page("pages/login.py", title="Masuk", url_path="login", icon=":material/login:"),
-        st.Page(
-            "pages/ajukan.py", title="Ajukan Pengaduan", url_path="ajukan", icon=":material/edit:"
-        ),
-        st.Page(
-            "pages/lacak.py", title="Lacak Pengaduan", url_path="lacak", icon=":material/search:"
-        ),
-    ]
 
-
-def staff_pages() -> dict[str, st.Page]:
-    """Every staff page, by its key in ``layanan.permissions.PAGES_BY_ROLE``."""
-    return {
-        "queue": st.Page(
-            "pages/queue.py", title="Antrean Saya", url_path="antrean", icon=":material/inbox:"
-        ),
-        "intake": st.Page(
-            "pages/intake.py",
-            title="Terima Pengaduan",
-            url_path="terima",
-            icon=":material/add_box:",
-        ),
-        "complaint": st.Page(
-            "pages/complaint.py",
-            title="Detail Pengaduan",
-            url_path="pengaduan",
-            icon=":material/description:",
-        ),
-        "search": st.Page(
-            "pages/search.py",
-            title="Cari Pengaduan",
-            url_path="cari",
-            icon=":material/manage_search:",
-        ),
-        "register_book": st.Page(
-            "pages/register_book.py",
-            title="Buku Pengaduan",
-            url_path="buku-pengaduan",
-            icon=":material/menu_book:",
-        ),
-        "dashboard": st.Page(
-            "pages/dashboard.py", title="Dasbor", url_path="dasbor", icon=":material/monitoring:"
-        ),
-        "templates": st.Page(
-            "pages/templates.py",
-            title="Templat Surat",
-            url_path="templat",
-            icon=":material/article:",
-        ),
-        "admin": st.Page(
-            "pages/admin.py",
-            title="Administrasi",
-            url_path="admin",
-            icon=":material/admin_panel_settings:",
-        ),
-    }
+def page(entry: tuple[str, str, str, str]) -> st.Page:
+    file, title, url_path, icon = entry
+    return st.Page(file, title=title, url_path=url_path, icon=icon)
 
 
 def _no_role() -> None:
@@ -91,10 +58,9 @@ def main() -> None:
     session.clear_cookie_if_logged_out()
     user = session.current_user()
     if user is None:
-        pages = public_pages()
+        pages = [page(entry) for entry in PUBLIC_PAGES.values()]
     else:
-        granted = staff_pages()
-        pages = [granted[key] for key in permissions.pages_for(user.roles)]
+        pages = [page(STAFF_PAGES[key]) for key in permissions.pages_for(user.roles)]
         pages = pages or [st.Page(_no_role, title="Beranda", url_path="beranda")]
         sidebar.render_user(user)
     st.navigation(pages).run()
