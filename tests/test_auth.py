@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -237,3 +238,82 @@ def test_deactivated_account_cannot_log_in_through_the_provider(staff):
     admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.unit_ukm.id, active=False)
     with pytest.raises(auth.AccountInactive):
         auth.user_for_identity(subject="idp|5", email="sri@sulteng.go.id")
+
+
+# --- the two cookie routes beside Streamlit (ui/auth_routes.py) ----------------------------
+
+
+def post(handler, *, body: bytes = b"", origin: str | None = "http://pengaduan.test", cookie=None):
+    """Call a route handler with a POST request as a browser on pengaduan.test sends it."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    headers = [(b"host", b"pengaduan.test"), (b"content-type", b"application/json")]
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    if cookie:
+        headers.append((b"cookie", f"{auth.SESSION_COOKIE}={cookie}".encode()))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/session",
+        "headers": headers,
+        "query_string": b"",
+    }
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    response = asyncio.run(handler(Request(scope, receive)))
+    return response.status_code, json.loads(response.body), response.headers.getlist("set-cookie")
+
+
+def token_body(token: str) -> bytes:
+    return json.dumps({"token": token}).encode()
+
+
+def test_fresh_login_token_becomes_an_httponly_strict_cookie(staff):
+    from ui.auth_routes import set_session_cookie
+
+    opened = auth.create_session(user_id=staff.petugas.id)
+    status, answer, cookies = post(set_session_cookie, body=token_body(opened.token))
+
+    assert (status, answer) == (200, {"ok": True})
+    [cookie] = cookies
+    assert cookie.startswith(f"{auth.SESSION_COOKIE}={opened.token};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert f"Max-Age={get_settings().session_hours * 3600}" in cookie
+    assert "Secure" not in cookie  # PUBLIC_BASE_URL is http:// in tests
+
+
+def test_cookie_route_refuses_other_sites_old_and_unknown_tokens(staff):
+    from ui.auth_routes import set_session_cookie
+
+    with time_machine.travel(MONDAY_9, tick=False) as clock:
+        opened = auth.create_session(user_id=staff.petugas.id)
+        for origin in ("https://jahat.example", None):
+            status, _, cookies = post(
+                set_session_cookie, body=token_body(opened.token), origin=origin
+            )
+            assert (status, cookies) == (403, [])
+        assert post(set_session_cookie, body=token_body("palsu"))[0] == 400
+        assert post(set_session_cookie, body=b"bukan json")[0] == 400
+        clock.shift(timedelta(seconds=auth.HANDOFF_SECONDS + 1))
+        status, _, cookies = post(set_session_cookie, body=token_body(opened.token))
+        assert (status, cookies) == (400, [])
+
+
+def test_logout_route_revokes_the_cookie_session_and_deletes_the_cookie(staff):
+    from ui.auth_routes import end_session
+
+    opened = auth.create_session(user_id=staff.kepala.id)
+    assert post(end_session, cookie=opened.token, origin="https://jahat.example")[0] == 403
+    assert auth.resolve_session(token=opened.token) is not None
+
+    status, _, cookies = post(end_session, cookie=opened.token)
+
+    assert status == 200
+    assert auth.resolve_session(token=opened.token) is None
+    [cookie] = cookies
+    assert cookie.startswith(f'{auth.SESSION_COOKIE}="";') and "Max-Age=0" in cookie

@@ -46,9 +46,9 @@ def test_officer_logs_in_and_the_page_hands_the_session_to_the_browser(staff):
         row = session.get(AuthSession, session_id)
         assert row.user_id == staff.petugas.id and row.revoked_at is None
         token_hash = row.token_hash
-    # The hand-over script posts the token to /auth/session: in the body, not the URL.
+    # The hand-over script posts the token to /api/session: in the body, not the URL.
     [script] = at.get("html")
-    assert 'fetch("/auth/session"' in script.proto.body
+    assert 'fetch("/api/session"' in script.proto.body
     assert "?token" not in script.proto.body
     token = re.search(r'token: "([^"]+)"', script.proto.body).group(1)
     assert auth.resolve_session(token=token).id == session_id

@@ -1,10 +1,10 @@
 """Two HTTP routes beside Streamlit (mounted by ``st.App`` in app.py) for the login cookie.
 
 Streamlit talks to the browser over a WebSocket, which cannot set cookies. So after a
-password login the login page hands the new session's token to ``POST /auth/session``
+password login the login page hands the new session's token to ``POST /api/session``
 (in the request body, never the URL), which answers with an httpOnly, SameSite=Strict
 cookie; from then on every page load sends it and ``ui.session`` reads it back through
-``st.context.cookies``. ``POST /auth/logout`` revokes the session and deletes the cookie.
+``st.context.cookies``. ``POST /api/session/end`` revokes the session and deletes the cookie.
 Both refuse requests from another origin. See docs/auth.md.
 """
 
@@ -20,8 +20,9 @@ from starlette.routing import Route
 from config import get_settings
 from services import auth
 
-SESSION_PATH = "/auth/session"
-LOGOUT_PATH = "/auth/logout"
+# Not under /auth/: Streamlit's own st.login routes are /auth/login and /auth/logout.
+SESSION_PATH = "/api/session"
+LOGOUT_PATH = "/api/session/end"
 
 
 def _same_origin(request: Request) -> bool:

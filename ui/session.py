@@ -103,7 +103,7 @@ def log_in(*, username: str, password: str) -> CurrentUser:
     """Check the password (raises WorkflowError) and open a login session for this tab.
 
     Then hands the session's token to the browser (``_hand_over``), whose script stores
-    it as an httpOnly cookie through ``POST /auth/session`` and reloads the app.
+    it as an httpOnly cookie through ``POST /api/session`` and reloads the app.
     """
     user = auth.login(username=username, password=password, client=client_address())
     opened = auth.create_session(user_id=user.id)
