@@ -234,3 +234,9 @@ def test_a_rahasia_complaint_offers_no_letter_on_the_page(staff):
     at = track(with_pin(complaint_id), PIN)
     assert not at.download_button
     assert "disampaikan langsung kepada Anda" in texts(at)
+
+
+def test_the_public_pages_do_not_use_the_staff_page_guard():
+    for path in (LACAK, AJUKAN):
+        source = Path(path).read_text(encoding="utf-8")
+        assert "require_page" not in source and "current_user" not in source
