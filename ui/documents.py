@@ -32,7 +32,9 @@ def _filename(offer: letters.Offer, ticket: str) -> str:
     return f"{prefix}-{ticket}.docx"
 
 
-def _pdf_controls(offer: letters.Offer, *, complaint_id: int, ticket: str, user_id: int) -> None:
+def _pdf_controls(
+    offer: letters.Offer, *, complaint_id: int, ticket: str, version: int, user_id: int
+) -> None:
     reason = pdf.pdf_unavailable_reason()
     if reason:
         st.button(
@@ -43,7 +45,8 @@ def _pdf_controls(offer: letters.Offer, *, complaint_id: int, ticket: str, user_
             icon=":material/picture_as_pdf:",
         )
         return
-    state_key = f"pdf:{ticket}:{offer.key}:{offer.final}"
+    # Per version: a draft returned and rewritten must not reuse the old draft's PDF.
+    state_key = f"pdf:{ticket}:{version}:{offer.key}"
     ready: Download | None = st.session_state.get(state_key)
     if ready is None:
         if st.button(
@@ -103,7 +106,13 @@ def documents_section(*, detail, user) -> None:
                 )
         with pdf_col:
             if offer.available:
-                _pdf_controls(offer, complaint_id=detail.id, ticket=detail.ticket, user_id=user.id)
+                _pdf_controls(
+                    offer,
+                    complaint_id=detail.id,
+                    ticket=detail.ticket,
+                    version=detail.version,
+                    user_id=user.id,
+                )
         with note:
             if not offer.available:
                 st.caption(offer.reason)
