@@ -20,7 +20,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -142,7 +142,8 @@ def _email_message(session: Session, complaint: Complaint, recipient: str) -> Em
     msg["To"] = recipient
     msg["Subject"] = f"Surat Jawaban Pengaduan {complaint.ticket} - {office}"
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=settings.smtp_sender.rpartition("@")[2] or None)
+    sender_address = parseaddr(settings.smtp_sender)[1]  # "Name <a@b>" -> "a@b"
+    msg["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
     msg.set_content(
         f"{_greeting(complaint)},\n\n"
         f"Bersama ini kami sampaikan surat jawaban atas pengaduan Anda nomor "

@@ -57,7 +57,7 @@ def smtp_server(monkeypatch):
         monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("SMTP_PORT", str(port))
         monkeypatch.setenv("SMTP_STARTTLS", "false")
-        monkeypatch.setenv("SMTP_SENDER", "pengaduan@diskop.example.go.id")
+        monkeypatch.setenv("SMTP_SENDER", "Layanan Pengaduan <pengaduan@diskop.example.go.id>")
         config.get_settings.cache_clear()
         return inbox
 
@@ -110,6 +110,8 @@ def test_email_delivery_sends_the_signed_letter_and_records_the_step(staff, smtp
     assert recipients == ["siti@example.id"]
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["To"] == "siti@example.id"
+    assert message["From"] == "Layanan Pengaduan <pengaduan@diskop.example.go.id>"
+    assert message["Message-ID"].endswith("@diskop.example.go.id>")
     assert message["Subject"].startswith(f"Surat Jawaban Pengaduan {ticket}")
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == f"surat-jawaban-{ticket}.docx"
