@@ -95,8 +95,8 @@ def test_the_front_desk_downloads_the_signed_letter_and_it_opens(
     page.get_by_role("button", name="Masuk").wait_for(state="detached")
 
     page.goto(f"{app_url}/pengaduan?tiket={ticket}")
-    page.get_by_text("Surat dan dokumen resmi").wait_for()
-    page.get_by_text("Penyampaian surat jawaban (langkah 11)").wait_for()
+    page.get_by_text("Surat dan dokumen resmi", exact=True).wait_for()
+    page.get_by_text("Penyampaian surat jawaban (langkah 11)", exact=True).wait_for()
     with page.expect_download() as download:
         page.get_by_role("button", name=f"Surat jawaban bertanda tangan ({number}) (Word)").click()
     assert download.value.suggested_filename == f"surat-jawaban-{ticket}.docx"
