@@ -16,8 +16,12 @@ from layanan import permissions
 
 # Every page: key -> (file, title, url path, icon). The staff keys are those of
 # ``layanan.permissions.PAGES_BY_ROLE``; a Page object is made only for granted pages.
+# Our own addresses differ from the file names where we can (masuk, administrasi): a run
+# in Streamlit's old pages/ mode (AppTest starts every run in it) maps an address equal
+# to a file name straight to that file, bypassing this one. /lacak and /ajukan stay, as
+# receipts and letters print them.
 PUBLIC_PAGES: dict[str, tuple[str, str, str, str]] = {
-    "login": ("pages/login.py", "Masuk", "login", ":material/login:"),
+    "login": ("pages/login.py", "Masuk", "masuk", ":material/login:"),
     "ajukan": ("pages/ajukan.py", "Ajukan Pengaduan", "ajukan", ":material/edit:"),
     "lacak": ("pages/lacak.py", "Lacak Pengaduan", "lacak", ":material/search:"),
 }
@@ -34,7 +38,12 @@ STAFF_PAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "dashboard": ("pages/dashboard.py", "Dasbor", "dasbor", ":material/monitoring:"),
     "templates": ("pages/templates.py", "Templat Surat", "templat", ":material/article:"),
-    "admin": ("pages/admin.py", "Administrasi", "admin", ":material/admin_panel_settings:"),
+    "admin": (
+        "pages/admin.py",
+        "Administrasi",
+        "administrasi",
+        ":material/admin_panel_settings:",
+    ),
 }
 
 
@@ -69,6 +78,13 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
+    from streamlit.runtime.pages_manager import PagesManager
+
     from ui.auth_routes import ROUTES
 
+    # pages/ holds our page files, but this app lists its pages itself (st.navigation).
+    # Without this, Streamlit treats a pages/ folder as the old multipage mode until the
+    # first st.navigation call of the process, and a fresh server's first request for,
+    # say, /admin would run pages/admin.py without passing through this file.
+    PagesManager.uses_pages_directory = False
     app = st.App(__file__, routes=ROUTES)

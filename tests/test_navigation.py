@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from db.engine import read_session
+from db.models import LoginAttempt
+from layanan.sop import Role
 from services import auth
 from ui.session import SESSION_KEY, USER_KEY
 
@@ -175,3 +179,57 @@ def test_deactivated_user_is_logged_out_on_the_next_run(staff):
     admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.unit_kop.id, active=False)
     at.run()
     assert navigation(at) == ["login", "ajukan", "lacak"]
+
+
+AUTH_SECRETS = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "rahasia-uji-yang-cukup-panjang",
+    "client_id": "layanan",
+    "client_secret": "rahasia",
+    "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+}
+
+
+def via_identity_provider(user: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = AUTH_SECRETS
+    at.user = user
+    return at.run()
+
+
+def test_identity_provider_login_opens_the_linked_accounts_pages(staff):
+    from services import admin
+
+    admin.update_user(
+        acting_user_id=staff.admin.id,
+        user_id=staff.kepala.id,
+        data=admin.UserData(
+            username="kepala",
+            full_name=staff.kepala.full_name,
+            unit_id=None,
+            roles=(Role.KEPALA_DINAS,),
+            email="kepala@sulteng.go.id",
+        ),
+    )
+    at = via_identity_provider(
+        {"is_logged_in": True, "sub": "idp|kepala", "email": "kepala@sulteng.go.id"}
+    )
+
+    assert at.session_state[USER_KEY] == staff.kepala.id
+    assert navigation(at) == EXPECTED["kepala"]
+
+
+def test_identity_provider_login_without_an_account_stays_on_the_login_page(staff):
+    at = via_identity_provider({"is_logged_in": True, "sub": "idp|asing", "email": "asing@luar.id"})
+    at.run()  # a rerun does not try (and record) the refused identity again
+
+    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert at.error[0].value == "Akun Anda belum terdaftar di aplikasi ini. Hubungi administrator."
+    assert [b.label for b in at.button] == ["Masuk", "Keluar dari penyedia login"]
+    with read_session() as session:
+        tries = session.execute(
+            select(LoginAttempt.success, LoginAttempt.client).where(
+                LoginAttempt.username == "asing@luar.id"
+            )
+        ).all()
+    assert [tuple(t) for t in tries] == [(False, "oidc")]

@@ -85,7 +85,7 @@ def restore_login() -> None:
             st.session_state[USER_KEY] = found.user_id
             st.session_state[SESSION_KEY] = found.id
             return
-    if oidc_enabled() and st.user.is_logged_in:
+    if oidc_enabled() and st.user.is_logged_in and OIDC_ERROR_KEY not in st.session_state:
         try:
             user = auth.user_for_identity(
                 subject=str(st.user.get("sub") or ""),

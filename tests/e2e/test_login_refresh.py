@@ -3,10 +3,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import expect
 
 from services.seed import DEMO_PASSWORD
+from tests.e2e.conftest import ROOT
 
 NAME = "Rina Marlina, S.Sos."  # the demo front-desk officer
 
@@ -18,6 +27,10 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_role("button", name="Masuk").click()
 
 
+def session_cookies(page) -> list[dict]:
+    return [c for c in page.context.cookies() if c["name"] == "layanan_sesi"]
+
+
 @pytest.mark.e2e
 def test_refresh_keeps_the_login_and_logout_ends_it(page):
     sidebar = page.get_by_test_id("stSidebar")
@@ -25,7 +38,7 @@ def test_refresh_keeps_the_login_and_logout_ends_it(page):
     expect(sidebar.get_by_text(NAME)).to_be_visible(timeout=20_000)
     expect(sidebar.get_by_text("Peran: Petugas Pelayanan")).to_be_visible()
 
-    [cookie] = [c for c in page.context.cookies() if c["name"] == "layanan_sesi"]
+    [cookie] = session_cookies(page)
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
     assert cookie["value"] not in page.url
@@ -46,6 +59,11 @@ def test_refresh_keeps_the_login_and_logout_ends_it(page):
     page.get_by_role("button", name="Keluar").click()
     expect(page.get_by_label("Nama pengguna")).to_be_visible()
     expect(sidebar.get_by_text(NAME)).to_have_count(0)
+    for _ in range(50):  # the logout script asks the server to delete the cookie
+        if not session_cookies(page):
+            break
+        page.wait_for_timeout(100)
+    assert not session_cookies(page)
     page.reload()
     expect(page.get_by_label("Nama pengguna")).to_be_visible()
     expect(sidebar.get_by_text(NAME)).to_have_count(0)
@@ -61,4 +79,63 @@ def test_refresh_keeps_the_login_and_logout_ends_it(page):
 def test_wrong_password_in_the_browser_says_so_and_sets_no_cookie(page):
     log_in(page, "tidak_terdaftar", "bukan-sandinya-1")
     expect(page.get_by_text("Nama pengguna atau kata sandi salah.")).to_be_visible()
-    assert not [c for c in page.context.cookies() if c["name"] == "layanan_sesi"]
+    assert not session_cookies(page)
+
+
+@pytest.fixture
+def fresh_app_url(e2e_database, tmp_path) -> Iterator[str]:
+    """A server of its own that has not run a page yet (the shared one has)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": e2e_database, "STREAMLIT_SERVER_HEADLESS": "true"}
+    log = tmp_path / "streamlit.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("streamlit did not start:\n" + log.read_text()) from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.e2e
+def test_first_request_to_a_fresh_server_runs_no_page_file_directly(browser, fresh_app_url):
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{fresh_app_url}/admin")  # the name of pages/admin.py
+        expect(page.get_by_text("Page not found")).to_be_visible()
+        expect(page.get_by_label("Nama pengguna")).to_be_visible()
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_text("Lacak Pengaduan")).to_be_visible()
+        expect(nav.get_by_text("admin", exact=True)).to_have_count(0)
+        expect(page.get_by_text("Silakan masuk terlebih dahulu.")).to_have_count(0)
+    finally:
+        page.close()
