@@ -49,7 +49,7 @@ def test_refresh_keeps_the_login_and_logout_ends_it(page):
     expect(sidebar.get_by_role("link", name="Terima Pengaduan")).to_be_visible()
 
     # A page outside the role, typed as a URL, does not exist for this user.
-    page.goto("/admin")
+    page.goto("/administrasi")
     expect(page.get_by_text("Page not found")).to_be_visible()
     expect(page.get_by_role("heading", name="Administrasi")).to_have_count(0)
     expect(sidebar.get_by_text(NAME)).to_be_visible()  # still logged in
