@@ -118,6 +118,9 @@ class Complaint(Base):
     __table_args__ = (
         Index("ix_complaints_step_due", "current_step", "step_due_at"),
         Index("ix_complaints_received", "received_at"),
+        # Dashboard (db.stats, migration 0004): complaints closed / approved in a period.
+        Index("ix_complaints_closed", "closed_at"),
+        Index("ix_complaints_approved", "approved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +186,19 @@ class StepEvent(Base):
     __table_args__ = (
         UniqueConstraint("complaint_id", "seq", name="uq_step_events_complaint_seq"),
         Index("ix_step_events_step_at", "step", "at"),
+        # Dashboard (db.stats, migration 0004): covering indexes for the aggregates.
+        Index(
+            "ix_step_events_stats_at",
+            "at",
+            "action",
+            "step",
+            "standard_minutes",
+            "working_minutes",
+            "role",
+            "actor_id",
+        ),
+        Index("ix_step_events_complaint_step", "complaint_id", "step", "at", "working_minutes"),
+        Index("ix_step_events_action_at", "action", "at", "complaint_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -1,0 +1,299 @@
+"""Figures of the monitoring dashboard, one function per chart.
+
+Every function takes a DataFrame shaped by ``services.dashboard`` and returns a
+``plotly.graph_objects.Figure``. Bars carry ``customdata`` = [drill kind, value] so a
+selection on the page maps to ``db.stats.Drill``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from layanan import sop
+
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+ON_TIME = "#2ca02c"
+LATE = "#d62728"
+RUNNING = "#9e9e9e"
+STANDARD_LINE = "#111111"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, *, stacked: bool = False) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        barmode="stack" if stacked else "group",
+        legend_title_text="",
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=360,
+        clickmode="event+select",
+    )
+    return fig
+
+
+def _custom(kind: str, values) -> list[list]:
+    return [[kind, v] for v in values]
+
+
+def _empty(fig: go.Figure) -> go.Figure:
+    fig.add_annotation(
+        text="Belum ada data pada periode ini",
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+    )
+    return fig
+
+
+def bucket_title(grain: str) -> str:
+    return "Bulan" if grain == "month" else "Minggu (mulai Senin)"
+
+
+def volume_by(frame: pd.DataFrame, *, by: str, label: str, grain: str, kind: str) -> go.Figure:
+    """Complaints received per bucket, stacked by ``by`` (channel/category/form/unit)."""
+    fig = go.Figure()
+    if frame.empty:
+        return _layout(_empty(fig), f"Volume pengaduan per {label}", "", "Jumlah")
+    value_col = {"channel_label": "channel", "form_label": "form", "unit": "unit_id"}.get(by, by)
+    grouped = frame.groupby([by, value_col, "bucket"], dropna=False)["count"].sum().reset_index()
+    for i, (name, part) in enumerate(grouped.groupby(by, sort=True)):
+        part = part.sort_values("bucket")
+        drill_value = part[value_col].iloc[0]
+        fig.add_bar(
+            x=part["bucket"],
+            y=part["count"],
+            name=str(name),
+            marker_color=PALETTE[i % len(PALETTE)],
+            customdata=_custom(kind, [None if pd.isna(drill_value) else drill_value] * len(part)),
+            hovertemplate=f"{name}<br>%{{x}}: %{{y}} pengaduan<extra></extra>",
+        )
+    return _layout(
+        fig, f"Volume pengaduan per {label}", bucket_title(grain), "Jumlah pengaduan", stacked=True
+    )
+
+
+def oral_vs_written(frame: pd.DataFrame) -> go.Figure:
+    """Share of oral and written complaints (donut)."""
+    totals = frame.groupby(["form", "form_label"])["count"].sum().reset_index()
+    fig = go.Figure(
+        go.Pie(
+            labels=totals["form_label"],
+            values=totals["count"],
+            hole=0.45,
+            customdata=_custom("form", totals["form"]),
+            sort=False,
+        )
+    )
+    fig.update_layout(title="Lisan dan tertulis", height=360, margin={"t": 50, "b": 10})
+    return fig if not totals.empty else _empty(fig)
+
+
+def step_times(frame: pd.DataFrame) -> go.Figure:
+    """Median and 90th percentile of working minutes per step, with each step's standard.
+
+    The standard is drawn as a line (``standard`` column, from the SOP table).
+    """
+    data = frame[frame["count"] > 0]
+    fig = go.Figure()
+    labels = data["label"]
+    fig.add_bar(
+        x=labels,
+        y=data["median"],
+        name="Median",
+        marker_color=PALETTE[0],
+        customdata=_custom("step_late", data["step"]),
+        hovertemplate="%{x}<br>median %{y:.0f} menit kerja<extra></extra>",
+    )
+    fig.add_bar(
+        x=labels,
+        y=data["p90"],
+        name="Persentil ke-90",
+        marker_color=PALETTE[1],
+        customdata=_custom("step_late", data["step"]),
+        hovertemplate="%{x}<br>persentil 90: %{y:.0f} menit kerja<extra></extra>",
+    )
+    fig.add_scatter(
+        x=labels,
+        y=data["standard"],
+        name="Standar waktu SOP",
+        mode="lines+markers",
+        line={"color": STANDARD_LINE, "dash": "dash", "shape": "hvh"},
+        hovertemplate="%{x}<br>standar %{y} menit kerja<extra></extra>",
+    )
+    if data.empty:
+        _empty(fig)
+    return _layout(fig, "Waktu per langkah SOP (menit kerja)", "Langkah SOP", "Menit kerja")
+
+
+def on_time_share(
+    frame: pd.DataFrame, *, x: str, title: str, x_title: str, kind: str, value: str
+) -> go.Figure:
+    """Share of steps done within their standard, per ``x`` (step, unit, month)."""
+    data = frame[frame["count"] > 0]
+    fig = go.Figure()
+    fig.add_bar(
+        x=data[x],
+        y=data["share"] * 100,
+        name="Tepat waktu",
+        marker_color=ON_TIME,
+        customdata=_custom(kind, data[value]),
+        text=[f"{s:.0%}" for s in data["share"]],
+        textposition="outside",
+        hovertemplate="%{x}<br>%{y:.1f}% tepat waktu<extra></extra>",
+    )
+    fig.update_yaxes(range=[0, 110])
+    if data.empty:
+        _empty(fig)
+    return _layout(fig, title, x_title, "% langkah tepat waktu")
+
+
+def breaches(frame: pd.DataFrame, *, top: int = 5) -> go.Figure:
+    """The steps that most often exceed their standard (count of late steps)."""
+    data = frame[frame["late"] > 0].sort_values(["late", "step"], ascending=[True, False])
+    data = data.tail(top)
+    fig = go.Figure()
+    fig.add_bar(
+        y=data["label"],
+        x=data["late"],
+        orientation="h",
+        name="Melewati standar",
+        marker_color=LATE,
+        customdata=_custom("step_late", data["step"]),
+        text=[f"{s:.0%}" for s in data["late_share"]],
+        textposition="auto",
+        hovertemplate="%{y}<br>%{x} kali melewati standar<extra></extra>",
+    )
+    if data.empty:
+        _empty(fig)
+    return _layout(fig, "Langkah yang paling sering melewati standar", "Jumlah", "")
+
+
+def backlog_by_step(frame: pd.DataFrame) -> go.Figure:
+    """Open complaints now per current step, split within time and past the step's due."""
+    fig = go.Figure()
+    within = frame["count"] - frame["overdue"]
+    fig.add_bar(
+        x=frame["label"],
+        y=within,
+        name="Masih dalam standar",
+        marker_color=ON_TIME,
+        customdata=_custom("open_step", frame["step"]),
+    )
+    fig.add_bar(
+        x=frame["label"],
+        y=frame["overdue"],
+        name="Melewati batas langkah",
+        marker_color=LATE,
+        customdata=_custom("open_step", frame["step"]),
+    )
+    if frame.empty:
+        _empty(fig)
+    return _layout(fig, "Pengaduan terbuka per langkah saat ini", "Langkah", "Jumlah", stacked=True)
+
+
+def backlog_by_age(frame: pd.DataFrame) -> go.Figure:
+    """Open complaints by age in working days since receipt."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=frame["label"],
+        y=frame["count"],
+        name="Pengaduan terbuka",
+        marker_color=PALETTE[4],
+        customdata=_custom("age", frame["bucket"]),
+    )
+    return _layout(fig, "Umur pengaduan terbuka (hari kerja)", "Umur", "Jumlah")
+
+
+def returns_by_unit(frame: pd.DataFrame) -> go.Figure:
+    """Drafts submitted and returned at step 9 per unit, with average rounds as text."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=frame["unit"],
+        y=frame["drafts"],
+        name="Draf diajukan",
+        marker_color=PALETTE[0],
+        customdata=_custom("returned", frame["unit_id"]),
+    )
+    fig.add_bar(
+        x=frame["unit"],
+        y=frame["returned"],
+        name="Draf dikembalikan",
+        marker_color=LATE,
+        customdata=_custom("returned", frame["unit_id"]),
+        text=["" if pd.isna(r) else f"rata-rata {r:.2f} putaran" for r in frame["avg_rounds"]],
+        textposition="outside",
+    )
+    if frame.empty:
+        _empty(fig)
+    return _layout(fig, "Draf jawaban dikembalikan pada langkah 9", "Unit", "Jumlah draf")
+
+
+def end_to_end(frame: pd.DataFrame) -> go.Figure:
+    """Closed complaints by working days from arrival to closing, oral and written."""
+    fig = go.Figure()
+    for column, name, color in (
+        ("lisan", "Lisan", PALETTE[2]),
+        ("tertulis", "Tertulis", PALETTE[0]),
+    ):
+        fig.add_bar(
+            x=frame["label"],
+            y=frame[column],
+            name=name,
+            marker_color=color,
+            customdata=_custom("closed", frame["bucket"]),
+        )
+    return _layout(
+        fig, "Waktu penyelesaian pengaduan selesai (hari kerja)", "Lama", "Jumlah", stacked=True
+    )
+
+
+def compliance(frame: pd.DataFrame) -> go.Figure:
+    """Regulatory clocks: met, late and still running, per clock."""
+    fig = go.Figure()
+    for column, name, color in (
+        ("met", "Tepat waktu", ON_TIME),
+        ("late", "Terlambat", LATE),
+        ("running", "Masih berjalan", RUNNING),
+    ):
+        kind = "clock_late" if column == "late" else "received"
+        fig.add_bar(
+            y=frame["label"],
+            x=frame[column],
+            orientation="h",
+            name=name,
+            marker_color=color,
+            customdata=_custom(kind, frame["clock"]),
+        )
+    return _layout(fig, "Kepatuhan batas waktu SP4N-LAPOR!", "Jumlah pengaduan", "", stacked=True)
+
+
+def ratings(frame: pd.DataFrame) -> go.Figure:
+    """Distribution of satisfaction ratings (1-5)."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=[f"{s} ★" for s in frame["score"]],
+        y=frame["count"],
+        name="Penilaian",
+        marker_color=PALETTE[8],
+        customdata=_custom("rating", frame["score"]),
+    )
+    return _layout(fig, "Penilaian kepuasan pemohon", "Nilai", "Jumlah")
+
+
+def step_name(step_number: int) -> str:
+    return sop.step_label(step_number)

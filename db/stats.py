@@ -1,0 +1,726 @@
+"""Aggregate queries for the monitoring dashboard and the monthly recapitulation.
+
+Every function here is one SQL statement that returns grouped rows, never one row per
+event: percentiles are computed by the caller from grouped counts of the stored
+per-event ``working_minutes`` (a histogram), so the page never loads the events. The
+statements run on SQLite and PostgreSQL alike; the few dialect differences (local
+calendar buckets, a VALUES table) are in the helpers at the top.
+
+Which rows each figure counts is written down in ``docs/dashboard.md``. In short:
+volume and regulatory clocks count complaints *received* in the period; step times
+count step events *done* in the period; end-to-end times count complaints *closed* in
+the period; the backlog and the overdue list are the state now, whatever the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import Complaint, ComplaintUnit, Rating, Setting, StepEvent, Unit, User, UtcDateTime
+from layanan.calendar import OFFICE_TZ
+
+# Step events that are not staff work against an SOP standard: the complainant's own
+# online submission (step 1 takes no time there).
+NOT_TIMED_ACTIONS = ("submit_online",)
+GRAINS = ("week", "month")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the manager chose: a period [start, end) and optional unit/channel/category."""
+
+    start: datetime  # aware, inclusive
+    end: datetime  # aware, exclusive
+    unit_id: int | None = None
+    channel: str | None = None
+    category: str | None = None
+    grain: str = "month"  # volume buckets: "week" or "month"
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("period bounds must be aware datetimes")
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {GRAINS}")
+
+
+# --- dialect helpers ----------------------------------------------------------------
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _offset_modifier(at: datetime | None = None) -> str:
+    """SQLite date modifier from UTC to office time, e.g. "+480 minutes" (WITA)."""
+    offset = OFFICE_TZ.utcoffset(at or datetime(2026, 1, 1))
+    return f"{int(offset.total_seconds() // 60):+d} minutes"
+
+
+def local_day(session: Session, col) -> ColumnElement[str]:
+    """The office-local calendar day of an instant, as text 'YYYY-MM-DD'."""
+    if _dialect(session) == "postgresql":
+        return func.to_char(func.timezone(str(OFFICE_TZ), col), "YYYY-MM-DD")
+    return func.date(col, _offset_modifier())
+
+
+def bucket(session: Session, col, grain: str) -> ColumnElement[str]:
+    """Office-local month ('2026-11') or week (its Monday, '2026-11-23') of an instant."""
+    if _dialect(session) == "postgresql":
+        local = func.timezone(str(OFFICE_TZ), col)
+        if grain == "month":
+            return func.to_char(local, "YYYY-MM")
+        return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
+    if grain == "month":
+        return func.strftime("%Y-%m", col, _offset_modifier())
+    return func.date(col, _offset_modifier(), "weekday 0", "-6 days")
+
+
+EXACT_MINUTES = 600  # up to 10 working hours histograms count every minute, then hours
+
+
+def minute_bin(col) -> ColumnElement[int]:
+    """Working minutes as counted in histograms: exact up to ``EXACT_MINUTES``, then
+    rounded down to the whole hour (fewer groups; standards are far below the limit,
+    so on time / late is never affected)."""
+    return case((col <= EXACT_MINUTES, col), else_=col - col % 60)
+
+
+def no_index_order(session: Session, col) -> ColumnElement:
+    """``col + 0`` on SQLite: the same value, but the planner no longer walks an index
+    on ``col`` to get GROUP BY order for free (it then prefers the covering range scan
+    of the WHERE clause). PostgreSQL plans by cost: the bare column."""
+    return col + 0 if _dialect(session) == "sqlite" else col
+
+
+def _on_time(event=StepEvent) -> ColumnElement[int]:
+    """1 when the step was done within its standard (working minutes), else 0."""
+    return case((event.working_minutes <= event.standard_minutes, 1), else_=0)
+
+
+def _complaint_conditions(f: Filters, c=Complaint) -> list[ColumnElement[bool]]:
+    """Conditions on a complaint for the unit / channel / category filters."""
+    conds: list[ColumnElement[bool]] = []
+    if f.channel:
+        conds.append(c.channel == f.channel)
+    if f.category:
+        conds.append(c.category == f.category)
+    if f.unit_id:
+        cu = ComplaintUnit.__table__.alias("filter_unit")  # the query may join the table too
+        conds.append(exists().where(cu.c.complaint_id == c.id, cu.c.unit_id == f.unit_id))
+    return conds
+
+
+def _event_conditions(f: Filters, e=StepEvent) -> list[ColumnElement[bool]]:
+    """Events done in the period, of complaints that pass the filters."""
+    conds = [e.at >= f.start, e.at < f.end]
+    complaint_conds = _complaint_conditions(f)
+    if complaint_conds:
+        conds.append(e.complaint_id.in_(select(Complaint.id).where(*complaint_conds)))
+    return conds
+
+
+def _received(f: Filters, c=Complaint) -> list[ColumnElement[bool]]:
+    return [c.received_at >= f.start, c.received_at < f.end, *_complaint_conditions(f, c)]
+
+
+def _closed(f: Filters, c=Complaint) -> list[ColumnElement[bool]]:
+    return [c.closed_at >= f.start, c.closed_at < f.end, *_complaint_conditions(f, c)]
+
+
+# --- cache key ----------------------------------------------------------------------
+
+
+def data_version(*, session: Session) -> tuple:
+    """Cheap fingerprint that changes whenever a complaint moves or is rated.
+
+    Every move appends a step event (ids only grow), a rating adds a row, and the
+    calendar or clock settings change ``settings.updated_at``.
+    """
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(StepEvent.id)).scalar_subquery(),
+                select(func.count()).select_from(Rating).scalar_subquery(),
+                select(func.max(Setting.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(Complaint).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+# --- reference lists ----------------------------------------------------------------
+
+
+def units(*, session: Session) -> list[tuple[int, str, str]]:
+    """Every unit as (id, code, name), by name."""
+    return [
+        tuple(r) for r in session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.name))
+    ]
+
+
+# --- volume ---------------------------------------------------------------------------
+
+
+def volume(*, session: Session, filters: Filters) -> list[tuple[str, str, str, str, int]]:
+    """Complaints received per (bucket, channel, category, form); form '' if undecided."""
+    b = bucket(session, Complaint.received_at, filters.grain).label("bucket")
+    form = func.coalesce(Complaint.form, "").label("form")
+    q = (
+        select(b, Complaint.channel, Complaint.category, form, func.count())
+        .where(*_received(filters))
+        .group_by(b, Complaint.channel, Complaint.category, form)
+        .order_by(b)
+    )
+    return [tuple(r) for r in session.execute(q)]
+
+
+def volume_by_unit(*, session: Session, filters: Filters) -> list[tuple[str, int | None, int]]:
+    """Complaints received per (bucket, assigned unit); unit None: not yet assigned.
+
+    A complaint assigned to two units counts once for each.
+    """
+    b = bucket(session, Complaint.received_at, filters.grain).label("bucket")
+    q = (
+        select(b, ComplaintUnit.unit_id, func.count())
+        .select_from(Complaint)
+        .outerjoin(ComplaintUnit, ComplaintUnit.complaint_id == Complaint.id)
+        .where(*_received(filters))
+        .group_by(b, ComplaintUnit.unit_id)
+        .order_by(b)
+    )
+    if filters.unit_id:
+        q = q.where(ComplaintUnit.unit_id == filters.unit_id)
+    return [tuple(r) for r in session.execute(q)]
+
+
+# --- time per step ------------------------------------------------------------------
+
+
+def step_histogram(
+    *, session: Session, filters: Filters
+) -> list[tuple[str, int, int, int, int | None, int]]:
+    """Step events done in the period, counted per distinct value, in one index scan.
+
+    Rows are (month/week of the event, step, standard minutes, working minutes, staff
+    id for unit work (role ``unit``, SOP steps 5 and 8) else None, count). The median
+    and 90th percentile per step, the on-time share per step, per month and per unit
+    are all computed from these counts.
+    """
+    e = StepEvent
+    b = bucket(session, e.at, filters.grain).label("bucket")
+    unit_actor = case((e.role == "unit", e.actor_id)).label("unit_actor")
+    minutes = minute_bin(e.working_minutes).label("minutes")
+    # On the bare column SQLite would walk the (step, at) index for its order instead of
+    # the covering (at, ...) range of ix_step_events_stats_at (docs/dashboard.md).
+    step = no_index_order(session, e.step).label("step")
+    q = (
+        select(b, step, e.standard_minutes, minutes, unit_actor, func.count())
+        .where(*_event_conditions(filters), e.action.not_in(NOT_TIMED_ACTIONS))
+        .group_by(b, step, e.standard_minutes, minutes, unit_actor)
+    )
+    return [tuple(r) for r in session.execute(q)]
+
+
+def unit_of_staff(*, session: Session) -> dict[int, int | None]:
+    """Every user's unit id, by user id (a small table)."""
+    return dict(session.execute(select(User.id, User.unit_id)).all())
+
+
+# --- backlog ------------------------------------------------------------------------
+
+
+def backlog_by_step(
+    *, session: Session, filters: Filters, now: datetime
+) -> list[tuple[int, int, int]]:
+    """Open complaints now per current step: (step, open, of which past the step's due)."""
+    c = Complaint
+    overdue = case((c.step_due_at < now, 1), else_=0)
+    q = (
+        select(c.current_step, func.count(), func.sum(overdue))
+        .where(c.current_step.is_not(None), *_complaint_conditions(filters))
+        .group_by(c.current_step)
+        .order_by(c.current_step)
+    )
+    return [(r[0], r[1], int(r[2] or 0)) for r in session.execute(q)]
+
+
+def backlog_by_age(
+    *, session: Session, filters: Filters, bounds: Sequence[datetime]
+) -> list[tuple[int, int]]:
+    """Open complaints per age bucket: (bucket index, count).
+
+    ``bounds`` are instants, newest first: bucket 0 holds complaints received after
+    ``bounds[0]``, bucket i those received in (bounds[i], bounds[i-1]], and bucket
+    ``len(bounds)`` the older ones.
+    """
+    c = Complaint
+    whens = [(c.received_at > bound, i) for i, bound in enumerate(bounds)]
+    idx = case(*whens, else_=len(bounds)).label("age")
+    q = (
+        select(idx, func.count())
+        .where(c.current_step.is_not(None), *_complaint_conditions(filters))
+        .group_by(idx)
+    )
+    return [tuple(r) for r in session.execute(q)]
+
+
+# --- returns at step 9 --------------------------------------------------------------
+
+
+def draft_returns(*, session: Session, filters: Filters) -> list[tuple[int, str, int]]:
+    """Drafts submitted (step 8) and returned (step 9) in the period, per assigned unit."""
+    e = StepEvent
+    q = (
+        select(ComplaintUnit.unit_id, e.action, func.count())
+        .select_from(e)
+        .join(ComplaintUnit, ComplaintUnit.complaint_id == e.complaint_id)
+        .where(*_event_conditions(filters), e.action.in_(("submit_draft", "return_draft")))
+        .group_by(ComplaintUnit.unit_id, e.action)
+    )
+    if filters.unit_id:
+        q = q.where(ComplaintUnit.unit_id == filters.unit_id)
+    return [tuple(r) for r in session.execute(q)]
+
+
+def draft_rounds(*, session: Session, filters: Filters) -> list[tuple[int, int, int]]:
+    """Complaints whose draft was approved (paraf) in the period, per assigned unit.
+
+    Rows are (unit id, approved complaints, total draft rounds of those complaints).
+    """
+    c = Complaint
+    q = (
+        select(ComplaintUnit.unit_id, func.count(), func.sum(c.draft_rounds))
+        .select_from(c)
+        .join(ComplaintUnit, ComplaintUnit.complaint_id == c.id)
+        .where(
+            c.approved_at >= filters.start,
+            c.approved_at < filters.end,
+            *_complaint_conditions(filters),
+        )
+        .group_by(ComplaintUnit.unit_id)
+    )
+    if filters.unit_id:
+        q = q.where(ComplaintUnit.unit_id == filters.unit_id)
+    return [(r[0], r[1], int(r[2] or 0)) for r in session.execute(q)]
+
+
+# --- end to end and regulatory clocks -----------------------------------------------
+
+
+def _totals_of_closed(session: Session, filters: Filters):
+    """Per complaint closed in the period: its working minutes from arrival to close."""
+    e, c = StepEvent, Complaint
+    # On the bare key SQLite scans all complaints in id order instead of the
+    # ix_complaints_closed range.
+    key = no_index_order(session, c.id).label("complaint_id")
+    return (
+        select(key, func.sum(e.working_minutes).label("total"))
+        .select_from(c)
+        .join(e, e.complaint_id == c.id)
+        .where(*_closed(filters))
+        .group_by(key)
+        .subquery()
+    )
+
+
+def end_to_end(*, session: Session, filters: Filters) -> list[tuple[str, int, int]]:
+    """Histogram of closed complaints' working minutes: (form, minutes, count).
+
+    A complaint's steps follow each other without gaps, so the sum of its events'
+    working minutes is the working time from arrival to closing.
+    """
+    totals = _totals_of_closed(session, filters)
+    total = minute_bin(totals.c.total).label("total")
+    form = func.coalesce(Complaint.form, "").label("form")
+    q = (
+        select(form, total, func.count())
+        .select_from(totals)
+        .join(Complaint, Complaint.id == totals.c.complaint_id)
+        .group_by(form, total)
+    )
+    return [tuple(r) for r in session.execute(q)]
+
+
+@dataclass(frozen=True)
+class DueDay:
+    """Regulatory deadlines of complaints received on one office-local day."""
+
+    day: str  # 'YYYY-MM-DD'
+    verification: datetime
+    follow_up: datetime
+    completion: datetime
+    supervisory_completion: datetime
+
+
+def _due_table(days: Sequence[DueDay]):
+    """A VALUES table (column1..column5) of deadlines per received day, as a CTE.
+
+    Written as ``WITH ... AS (VALUES ...)``, which SQLite and PostgreSQL both accept.
+    """
+    rows, params = [], []
+    for i, d in enumerate(days):
+        names = [f"dd{i}_{j}" for j in range(5)]
+        rows.append("(" + ", ".join(f":{n}" for n in names) + ")")
+        params.append(bindparam(names[0], d.day, type_=String))
+        values = (d.verification, d.follow_up, d.completion, d.supervisory_completion)
+        params.extend(
+            bindparam(n, v, type_=UtcDateTime) for n, v in zip(names[1:], values, strict=True)
+        )
+    stmt = (
+        text("VALUES " + ", ".join(rows))
+        .bindparams(*params)
+        .columns(
+            column("column1", String),
+            column("column2", UtcDateTime),
+            column("column3", UtcDateTime),
+            column("column4", UtcDateTime),
+            column("column5", UtcDateTime),
+        )
+    )
+    return stmt.cte("due_days")
+
+
+CLOCK_KEYS = ("verifikasi", "tindak_lanjut", "penyelesaian")
+
+
+def _clock_columns(dues, c=Complaint):
+    """Per clock: (done_at, due_at) expressions for a complaint.
+
+    Done: verification when step 4 was last done; follow-up when step 5 (oral) or 7
+    (written); completion when step 5 (oral) or 11 (written), as ``layanan.clocks``.
+    Each is one seek in ix_step_events_complaint_step.
+    """
+
+    def done(step_expr) -> ColumnElement:
+        e = StepEvent.__table__.alias("clock_event")
+        return (
+            select(func.max(e.c.at))
+            .where(e.c.complaint_id == c.id, e.c.step == step_expr)
+            .scalar_subquery()
+        )
+
+    oral = c.form == "lisan"
+    has_form = c.form.is_not(None)
+    completion_due = case((c.supervisory.is_(True), dues.c.column5), else_=dues.c.column4)
+    return {
+        "verifikasi": (done(literal(4)), dues.c.column2),
+        "tindak_lanjut": (case((has_form, done(case((oral, 5), else_=7)))), dues.c.column3),
+        "penyelesaian": (case((has_form, done(case((oral, 5), else_=11)))), completion_due),
+    }
+
+
+def _clock_late(done_at, due_at, now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(done_at.is_not(None), done_at > due_at),
+        and_(done_at.is_(None), due_at < now),
+    )
+
+
+def regulatory_compliance(
+    *, session: Session, filters: Filters, days: Sequence[DueDay], now: datetime
+) -> dict[str, tuple[int, int, int]]:
+    """Per clock, complaints received in the period: (met, late, still running).
+
+    Met: done by its deadline. Late: done after it, or not done and past it. Running:
+    not done and not yet due.
+    """
+    if not days:
+        return {key: (0, 0, 0) for key in CLOCK_KEYS}
+    dues = _due_table(days)
+    c = Complaint
+    clocks = _clock_columns(dues, c)
+    # One row per complaint with its done/due instants, computed once (MATERIALIZED:
+    # otherwise each use below would repeat the correlated subqueries).
+    per_complaint = (
+        select(
+            *[done.label(f"{key}_done") for key, (done, _due) in clocks.items()],
+            *[due.label(f"{key}_due") for key, (_done, due) in clocks.items()],
+        )
+        .select_from(c)
+        # LEFT JOIN (every received day has a row): keeps complaints the outer loop in
+        # SQLite, which then looks each day up instead of rescanning the complaints.
+        .outerjoin(dues, dues.c.column1 == local_day(session, c.received_at))
+        .where(*_received(filters))
+        .cte("clock_state")
+        .prefix_with("MATERIALIZED")
+    )
+    columns = []
+    for key in CLOCK_KEYS:
+        done_at = per_complaint.c[f"{key}_done"]
+        due_at = per_complaint.c[f"{key}_due"]
+        met = and_(done_at.is_not(None), done_at <= due_at)
+        late = _clock_late(done_at, due_at, now)
+        columns += [
+            func.sum(case((met, 1), else_=0)).label(f"{key}_met"),
+            func.sum(case((late, 1), else_=0)).label(f"{key}_late"),
+        ]
+    q = select(func.count(), *columns).select_from(per_complaint)
+    row = session.execute(q).one()
+    total = row[0]
+    result = {}
+    for i, key in enumerate(CLOCK_KEYS):
+        met, late = int(row[1 + 2 * i] or 0), int(row[2 + 2 * i] or 0)
+        result[key] = (met, late, total - met - late)
+    return result
+
+
+# --- ratings --------------------------------------------------------------------------
+
+
+def ratings(*, session: Session, filters: Filters) -> list[tuple[int, int]]:
+    """Satisfaction ratings given in the period: (score 1-5, count)."""
+    q = (
+        select(Rating.score, func.count())
+        .where(Rating.at >= filters.start, Rating.at < filters.end)
+        .group_by(Rating.score)
+        .order_by(Rating.score)
+    )
+    conds = _complaint_conditions(filters)
+    if conds:
+        q = q.where(Rating.complaint_id.in_(select(Complaint.id).where(*conds)))
+    return [tuple(r) for r in session.execute(q)]
+
+
+# --- status counts (recapitulation) --------------------------------------------------
+
+
+def status_counts(*, session: Session, filters: Filters, now: datetime) -> list[tuple[str, int]]:
+    """Complaints received in the period by status now: selesai / diproses / terlambat."""
+    c = Complaint
+    status = case(
+        (c.current_step.is_(None), "selesai"),
+        (c.step_due_at < now, "terlambat"),
+        else_="diproses",
+    ).label("status")
+    q = select(status, func.count()).where(*_received(filters)).group_by(status)
+    return [tuple(r) for r in session.execute(q)]
+
+
+# --- complaint lists (drill-down) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    """Which complaints stand behind a figure: a kind and its value (see ``drill_where``)."""
+
+    kind: str
+    value: str | int | None = None
+    label: str = ""
+
+
+DRILL_KINDS = (
+    "received",  # received in the period
+    "bucket",  # received in a month/week bucket (value '2026-11')
+    "channel",
+    "category",
+    "form",  # 'lisan' / 'tertulis' / '' (not yet classified)
+    "unit",  # received in the period and assigned to unit (value id; None: unassigned)
+    "step_late",  # with a step-N event in the period past its standard (value N)
+    "bucket_late",  # with a late step event in that month/week
+    "unit_late",  # with a late step-5/8 event by staff of the unit
+    "open",  # open now
+    "open_step",  # open now at step N
+    "overdue",  # open now and past the current step's due time
+    "age",  # open now, age bucket i (value i; the page passes the bounds)
+    "returned",  # with a draft returned in the period, assigned to the unit (value id)
+    "closed",  # closed in the period
+    "clock_late",  # received in the period, regulatory clock missed (value clock key)
+    "rating",  # rated in the period with score N
+    "status",  # received in the period, with status now (value selesai/diproses/terlambat)
+)
+
+
+def drill_where(
+    session: Session,
+    drill: Drill,
+    *,
+    filters: Filters,
+    now: datetime,
+    age_bounds: Sequence[datetime] = (),
+    due_days: Sequence[DueDay] = (),
+) -> tuple[list[ColumnElement[bool]], list | None]:
+    """Conditions on ``Complaint`` for a drill-down, and (target, on, outer) joins, if any."""
+    c, e = Complaint, StepEvent
+    base = _complaint_conditions(filters)
+    period_events = [e.at >= filters.start, e.at < filters.end, e.complaint_id == c.id]
+    late = e.working_minutes > e.standard_minutes
+    kind, value = drill.kind, drill.value
+    if kind == "received":
+        return _received(filters), None
+    if kind == "bucket":
+        b = bucket(session, c.received_at, filters.grain)
+        return [*_received(filters), b == value], None
+    if kind in ("channel", "category"):
+        return [*_received(filters), getattr(c, kind) == value], None
+    if kind == "form":
+        cond = c.form.is_(None) if not value else c.form == value
+        return [*_received(filters), cond], None
+    if kind == "unit":
+        has = exists().where(ComplaintUnit.complaint_id == c.id)
+        if value is None:
+            return [*_received(filters), ~has], None
+        return [*_received(filters), has.where(ComplaintUnit.unit_id == int(value))], None
+    if kind == "step_late":
+        return [*base, exists().where(*period_events, e.step == int(value), late)], None
+    if kind == "bucket_late":
+        b = bucket(session, e.at, filters.grain)
+        return [*base, exists().where(*period_events, b == value, late)], None
+    if kind == "unit_late":
+        by_unit = select(User.id).where(User.unit_id == int(value))
+        return [
+            *base,
+            exists().where(*period_events, e.role == "unit", e.actor_id.in_(by_unit), late),
+        ], None
+    if kind == "open":
+        return [*base, c.current_step.is_not(None)], None
+    if kind == "open_step":
+        return [*base, c.current_step == int(value)], None
+    if kind == "overdue":
+        return [*base, c.current_step.is_not(None), c.step_due_at < now], None
+    if kind == "age":
+        i = int(value)
+        conds = [*base, c.current_step.is_not(None)]
+        if i < len(age_bounds):
+            conds.append(c.received_at > age_bounds[i])
+        if i > 0:
+            conds.append(c.received_at <= age_bounds[i - 1])
+        return conds, None
+    if kind == "returned":
+        assigned = exists().where(
+            ComplaintUnit.complaint_id == c.id, ComplaintUnit.unit_id == int(value)
+        )
+        returned = exists().where(*period_events, e.action == "return_draft")
+        return [*base, assigned, returned], None
+    if kind == "closed":
+        return _closed(filters), None
+    if kind == "clock_late":
+        dues = _due_table(due_days)
+        done_at, due_at = _clock_columns(dues, c)[str(value)]
+        joins = [(dues, dues.c.column1 == local_day(session, c.received_at), True)]
+        return [*_received(filters), _clock_late(done_at, due_at, now)], joins
+    if kind == "rating":
+        rated = exists().where(
+            Rating.complaint_id == c.id,
+            Rating.score == int(value),
+            Rating.at >= filters.start,
+            Rating.at < filters.end,
+        )
+        return [*base, rated], None
+    if kind == "status":
+        status = {
+            "selesai": c.current_step.is_(None),
+            "terlambat": and_(c.current_step.is_not(None), c.step_due_at < now),
+            "diproses": and_(
+                c.current_step.is_not(None), or_(c.step_due_at.is_(None), c.step_due_at >= now)
+            ),
+        }[str(value)]
+        return [*_received(filters), status], None
+    raise ValueError(f"unknown drill-down {kind!r}")
+
+
+LIST_COLUMNS = (
+    Complaint.id,
+    Complaint.ticket,
+    Complaint.received_at,
+    Complaint.channel,
+    Complaint.category,
+    Complaint.subject,
+    Complaint.current_step,
+    Complaint.step_due_at,
+    Complaint.closed_at,
+    Complaint.confidential,
+)
+
+
+def complaint_list(
+    *,
+    session: Session,
+    drill: Drill,
+    filters: Filters,
+    now: datetime,
+    offset: int = 0,
+    limit: int = 25,
+    age_bounds: Sequence[datetime] = (),
+    due_days: Sequence[DueDay] = (),
+) -> tuple[list[tuple], int]:
+    """One page of the complaints behind a figure, and how many there are in all.
+
+    Overdue lists are sorted most overdue first; others newest received first.
+    """
+    conds, joins = drill_where(
+        session, drill, filters=filters, now=now, age_bounds=age_bounds, due_days=due_days
+    )
+    base: Select = select(*LIST_COLUMNS).select_from(Complaint)
+    counted: Select = select(func.count()).select_from(Complaint)
+    for target, on, outer in joins or ():
+        base = base.join(target, on, isouter=outer)
+        counted = counted.join(target, on, isouter=outer)
+    base, counted = base.where(*conds), counted.where(*conds)
+    if drill.kind in ("overdue", "open", "open_step", "age"):
+        order = (Complaint.step_due_at.asc(), Complaint.id)
+    else:
+        order = (Complaint.received_at.desc(), Complaint.id.desc())
+    rows = session.execute(base.order_by(*order).offset(offset).limit(limit)).all()
+    total = session.scalar(counted) or 0
+    return [tuple(r) for r in rows], int(total)
+
+
+def overdue(
+    *, session: Session, filters: Filters, now: datetime, limit: int = 50
+) -> tuple[list[tuple], int]:
+    """Open complaints past their current step's due time, most overdue first."""
+    return complaint_list(
+        session=session,
+        drill=Drill("overdue"),
+        filters=filters,
+        now=now,
+        limit=limit,
+    )
+
+
+__all__ = [
+    "CLOCK_KEYS",
+    "DRILL_KINDS",
+    "GRAINS",
+    "NOT_TIMED_ACTIONS",
+    "Drill",
+    "DueDay",
+    "Filters",
+    "backlog_by_age",
+    "backlog_by_step",
+    "bucket",
+    "complaint_list",
+    "data_version",
+    "draft_returns",
+    "draft_rounds",
+    "end_to_end",
+    "local_day",
+    "overdue",
+    "ratings",
+    "regulatory_compliance",
+    "status_counts",
+    "step_histogram",
+    "unit_of_staff",
+    "units",
+    "volume",
+    "volume_by_unit",
+]
