@@ -70,7 +70,8 @@ def volume_by(frame: pd.DataFrame, *, by: str, label: str, grain: str, kind: str
     if frame.empty:
         return _layout(_empty(fig), f"Volume pengaduan per {label}", "", "Jumlah")
     value_col = {"channel_label": "channel", "form_label": "form", "unit": "unit_id"}.get(by, by)
-    grouped = frame.groupby([by, value_col, "bucket"], dropna=False)["count"].sum().reset_index()
+    keys = [by, "bucket"] if value_col == by else [by, value_col, "bucket"]
+    grouped = frame.groupby(keys, dropna=False)["count"].sum().reset_index()
     for i, (name, part) in enumerate(grouped.groupby(by, sort=True)):
         part = part.sort_values("bucket")
         drill_value = part[value_col].iloc[0]

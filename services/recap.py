@@ -1,0 +1,229 @@
+"""Monthly recapitulation (Rekapitulasi Pengaduan) as Excel and Word, for managers.
+
+The figures are the dashboard's for one office-local calendar month
+(``services.dashboard``): complaints received in the month by channel, category, unit
+and status now, and the on-time share of the SOP steps done in the month. The Word
+file is the documents engineer's ``rekapitulasi`` template, filled through
+``documents.contexts.recap_context`` and ``services.letters.render_recap``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from babel.dates import format_date
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from db import stats
+from db.engine import read_session
+from documents.contexts import recap_context
+from layanan import sop
+from layanan.errors import NotAllowed
+from layanan.text import tanggal
+from services import dashboard
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class StepShare:
+    step: int
+    name: str
+    count: int
+    on_time: int
+
+    @property
+    def share(self) -> float | None:
+        return self.on_time / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class Recap:
+    year: int
+    month: int
+    periode: str  # "November 2026"
+    total: int
+    per_channel: list[tuple[str, int]]
+    per_category: list[tuple[str, int]]
+    per_unit: list[tuple[str, int]]
+    per_status: list[tuple[str, int]]
+    on_time: list[StepShare]
+    printed: str  # "28 November 2026"
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class RecapFiles:
+    recap: Recap
+    xlsx: Download
+    docx: Download
+
+
+def _noop(_fraction: float, _text: str) -> None:
+    return None
+
+
+def monthly_recap(
+    *, user, year: int, month: int, now: datetime | None = None, url: str | None = None
+) -> Recap:
+    """The month's figures (refused for anyone who may not open the dashboard)."""
+    dashboard.require_manager(user)
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise NotAllowed("Bulan atau tahun rekapitulasi tidak valid.")
+    now = now or datetime.now(UTC)
+    filters = dashboard.month_filters(year, month)
+    board = dashboard.dashboard(user=user, filters=filters, now=now, url=url)
+    with read_session(url) as session:
+        statuses = dict(stats.status_counts(session=session, filters=filters, now=now))
+    volume = board.volume
+    by_channel = volume.groupby("channel")["count"].sum().to_dict()
+    by_category = volume.groupby("category")["count"].sum().to_dict()
+    per_unit_counts = board.volume_by_unit.groupby("unit_id", dropna=False)["count"].sum()
+    per_unit = [
+        (name, int(per_unit_counts.get(uid, 0)))
+        for uid, name in sorted(board.units.items(), key=lambda kv: kv[1])
+    ]
+    unassigned = int(board.volume_by_unit[board.volume_by_unit.unit_id.isna()]["count"].sum())
+    per_unit.append((dashboard.UNASSIGNED, unassigned))
+    steps = board.step_times
+    return Recap(
+        year=year,
+        month=month,
+        periode=format_date(date(year, month, 1), "MMMM y", locale="id"),
+        total=int(volume["count"].sum()),
+        per_channel=[
+            (label, int(by_channel.get(channel.value, 0)))
+            for channel, label in sop.CHANNEL_LABELS.items()
+        ],
+        per_category=[(c, int(by_category.get(c, 0))) for c in sop.CATEGORIES],
+        per_unit=per_unit,
+        per_status=[
+            (label, int(statuses.get(key, 0))) for key, label in dashboard.STATUS_LABELS.items()
+        ],
+        on_time=[
+            StepShare(int(r.step), r.name, int(r["count"]), int(r.on_time))
+            for _, r in steps.iterrows()
+        ],
+        printed=tanggal(now),
+    )
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+def recap_excel(recap: Recap) -> bytes:
+    """The recap as an .xlsx workbook: one sheet, a table per dimension."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Rekapitulasi"
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    ws.append(["REKAPITULASI PENGADUAN"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"Periode: {recap.periode}"])
+    ws.append([f"Jumlah pengaduan diterima: {recap.total}"])
+    ws.append([f"Dicetak: {recap.printed}"])
+
+    def table(title: str, headers: list[str], rows: list[list]) -> None:
+        ws.append([])
+        ws.append([title])
+        ws.cell(ws.max_row, 1).font = bold
+        ws.append(headers)
+        for col in range(1, len(headers) + 1):
+            cell = ws.cell(ws.max_row, col)
+            cell.font = bold
+            cell.fill = header_fill
+        for row in rows:
+            ws.append(row)
+
+    table("Menurut saluran", ["Saluran", "Jumlah"], [list(r) for r in recap.per_channel])
+    table("Menurut kategori", ["Kategori", "Jumlah"], [list(r) for r in recap.per_category])
+    table("Menurut unit", ["Unit", "Jumlah"], [list(r) for r in recap.per_unit])
+    table("Menurut status", ["Status", "Jumlah"], [list(r) for r in recap.per_status])
+    table(
+        "Ketepatan waktu per langkah SOP",
+        ["Langkah", "Kegiatan", "Jumlah dikerjakan", "Tepat waktu", "Persentase tepat waktu"],
+        [[s.step, s.name, s.count, s.on_time, _percent(s.share)] for s in recap.on_time],
+    )
+    widths = {1: 34, 2: 62, 3: 18, 4: 14, 5: 22}
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def recap_word(recap: Recap) -> bytes:
+    """The recap in the ``rekapitulasi`` Word template (letterhead from letter settings)."""
+    from services import letters
+
+    head = letters.recap_letterhead()
+    context = recap_context(
+        kantor=head["kantor"],
+        lambang=head["lambang"],
+        periode=recap.periode,
+        jumlah_total=recap.total,
+        per_saluran=recap.per_channel,
+        per_kategori=recap.per_category,
+        per_unit=recap.per_unit,
+        per_status=recap.per_status,
+        ketepatan=[(s.step, s.name, s.share) for s in recap.on_time],
+        kepala=head["kepala"],
+        tanggal_cetak=recap.printed,
+    )
+    return letters.render_recap(context)
+
+
+def build_recap(
+    *,
+    user,
+    year: int,
+    month: int,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    url: str | None = None,
+) -> RecapFiles:
+    """Figures, workbook and Word document of one month, reporting progress (0..1)."""
+    report = progress or _noop
+    report(0.05, "Menghitung angka rekapitulasi…")
+    recap = monthly_recap(user=user, year=year, month=month, now=now, url=url)
+    report(0.5, "Menyusun berkas Excel…")
+    xlsx = recap_excel(recap)
+    report(0.75, "Menyusun dokumen Word…")
+    docx = recap_word(recap)
+    report(1.0, "Rekapitulasi siap diunduh.")
+    stem = f"rekapitulasi-pengaduan-{year}-{month:02d}"
+    return RecapFiles(
+        recap=recap,
+        xlsx=Download(f"{stem}.xlsx", xlsx, XLSX_MIME),
+        docx=Download(f"{stem}.docx", docx, DOCX_MIME),
+    )
+
+
+__all__ = [
+    "Download",
+    "Recap",
+    "RecapFiles",
+    "StepShare",
+    "build_recap",
+    "monthly_recap",
+    "recap_excel",
+    "recap_word",
+]

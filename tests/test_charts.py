@@ -1,0 +1,94 @@
+"""Chart builders: the right traces, the SOP standard drawn as a line, drill-down data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts import dashboard as charts
+from layanan import sop
+from services.dashboard import step_times_frame
+
+# (step, standard, minutes, count): step 3 done in 10, 15 and 20; step 8 in 60 and 90.
+HISTOGRAM = [(3, 30, 10, 1), (3, 30, 15, 1), (3, 30, 20, 1), (8, 60, 60, 1), (8, 60, 90, 1)]
+
+
+def traces(fig: go.Figure) -> dict[str, object]:
+    return {t.name: t for t in fig.data}
+
+
+def test_step_times_has_median_p90_and_the_standard_line_from_the_sop_table():
+    fig = charts.step_times(step_times_frame(HISTOGRAM))
+    by_name = traces(fig)
+    assert set(by_name) == {"Median", "Persentil ke-90", "Standar waktu SOP"}
+    standard = by_name["Standar waktu SOP"]
+    assert standard.type == "scatter" and "lines" in standard.mode
+    assert list(standard.x) == ["Langkah 3", "Langkah 8"]
+    assert list(standard.y) == [sop.step(3).minutes, sop.step(8).minutes]
+    assert list(by_name["Median"].y) == [15, 75]
+    assert list(by_name["Persentil ke-90"].y) == [19, 87]
+    assert by_name["Median"].type == "bar"
+    assert [list(c) for c in by_name["Median"].customdata] == [["step_late", 3], ["step_late", 8]]
+
+
+def test_breaches_lists_the_late_steps_most_first():
+    frame = step_times_frame([*HISTOGRAM, (9, 30, 45, 2), (9, 30, 10, 1)])
+    [bar] = charts.breaches(frame).data
+    assert list(bar.y) == ["Langkah 8", "Langkah 9"]  # most breaches last = top of the chart
+    assert list(bar.x) == [1, 2]
+
+
+def test_volume_stacks_one_bar_trace_per_channel_with_drill_values():
+    frame = pd.DataFrame(
+        {
+            "bucket": ["2026-10", "2026-11", "2026-11"],
+            "channel": ["email", "email", "surat"],
+            "channel_label": ["E-mail", "E-mail", "Surat"],
+            "category": ["Lainnya"] * 3,
+            "form": ["", "lisan", "tertulis"],
+            "form_label": ["Belum ditentukan", "Lisan", "Tertulis"],
+            "count": [2, 3, 1],
+        }
+    )
+    fig = charts.volume_by(
+        frame, by="channel_label", label="saluran", grain="month", kind="channel"
+    )
+    by_name = traces(fig)
+    assert set(by_name) == {"E-mail", "Surat"}
+    assert list(by_name["E-mail"].x) == ["2026-10", "2026-11"]
+    assert list(by_name["E-mail"].y) == [2, 3]
+    assert list(by_name["Surat"].customdata[0]) == ["channel", "surat"]
+    assert fig.layout.barmode == "stack"
+    pie = charts.oral_vs_written(frame).data[0]
+    assert dict(zip(pie.labels, pie.values, strict=True)) == {
+        "Belum ditentukan": 2,
+        "Lisan": 3,
+        "Tertulis": 1,
+    }
+
+
+def test_compliance_has_met_late_and_running_per_clock():
+    frame = pd.DataFrame(
+        {
+            "clock": ["verifikasi", "tindak_lanjut", "penyelesaian"],
+            "label": ["Verifikasi (3 hari kerja)", "Tindak lanjut (5)", "Penyelesaian (14 / 60)"],
+            "met": [2, 2, 2],
+            "late": [1, 0, 0],
+            "running": [2, 3, 3],
+        }
+    )
+    by_name = traces(charts.compliance(frame))
+    assert set(by_name) == {"Tepat waktu", "Terlambat", "Masih berjalan"}
+    assert list(by_name["Terlambat"].x) == [1, 0, 0]
+    assert list(by_name["Terlambat"].customdata[0]) == ["clock_late", "verifikasi"]
+
+
+def test_empty_data_still_gives_a_figure_with_a_note():
+    fig = charts.step_times(step_times_frame([]))
+    assert fig.layout.annotations[0].text == "Belum ada data pada periode ini"
+
+
+def test_charts_never_import_streamlit():
+    source = charts.__file__
+    with open(source, encoding="utf-8") as handle:
+        assert "streamlit" not in handle.read()
