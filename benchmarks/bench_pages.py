@@ -91,15 +91,21 @@ def cases_for_database() -> list[Case]:
     ]
 
 
-def seed(url: str, count: int, log: Callable[[str], None]) -> tuple[list[Case], dict[str, int]]:
-    """Fill a fresh database; return the pages to time there and the users' ids."""
+def seed(
+    url: str, count: int, log: Callable[[str], None], *, reuse: bool = False
+) -> tuple[list[Case], dict[str, int]]:
+    """Fill a fresh database (or reuse a kept one); return the pages to time and user ids."""
     use_database(url)
-    started = time.perf_counter()
-    totals = bulk_seed(url=url, count=count, now=NOW)
-    log(
-        f"  {count:,}: seeded {totals['complaints']:,} complaints ({totals['open']:,} open), "
-        f"{totals['events']:,} events in {time.perf_counter() - started:.1f} s"
-    )
+    if reuse:
+        log(f"  {count:,}: reusing {url}")
+    else:
+        started = time.perf_counter()
+        totals = bulk_seed(url=url, count=count, now=NOW)
+        log(
+            f"  {count:,}: seeded {totals['complaints']:,} complaints "
+            f"({totals['open']:,} open), {totals['events']:,} events in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
     with read_session() as session:
         users = dict(session.execute(select(User.username, User.id)).tuples().all())
     return cases_for_database(), users
@@ -149,13 +155,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
     parser.add_argument("--runs", type=int, default=7, help="timed runs per page (median)")
     parser.add_argument("--postgres", help="server URL; one database per size is created")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the SQLite databases in DIR and reuse them on the next run (no reseeding)",
+    )
     args = parser.parse_args(argv)
 
     def log(line: str) -> None:
         print(line, flush=True)
 
     drops: list[Callable[[], None]] = []
-    with tempfile.TemporaryDirectory(prefix="layanan-bench-") as directory:
+    with tempfile.TemporaryDirectory(prefix="layanan-bench-") as scratch:
+        directory = args.keep or scratch
+        Path(directory).mkdir(parents=True, exist_ok=True)
         try:
             databases = {}
             log(f"Seeding ({'PostgreSQL' if args.postgres else 'SQLite'}):")
@@ -163,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
                 if args.postgres:
                     url, drop = _postgres_url(args.postgres, count)
                     drops.append(drop)
+                    reuse = False
                 else:
                     url = _sqlite_url(directory, count)
-                databases[count] = (url, *seed(url, count, log))
+                    reuse = bool(args.keep) and Path(url.removeprefix("sqlite:///")).exists()
+                databases[count] = (url, *seed(url, count, log, reuse=reuse))
             log(f"Timing {args.runs} runs of each page per size, sizes interleaved...")
             times = measure(databases, args.runs)
         finally:

@@ -104,7 +104,7 @@ def start_app(url: str, port: int, log_path: Path) -> subprocess.Popen:
             time.sleep(0.5)
 
 
-def fit_to_content(page, *, limit: int = 3000) -> None:
+def fit_to_content(page, *, limit: int = 4000) -> None:
     """Make the window as tall as the page's content (Streamlit scrolls inside the app)."""
     box = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
     height = min(int(box["height"] + box["y"] + 40), limit)

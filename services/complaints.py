@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -130,9 +130,11 @@ class ListItem:
     complainant: str
     confidential: bool
     received_at: datetime
+    closed_at: datetime | None
     due_at: datetime | None
     minutes_left: int | None  # working minutes; negative when overdue
     status: str  # see STATUS_LABELS
+    day_minutes: int = 510  # working minutes in a full office day (for "N hari kerja")
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,12 @@ class QueueView:
     steps: tuple[int, ...]  # the steps this user works at (for the step filter)
 
 
+def day_minutes(calendar: WorkingCalendar) -> int:
+    """Working minutes of a full office day (Monday's hours, as in working_days_between)."""
+    opens, closes = calendar.office_hours.get(0, (time(7, 30), time(16, 0)))
+    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+
+
 def _items(
     rows: Iterable[queries.ComplaintRow],
     *,
@@ -169,6 +177,7 @@ def _items(
     now: datetime,
     identity_visible: bool,
 ) -> tuple[ListItem, ...]:
+    full_day = day_minutes(calendar)
     items = []
     for row in rows:
         left = (
@@ -193,11 +202,13 @@ def _items(
                 ),
                 confidential=row.confidential,
                 received_at=row.received_at,
+                closed_at=row.closed_at,
                 due_at=row.step_due_at,
                 minutes_left=left,
                 status=step_status(
                     step=row.current_step, due_at=row.step_due_at, minutes_left=left, now=now
                 ),
+                day_minutes=full_day,
             )
         )
     return tuple(items)

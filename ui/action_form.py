@@ -154,10 +154,14 @@ def render_action_forms(detail: ComplaintDetail, *, user_id: int) -> None:
             "Anda tidak memiliki tindakan pada langkah ini."
         )
         return
+    forms = [spec for spec in detail.actions if spec.key not in DEDICATED_FORMS]
     for spec in detail.actions:
         if spec.key in DEDICATED_FORMS:
             st.info(f"**{spec.label}**: {DEDICATED_FORMS[spec.key]}")
-        else:
+    # Two ways out of a step (approve or return, oral or written) side by side.
+    places = st.columns(len(forms)) if len(forms) == 2 else [st.container() for _ in forms]
+    for place, spec in zip(places, forms, strict=True):
+        with place:
             _form(detail, spec, user_id=user_id)
 
 

@@ -7,7 +7,7 @@ so that Markdown in it is shown as typed; no HTML is ever allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
@@ -50,13 +50,15 @@ def complaint_link(ticket: str, label: str | None = None) -> None:
         st.markdown(f"[{esc(label or ticket)}](pengaduan?tiket={quote(ticket)})")
 
 
-def time_left(minutes: int | None) -> str:
-    """ "1 jam 5 menit lagi" or "lewat 45 menit" (working time)."""
+def time_left(minutes: int | None, *, day_minutes: int | None = None) -> str:
+    """ "1 jam 5 menit lagi", "lewat 45 menit" or "lewat 12 hari kerja" (working time)."""
     if minutes is None:
         return "-"
-    if minutes < 0:
-        return f"lewat {durasi(-minutes)}"
-    return f"{durasi(minutes)} lagi"
+    span = durasi(abs(minutes))
+    if day_minutes and abs(minutes) >= day_minutes:
+        span = f"{abs(minutes) / day_minutes:.1f}".replace(".", ",").removesuffix(",0")
+        span += " hari kerja"
+    return f"lewat {span}" if minutes < 0 else f"{span} lagi"
 
 
 def days_left(days: float | None) -> str:
@@ -71,43 +73,40 @@ def status_mark(status: str) -> str:
     return STATUS_MARKS.get(status, status)
 
 
-LIST_COLUMNS = (("Tiket", 1.7), ("Pengaduan", 5.6), ("Langkah dan tenggat", 3.2))
+LIST_WIDTHS = (1.6, 8.4)
 
 
 def render_list(page: ListPage, *, empty: str) -> None:
-    """One row per complaint: its link, what it is about, its step deadline and mark.
+    """One row per complaint: its link, then what it is about and its step deadline.
 
-    Three cells per row keep a page of 25 rows cheap to render (the page must stay as
-    fast with 100,000 complaints as with a few: see benchmarks/bench_pages.py).
+    Two cells per row keep a page of 25 rows cheap to draw (the page must stay as fast
+    with 100,000 complaints as with a few: see benchmarks/bench_pages.py).
     """
     if not page.items:
         st.info(empty)
         return
-    widths = [w for _, w in LIST_COLUMNS]
-    header = st.columns(widths)
-    for col, (title, _) in zip(header, LIST_COLUMNS, strict=True):
-        col.markdown(f"**{title}**")
     for item in page.items:
-        _row(item, widths)
+        _row(item)
 
 
-def _row(item: ListItem, widths: Sequence[float]) -> None:
-    link, about, clock = st.columns(widths, vertical_alignment="center")
+def _row(item: ListItem) -> None:
+    link, about = st.columns(LIST_WIDTHS, vertical_alignment="center")
     with link:
         complaint_link(item.ticket)
     lock = " :material/lock:" if item.confidential else ""
-    about.markdown(
-        f"**{esc(item.subject)}**  \n"
-        f":gray[{esc(item.complainant)}{lock} · {esc(item.channel_label)} · "
-        f"{esc(item.category)} · diterima {tanggal(item.received_at)}]"
-    )
     if item.step is None:
-        clock.markdown(f"Selesai  \n:gray[{esc(item.step_label)}]")
-        return
-    clock.markdown(
-        f"{status_mark(item.status)} · {time_left(item.minutes_left)}  \n"
-        f":gray[Langkah {item.step} · tenggat {tanggal_jam(item.due_at)}]",
-        help=item.step_label,
+        clock = f"Selesai · {tanggal_jam(item.closed_at)}" if item.closed_at else "Selesai"
+    else:
+        clock = (
+            f"{status_mark(item.status)} · "
+            f"{time_left(item.minutes_left, day_minutes=item.day_minutes)} · Langkah "
+            f"{item.step}, tenggat {tanggal_jam(item.due_at)}"
+        )
+    about.markdown(
+        f"**{esc(item.subject)}** · {clock}  \n"
+        f":gray[{esc(item.complainant)}{lock} · {esc(item.channel_label)} · "
+        f"{esc(item.category)} · diterima {tanggal(item.received_at)} · "
+        f"{esc(item.step_label)}]"
     )
 
 

@@ -19,6 +19,10 @@ from services.seed import DEMO_PASSWORD, DEMO_PDF
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=30_000)
+# The intake page's title and address in app.py's navigation (the page registry's
+# "Penerimaan Pengaduan" at /penerimaan, or "Terima Pengaduan" at /terima).
+INTAKE_TITLE = re.compile(r"^(Penerimaan|Terima) Pengaduan$")
+INTAKE_PATHS = ("penerimaan", "terima")
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -77,7 +81,7 @@ def close(page: Page) -> None:
 def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: str) -> str:
     """The front desk records a complaint; returns its ticket number."""
     page = login(browser, app_url, "petugas")
-    page.get_by_role("link", name="Terima Pengaduan").click()
+    page.get_by_role("link", name=INTAKE_TITLE).click()
     expect(page.get_by_role("heading", name="Penerimaan pengaduan")).to_be_visible()
     page.get_by_role("radio", name=channel, exact=True).check(force=True)
     page.get_by_role("textbox", name="Nama pemohon", exact=True).fill(name)
@@ -258,11 +262,12 @@ def test_an_oral_complaint_is_settled_by_the_unit(browser, app_url):
 
 def test_a_page_outside_the_role_cannot_be_opened_by_its_url(browser, app_url):
     page = login(browser, app_url, "unit_kop")
-    page.goto(f"{app_url}/terima")  # intake: front desk only
-    expect(page.get_by_role("button", name="Keluar")).to_be_visible()
-    expect(page.get_by_role("heading", name="Penerimaan pengaduan")).to_have_count(0)
-    expect(page.get_by_role("button", name="Simpan pengaduan")).to_have_count(0)
-    expect(page.get_by_role("link", name="Terima Pengaduan")).to_have_count(0)
+    for path in INTAKE_PATHS:  # intake: front desk only
+        page.goto(f"{app_url}/{path}")
+        expect(page.get_by_role("button", name="Keluar")).to_be_visible()
+        expect(page.get_by_role("heading", name="Penerimaan pengaduan")).to_have_count(0)
+        expect(page.get_by_role("button", name="Simpan pengaduan")).to_have_count(0)
+        expect(page.get_by_role("link", name=INTAKE_TITLE)).to_have_count(0)
     close(page)
 
 
