@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from config import get_settings
 from layanan.errors import WorkflowError
 from layanan.text import tanggal
 from services import letters
 from services.portal import CURRENT, DONE, WAITING, PublicStatus, Submitted
+from ui.session import client_address
 
 ICONS = {
     DONE: ":green[:material/check_circle:]",
@@ -20,21 +20,9 @@ ICONS = {
 def client_key() -> str:
     """The key requests of this browser are counted under (throttling).
 
-    Behind a reverse proxy (``TRUST_PROXY_HEADERS=true``) it is the last address of
-    ``X-Forwarded-For``, the one our own proxy appended (earlier entries are whatever
-    the client sent). Otherwise the WebSocket peer address (``st.context.ip_address``).
-    Streamlit gives None for localhost and outside a server: those share one key.
+    Unknown addresses (localhost, AppTest) share one key.
     """
-    address = None
-    if get_settings().trust_proxy_headers:
-        forwarded = st.context.headers.get("X-Forwarded-For") or ""
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        address = hops[-1] if hops else st.context.headers.get("X-Real-Ip")
-    if not address:
-        peer = st.context.ip_address
-        # Outside a real server (AppTest) the peer is not a string: treat it as unknown.
-        address = peer if isinstance(peer, str) else None
-    return address or "lokal"
+    return client_address() or "lokal"
 
 
 def render_status(status: PublicStatus) -> None:

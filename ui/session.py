@@ -13,6 +13,7 @@ import json
 
 import streamlit as st
 
+from config import get_settings
 from layanan import permissions
 from layanan.errors import WorkflowError
 from services import auth
@@ -55,9 +56,22 @@ def _forget() -> None:
 
 
 def client_address() -> str | None:
-    """The browser's address as Streamlit saw it, for the login_attempts record."""
-    address = st.context.ip_address
-    return address if isinstance(address, str) else None  # not a string outside a server
+    """The browser's address, for login records and the portal's throttling.
+
+    Behind a reverse proxy (``TRUST_PROXY_HEADERS=true``) it is the last address of
+    ``X-Forwarded-For``, the one our own proxy appended (earlier entries are whatever
+    the client sent). Otherwise the WebSocket peer address (``st.context.ip_address``).
+    Streamlit gives None for localhost and outside a server (AppTest).
+    """
+    address = None
+    if get_settings().trust_proxy_headers:
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        address = hops[-1] if hops else st.context.headers.get("X-Real-Ip")
+    if not address:
+        peer = st.context.ip_address
+        address = peer if isinstance(peer, str) else None
+    return address or None
 
 
 def oidc_enabled() -> bool:

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,36 +56,21 @@ def e2e_database(tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def app_url(e2e_database, tmp_path_factory) -> Iterator[str]:
-    """Base URL of a running app; its log is printed if it fails to start."""
+@contextmanager
+def running_app(database_url: str, log_path: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port until the block ends; yields its base URL."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e-log") / "streamlit.log"
     env = {
         **os.environ,
-        "DATABASE_URL": e2e_database,
+        "DATABASE_URL": database_url,
         "STREAMLIT_SERVER_HEADLESS": "true",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1"]  # fmt: skip
     with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -105,6 +91,13 @@ def app_url(e2e_database, tmp_path_factory) -> Iterator[str]:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_database, tmp_path_factory) -> Iterator[str]:
+    """Base URL of the app shared by the browser tests; its log is shown if it fails."""
+    with running_app(e2e_database, tmp_path_factory.mktemp("e2e-log") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

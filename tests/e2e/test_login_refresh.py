@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
 from services.seed import DEMO_PASSWORD
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import running_app
 
 NAME = "Rina Marlina, S.Sos."  # the demo front-desk officer
 
@@ -85,44 +79,8 @@ def test_wrong_password_in_the_browser_says_so_and_sets_no_cookie(page):
 @pytest.fixture
 def fresh_app_url(e2e_database, tmp_path) -> Iterator[str]:
     """A server of its own that has not run a page yet (the shared one has)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": e2e_database, "STREAMLIT_SERVER_HEADLESS": "true"}
-    log = tmp_path / "streamlit.log"
-    with open(log, "w") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not start:\n" + log.read_text()) from None
-                time.sleep(0.5)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_app(e2e_database, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.mark.e2e
