@@ -121,6 +121,7 @@ class Complaint(Base):
         # Dashboard (db.stats, migration 0004): complaints closed / approved in a period.
         Index("ix_complaints_closed", "closed_at"),
         Index("ix_complaints_approved", "approved_at"),
+        Index("ix_complaints_open_received", "current_step", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -161,7 +161,6 @@ def data_version(*, session: Session) -> tuple:
                 select(func.max(StepEvent.id)).scalar_subquery(),
                 select(func.count()).select_from(Rating).scalar_subquery(),
                 select(func.max(Setting.updated_at)).scalar_subquery(),
-                select(func.count()).select_from(Complaint).scalar_subquery(),
             )
         ).one()
     )
@@ -215,29 +214,47 @@ def volume_by_unit(*, session: Session, filters: Filters) -> list[tuple[str, int
 # --- time per step ------------------------------------------------------------------
 
 
-def step_histogram(
-    *, session: Session, filters: Filters
-) -> list[tuple[str, int, int, int, int | None, int]]:
-    """Step events done in the period, counted per distinct value, in one index scan.
+def _timed_events(filters: Filters) -> list[ColumnElement[bool]]:
+    return [*_event_conditions(filters), StepEvent.action.not_in(NOT_TIMED_ACTIONS)]
 
-    Rows are (month/week of the event, step, standard minutes, working minutes, staff
-    id for unit work (role ``unit``, SOP steps 5 and 8) else None, count). The median
-    and 90th percentile per step, the on-time share per step, per month and per unit
-    are all computed from these counts.
+
+def step_histogram(*, session: Session, filters: Filters) -> list[tuple[int, int, int, int]]:
+    """Step events done in the period, counted per distinct value.
+
+    Rows are (step, standard minutes, working minutes, count): the median, 90th
+    percentile and on-time share per step are computed from these counts. One covering
+    range scan of ix_step_events_stats_at.
     """
     e = StepEvent
-    b = bucket(session, e.at, filters.grain).label("bucket")
-    unit_actor = case((e.role == "unit", e.actor_id)).label("unit_actor")
     minutes = minute_bin(e.working_minutes).label("minutes")
     # On the bare column SQLite would walk the (step, at) index for its order instead of
     # the covering (at, ...) range of ix_step_events_stats_at (docs/dashboard.md).
     step = no_index_order(session, e.step).label("step")
     q = (
-        select(b, step, e.standard_minutes, minutes, unit_actor, func.count())
-        .where(*_event_conditions(filters), e.action.not_in(NOT_TIMED_ACTIONS))
-        .group_by(b, step, e.standard_minutes, minutes, unit_actor)
+        select(step, e.standard_minutes, minutes, func.count())
+        .where(*_timed_events(filters))
+        .group_by(step, e.standard_minutes, minutes)
     )
     return [tuple(r) for r in session.execute(q)]
+
+
+def on_time_by_bucket_and_unit(
+    *, session: Session, filters: Filters
+) -> list[tuple[str, int | None, int, int]]:
+    """Steps done and of them on time, per month/week of the event and unit staff member.
+
+    Rows are (bucket, staff id for unit work (role ``unit``: SOP steps 5 and 8) else
+    None, steps done, on time).
+    """
+    e = StepEvent
+    b = bucket(session, e.at, filters.grain).label("bucket")
+    unit_actor = case((e.role == "unit", e.actor_id)).label("unit_actor")
+    q = (
+        select(b, unit_actor, func.count(), func.sum(_on_time()))
+        .where(*_timed_events(filters))
+        .group_by(b, unit_actor)
+    )
+    return [(r[0], r[1], r[2], int(r[3] or 0)) for r in session.execute(q)]
 
 
 def unit_of_staff(*, session: Session) -> dict[int, int | None]:
@@ -714,6 +731,7 @@ __all__ = [
     "draft_rounds",
     "end_to_end",
     "local_day",
+    "on_time_by_bucket_and_unit",
     "overdue",
     "ratings",
     "regulatory_compliance",

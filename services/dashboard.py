@@ -16,10 +16,11 @@ may lag the clock by up to 5 minutes between two moves.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,7 @@ from layanan.errors import NotAllowed
 from services.calendar_settings import load_calendar, load_standards
 
 CACHE_SIZE = 32
+OVERDUE_SHOWN = 10  # on the board; the full list is the "overdue" drill-down
 CACHE_SECONDS = 300
 MAX_PERIOD_DAYS = 3 * 366
 FORM_LABELS = {"lisan": "Lisan", "tertulis": "Tertulis", "": "Belum ditentukan"}
@@ -146,26 +148,25 @@ def quantile(histogram: list[tuple[int, int]], q: float) -> float | None:
     Same as ``numpy.percentile(values, 100 * q)`` on the expanded values (median of
     an even count: the mean of the two middle values).
     """
-    pairs = sorted((v, n) for v, n in histogram if n > 0)
-    total = sum(n for _, n in pairs)
-    if total == 0:
+    counts: dict[int, int] = {}
+    for value, n in histogram:
+        if n > 0:
+            counts[value] = counts.get(value, 0) + n
+    if not counts:
         return None
-    position = (total - 1) * q
-    lower_rank, fraction = int(position), position - int(position)
+    values = sorted(counts)
+    ends = list(accumulate(counts[v] for v in values))  # rank after each value
+    position = (ends[-1] - 1) * q
+    lower = int(position)
+    fraction = position - lower
 
     def value_at(rank: int) -> int:
-        seen = 0
-        for value, n in pairs:
-            seen += n
-            if rank < seen:
-                return value
-        return pairs[-1][0]
+        return values[min(bisect_right(ends, rank), len(values) - 1)]
 
-    low = value_at(lower_rank)
+    low = value_at(lower)
     if fraction == 0:
         return float(low)
-    high = value_at(lower_rank + 1)
-    return low + (high - low) * fraction
+    return low + (value_at(lower + 1) - low) * fraction
 
 
 # --- the dashboard -------------------------------------------------------------------
@@ -285,10 +286,11 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
     )
     by_unit["unit"] = [units.get(u, UNASSIGNED) if u else UNASSIGNED for u in by_unit.unit_id]
 
-    hist = stats.step_histogram(session=session, filters=filters)
-    step_times = step_times_frame([(st, std, m, n) for _b, st, std, m, _u, n in hist])
+    step_times = step_times_frame(stats.step_histogram(session=session, filters=filters))
     on_time_bucket, on_time_unit = _on_time_frames(
-        hist, stats.unit_of_staff(session=session), filters
+        stats.on_time_by_bucket_and_unit(session=session, filters=filters),
+        stats.unit_of_staff(session=session),
+        filters,
     )
     on_time_unit.insert(1, "unit", [units.get(u, UNASSIGNED) for u in on_time_unit.unit_id])
 
@@ -326,7 +328,9 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
         standards,
     )
 
-    overdue_rows, overdue_total = stats.overdue(session=session, filters=filters, now=now)
+    overdue_rows, overdue_total = stats.overdue(
+        session=session, filters=filters, now=now, limit=OVERDUE_SHOWN
+    )
     overdue = list_frame(overdue_rows, calendar, now)
 
     rating_rows = stats.ratings(session=session, filters=filters)
@@ -377,12 +381,11 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
     )
 
 
-def _on_time_frames(hist, staff_units: dict[int, int | None], filters: Filters):
+def _on_time_frames(rows, staff_units: dict[int, int | None], filters: Filters):
     """On-time counts per month/week of the event, and per unit for unit work."""
     per_bucket: dict[str, list[int]] = {}
     per_unit: dict[int | None, list[int]] = {}
-    for b, _step, standard, minutes, unit_actor, n in hist:
-        on = n if minutes <= standard else 0
+    for b, unit_actor, n, on in rows:
         entry = per_bucket.setdefault(b, [0, 0])
         entry[0] += n
         entry[1] += on

@@ -399,15 +399,20 @@ def render_overdue(board: Dashboard) -> None:
     if board.overdue.empty:
         st.info("Tidak ada pengaduan yang terlambat.")
         return
+    shown = len(board.overdue)
     st.caption(
         f"{board.overdue_total} pengaduan, yang paling lama terlambat lebih dulu"
-        + (
-            f" (menampilkan {len(board.overdue)})."
-            if board.overdue_total > len(board.overdue)
-            else "."
-        )
+        + (f" ({shown} teratas)." if board.overdue_total > shown else ".")
     )
     _rows(board.overdue)
+    if board.overdue_total > shown:
+        label = describer(board)("overdue", None)
+        st.button(
+            f"Lihat semua {board.overdue_total} pengaduan terlambat",
+            key="dash_overdue_all",
+            on_click=set_drill,
+            args=("overdue", None, label),
+        )
 
 
 LIST_COLUMNS = (

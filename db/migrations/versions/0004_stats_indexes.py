@@ -11,7 +11,7 @@ Covering indexes so the dashboard's aggregates read index ranges, not the table:
   was step N done" seeks and the per-complaint sum of working minutes (end to end);
 - step_events (action, at, complaint_id): drafts submitted and returned in a period;
 - complaints (closed_at), complaints (approved_at): complaints closed / approved in a
-  period.
+  period; complaints (current_step, received_at): ages of the open complaints.
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,7 @@ STEP_EVENT_INDEXES = {
 COMPLAINT_INDEXES = {
     "ix_complaints_closed": ["closed_at"],
     "ix_complaints_approved": ["approved_at"],
+    "ix_complaints_open_received": ["current_step", "received_at"],
 }
 
 
