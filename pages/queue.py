@@ -19,7 +19,7 @@ roles = ", ".join(sop.ROLE_LABELS[r] for r in sorted(user.roles, key=list(sop.Ro
 st.caption(roles + (f" · {user.unit_name}" if user.unit_name else ""))
 
 with st.container(border=True):
-    c1, c2, c3, c4, c5 = st.columns([3, 2.5, 1.6, 2, 1.2], vertical_alignment="bottom")
+    c1, c2, c3, c4, c5 = st.columns([3, 2.5, 1.6, 2, 1.6], vertical_alignment="bottom")
     text = c1.text_input("Cari tiket, nama atau isi", key="q_text", placeholder="ADU-2026-...")
     steps = complaints.queue_steps(roles=user.roles)
     step = c2.selectbox(
@@ -67,6 +67,7 @@ if view.counts:
             count.total,
             delta=f"{count.overdue} terlambat" if count.overdue else None,
             delta_color="inverse",
+            delta_arrow="off",
             help=count.label,
         )
 
