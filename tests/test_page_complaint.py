@@ -230,3 +230,11 @@ def test_the_step_3_hand_over_requires_the_guest_book_entry(staff):
     at = submit(page(staff.petugas, cid), c.ticket, c.version, "hand_over")
     assert at.error[0].value == "Kelengkapan belum diisi: Nomor/entri buku tamu."
     assert payload_for("hand_over", staff)  # the factories' valid payload, for contrast
+
+
+def test_admin_and_archivist_read_the_complaint_without_a_form_before_step_12(staff):
+    cid = bring_to(staff, 7)
+    for user in (staff.admin, staff.arsiparis):
+        at = page(user, cid)
+        assert "Langkah 7 dikerjakan oleh Kepala Dinas" in shown(at), user.username
+        assert not at.get("form")

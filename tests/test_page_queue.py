@@ -16,9 +16,11 @@ def test_each_role_sees_the_complaints_waiting_at_its_steps(staff):
     at_3 = state(bring_to(staff, 3)).ticket
     at_7 = state(bring_to(staff, 7)).ticket
     at_10 = state(bring_to(staff, 10)).ticket
+    at_12 = state(bring_to(staff, 12)).ticket
     assert tickets(open_page("queue", staff.petugas)) == [at_3]
     assert tickets(open_page("queue", staff.kepala)) == [at_7]
     assert tickets(open_page("queue", staff.sekretaris)) == [at_10]
+    assert tickets(open_page("queue", staff.arsiparis)) == [at_12]
     assert tickets(open_page("queue", staff.subbag)) == []
     assert "Tidak ada pengaduan yang menunggu Anda." in shown(open_page("queue", staff.subbag))
 
