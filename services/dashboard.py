@@ -231,12 +231,11 @@ def clear_cache() -> None:
 
 
 def _clock_now(now: datetime | None) -> datetime:
+    """``now`` as given, else the current time taken down to ``CACHE_SECONDS``."""
     if now is not None:
         return now
-    current = datetime.now(UTC)
-    return current - timedelta(
-        seconds=current.timestamp() % CACHE_SECONDS, microseconds=current.microsecond
-    )
+    seconds = int(datetime.now(UTC).timestamp())
+    return datetime.fromtimestamp(seconds - seconds % CACHE_SECONDS, UTC)
 
 
 def check_filters(filters: Filters) -> None:

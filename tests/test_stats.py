@@ -319,3 +319,10 @@ def test_quantile_matches_numpy_linear_interpolation():
     assert quantile([(10, 2), (15, 1), (20, 1)], 0.5) == 12.5
     assert quantile([(7, 3)], 0.9) == 7
     assert quantile([], 0.5) is None
+
+
+def test_without_an_explicit_time_the_cache_key_is_stable():
+    first = dashboard._clock_now(None)
+    assert first == dashboard._clock_now(None) or dashboard._clock_now(None) > first
+    assert first.second == 0 and first.microsecond == 0
+    assert first.minute % (dashboard.CACHE_SECONDS // 60) == 0
