@@ -26,6 +26,7 @@ from sqlalchemy import (
     case,
     column,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -624,6 +625,8 @@ def drill_where(
         b = bucket(e.at, filters)
         return [*base, exists().where(*period_events, b == value, late)], None
     if kind == "unit_late":
+        if value is None:  # unit staff without a unit: nothing to list
+            return [false()], None
         by_unit = select(User.id).where(User.unit_id == int(value))
         return [
             *base,

@@ -326,3 +326,38 @@ def test_without_an_explicit_time_the_cache_key_is_stable():
     assert first == dashboard._clock_now(None) or dashboard._clock_now(None) > first
     assert first.second == 0 and first.microsecond == 0
     assert first.minute % (dashboard.CACHE_SECONDS // 60) == 0
+
+
+def test_bulk_seeded_data_follows_the_workflow_rules(db):
+    """benchmarks.bulk_seed writes what the workflow would: minutes, due times, versions."""
+    from itertools import pairwise
+
+    from sqlalchemy import select
+
+    from benchmarks.bulk_seed import bulk_seed
+    from db.engine import read_session
+    from db.models import Complaint, StepEvent
+    from layanan.clocks import step_due_at
+    from services.calendar_settings import load_calendar
+
+    totals = bulk_seed(url=db, count=150, now=NOW, days=60)
+    assert totals["complaints"] == 150 and totals["events"] > 150 * 5
+    with read_session() as session:
+        calendar = load_calendar(session)
+        events: dict[int, list[StepEvent]] = {}
+        for e in session.scalars(select(StepEvent).order_by(StepEvent.complaint_id, StepEvent.seq)):
+            assert e.working_minutes == calendar.working_minutes(e.step_entered_at, e.at)
+            assert e.standard_minutes == sop.step(e.step).minutes
+            events.setdefault(e.complaint_id, []).append(e)
+        for c in session.scalars(select(Complaint)):
+            mine = events[c.id]
+            assert [e.seq for e in mine] == list(range(1, len(mine) + 1))
+            assert all(a.at == b.step_entered_at for a, b in pairwise(mine))
+            assert mine[0].step_entered_at == c.arrived_at
+            assert c.version == 1 + len(mine)
+            assert c.current_step == mine[-1].to_step and c.step_entered_at == mine[-1].at
+            if c.current_step is None:
+                assert c.closed_at == mine[-1].at and c.step_due_at is None
+            else:
+                assert c.step_due_at == step_due_at(calendar, c.current_step, c.step_entered_at)
+            assert c.received_at <= NOW
