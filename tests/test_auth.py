@@ -246,6 +246,7 @@ def test_deactivated_account_cannot_log_in_through_the_provider(staff):
 def post(handler, *, body: bytes = b"", origin: str | None = "http://pengaduan.test", cookie=None):
     """Call a route handler with a POST request as a browser on pengaduan.test sends it."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from starlette.requests import Request
 
@@ -265,7 +266,10 @@ def post(handler, *, body: bytes = b"", origin: str | None = "http://pengaduan.t
     async def receive():
         return {"type": "http.request", "body": body, "more_body": False}
 
-    response = asyncio.run(handler(Request(scope, receive)))
+    # A loop of its own in a worker thread: the browser tests' Playwright keeps an event
+    # loop running in the main thread for the whole session.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        response = worker.submit(asyncio.run, handler(Request(scope, receive))).result()
     return response.status_code, json.loads(response.body), response.headers.getlist("set-cookie")
 
 
