@@ -542,6 +542,16 @@ def _set_counters(conn: Connection, tickets: dict[int, int]) -> None:
             conn.execute(insert(Counter).values(name=name, value=value))
 
 
+def _analyze(url: str | None) -> None:
+    """PostgreSQL: refresh the planner's statistics after a bulk load, as autovacuum
+    would shortly do on its own (plans made on an empty table's stats are poor)."""
+    engine = get_engine(url)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def _fix_sequences(conn: Connection) -> None:
     """PostgreSQL: explicit ids were inserted, move the id sequences past them."""
     if conn.dialect.name != "postgresql":
@@ -620,6 +630,7 @@ def bulk_seed(
                 {int(k.split("-")[1]): v for k, v in counters.items() if k.startswith("ticket-")},
             )
             _fix_sequences(conn)
+    _analyze(url)
     return totals
 
 

@@ -442,30 +442,60 @@ def _due_table(days: Sequence[DueDay]):
 CLOCK_KEYS = ("verifikasi", "tindak_lanjut", "penyelesaian")
 
 
-def _clock_columns(dues, c=Complaint):
-    """Per clock: (done_at, due_at) expressions for a complaint.
+CLOCK_STEPS = (4, 5, 7, 11)
+
+
+def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
+    """Per clock: (done_at, due_at) expressions for a complaint, and joins they need.
 
     Done: verification when step 4 was last done; follow-up when step 5 (oral) or 7
     (written); completion when step 5 (oral) or 11 (written), as ``layanan.clocks``.
-    Each is one seek in ix_step_events_complaint_step.
+    SQLite: a correlated seek in ix_step_events_complaint_step per clock, cheapest for
+    its nested loops. PostgreSQL: one grouped pass over the (step, at) range of the
+    period joined by hash, which beats 3 seeks per complaint over long periods.
     """
-
-    def done(step_expr) -> ColumnElement:
-        e = StepEvent.__table__.alias("clock_event")
-        return (
-            select(func.max(e.c.at))
-            .where(e.c.complaint_id == c.id, e.c.step == step_expr)
-            .scalar_subquery()
-        )
-
     oral = c.form == "lisan"
     has_form = c.form.is_not(None)
     completion_due = case((c.supervisory.is_(True), dues.c.column5), else_=dues.c.column4)
-    return {
-        "verifikasi": (done(literal(4)), dues.c.column2),
-        "tindak_lanjut": (case((has_form, done(case((oral, 5), else_=7)))), dues.c.column3),
-        "penyelesaian": (case((has_form, done(case((oral, 5), else_=11)))), completion_due),
+    joins: list = []
+    if _dialect(session) == "postgresql":
+        e = StepEvent
+        done_steps = (
+            select(
+                e.complaint_id.label("complaint_id"),
+                *[func.max(case((e.step == n, e.at))).label(f"s{n}") for n in CLOCK_STEPS],
+            )
+            .where(e.step.in_(CLOCK_STEPS), e.at >= filters.start)
+            .group_by(e.complaint_id)
+            .subquery("clock_steps")
+        )
+        joins.append((done_steps, done_steps.c.complaint_id == c.id, True))
+
+        def done(step_number: int) -> ColumnElement:
+            return done_steps.c[f"s{step_number}"]
+
+        follow = case((oral, done(5)), else_=done(7))
+        completion = case((oral, done(5)), else_=done(11))
+        verification = done(4)
+    else:
+
+        def done_at_step(step_expr) -> ColumnElement:
+            e = StepEvent.__table__.alias("clock_event")
+            return (
+                select(func.max(e.c.at))
+                .where(e.c.complaint_id == c.id, e.c.step == step_expr)
+                .scalar_subquery()
+            )
+
+        verification = done_at_step(literal(4))
+        follow = done_at_step(case((oral, 5), else_=7))
+        completion = done_at_step(case((oral, 5), else_=11))
+    columns = {
+        "verifikasi": (verification, dues.c.column2),
+        "tindak_lanjut": (case((has_form, follow)), dues.c.column3),
+        "penyelesaian": (case((has_form, completion)), completion_due),
     }
+    return columns, joins
 
 
 def _clock_late(done_at, due_at, now: datetime) -> ColumnElement[bool]:
@@ -487,7 +517,7 @@ def regulatory_compliance(
         return {key: (0, 0, 0) for key in CLOCK_KEYS}
     dues = _due_table(days)
     c = Complaint
-    clocks = _clock_columns(dues, c)
+    clocks, joins = _clock_columns(session, filters, dues, c)
     # One row per complaint with its done/due instants, computed once (MATERIALIZED:
     # otherwise each use below would repeat the correlated subqueries).
     per_complaint = (
@@ -500,9 +530,10 @@ def regulatory_compliance(
         # SQLite, which then looks each day up instead of rescanning the complaints.
         .outerjoin(dues, dues.c.column1 == local_day(session, c.received_at))
         .where(*_received(filters))
-        .cte("clock_state")
-        .prefix_with("MATERIALIZED")
     )
+    for target, on, outer in joins:
+        per_complaint = per_complaint.join(target, on, isouter=outer)
+    per_complaint = per_complaint.cte("clock_state").prefix_with("MATERIALIZED")
     columns = []
     for key in CLOCK_KEYS:
         done_at = per_complaint.c[f"{key}_done"]
@@ -656,8 +687,10 @@ def drill_where(
         return _closed(filters), None
     if kind == "clock_late":
         dues = _due_table(due_days)
-        done_at, due_at = _clock_columns(dues, c)[str(value)]
+        clocks, clock_joins = _clock_columns(session, filters, dues, c)
+        done_at, due_at = clocks[str(value)]
         joins = [(dues, dues.c.column1 == local_day(session, c.received_at), True)]
+        joins += clock_joins
         return [*_received(filters), _clock_late(done_at, due_at, now)], joins
     if kind == "rating":
         rated = exists().where(
