@@ -129,37 +129,63 @@ def _text_condition(text: str, *, identity_visible: bool) -> ColumnElement[bool]
     )
 
 
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """What a queue or search list is narrowed to; ``None``/``False`` leaves a filter off."""
+
+    text: str | None = None
+    step: int | None = None
+    channel: str | None = None
+    category: str | None = None
+    overdue_only: bool = False
+    closed: bool | None = None  # True: closed only, False: open only
+
+
+NO_FILTER = ComplaintFilter()
+
+
 def _filters(
-    *,
-    text: str | None,
-    step: int | None,
-    channel: str | None,
-    category: str | None,
-    overdue_only: bool,
-    now: datetime,
-    identity_visible: bool,
-    closed: bool | None = None,
+    filters: ComplaintFilter, *, now: datetime, identity_visible: bool
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if text and text.strip():
-        conditions.append(_text_condition(text, identity_visible=identity_visible))
-    if step is not None:
-        conditions.append(Complaint.current_step == step)
-    if channel:
-        conditions.append(Complaint.channel == channel)
-    if category:
-        conditions.append(Complaint.category == category)
-    if overdue_only:
+    if filters.text and filters.text.strip():
+        conditions.append(_text_condition(filters.text, identity_visible=identity_visible))
+    if filters.step is not None:
+        conditions.append(Complaint.current_step == filters.step)
+    if filters.channel:
+        conditions.append(Complaint.channel == filters.channel)
+    if filters.category:
+        conditions.append(Complaint.category == filters.category)
+    if filters.overdue_only:
         conditions.append(Complaint.current_step.is_not(None))
         conditions.append(Complaint.step_due_at < now)
-    if closed is True:
+    if filters.closed is True:
         conditions.append(Complaint.current_step.is_(None))
-    elif closed is False:
+    elif filters.closed is False:
         conditions.append(Complaint.current_step.is_not(None))
     return conditions
 
 
+def _count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
+    return session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0
+
+
 # --- my queue -----------------------------------------------------------------------
+
+
+def _queue_where(
+    *,
+    roles: Iterable[Role],
+    unit_id: int | None,
+    now: datetime,
+    filters: ComplaintFilter,
+    identity_visible: bool,
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions shared by ``queue_page`` and ``queue_count``."""
+    return [
+        _queue_condition(roles=set(roles), unit_id=unit_id),
+        *_filters(filters, now=now, identity_visible=identity_visible),
+    ]
 
 
 def queue_page(
@@ -168,28 +194,20 @@ def queue_page(
     roles: Iterable[Role],
     unit_id: int | None,
     now: datetime,
-    text: str | None = None,
-    step: int | None = None,
-    channel: str | None = None,
-    category: str | None = None,
-    overdue_only: bool = False,
+    filters: ComplaintFilter = NO_FILTER,
     identity_visible: bool = False,
     limit: int = 25,
     offset: int = 0,
 ) -> list[ComplaintRow]:
     """One page of the complaints waiting for these roles, earliest step deadline first."""
-    roles = set(roles)
     query = (
         select(*_ROW_COLUMNS)
-        .where(_queue_condition(roles=roles, unit_id=unit_id))
         .where(
-            *_filters(
-                text=text,
-                step=step,
-                channel=channel,
-                category=category,
-                overdue_only=overdue_only,
+            *_queue_where(
+                roles=roles,
+                unit_id=unit_id,
                 now=now,
+                filters=filters,
                 identity_visible=identity_visible,
             )
         )
@@ -206,31 +224,20 @@ def queue_count(
     roles: Iterable[Role],
     unit_id: int | None,
     now: datetime,
-    text: str | None = None,
-    step: int | None = None,
-    channel: str | None = None,
-    category: str | None = None,
-    overdue_only: bool = False,
+    filters: ComplaintFilter = NO_FILTER,
     identity_visible: bool = False,
 ) -> int:
     """How many complaints ``queue_page`` would list over all pages."""
-    query = (
-        select(func.count())
-        .select_from(Complaint)
-        .where(_queue_condition(roles=set(roles), unit_id=unit_id))
-        .where(
-            *_filters(
-                text=text,
-                step=step,
-                channel=channel,
-                category=category,
-                overdue_only=overdue_only,
-                now=now,
-                identity_visible=identity_visible,
-            )
-        )
+    return _count(
+        session,
+        _queue_where(
+            roles=roles,
+            unit_id=unit_id,
+            now=now,
+            filters=filters,
+            identity_visible=identity_visible,
+        ),
     )
-    return session.scalar(query) or 0
 
 
 def queue_step_counts(
@@ -250,16 +257,19 @@ def queue_step_counts(
 # --- search over every complaint ----------------------------------------------------
 
 
+def _search_where(
+    *, now: datetime, filters: ComplaintFilter, identity_visible: bool
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions shared by ``search_page`` and ``search_count``."""
+    # true() keeps the WHERE clause well-formed when no filter is set.
+    return [true(), *_filters(filters, now=now, identity_visible=identity_visible)]
+
+
 def search_page(
     session: Session,
     *,
     now: datetime,
-    text: str | None = None,
-    step: int | None = None,
-    closed: bool | None = None,
-    channel: str | None = None,
-    category: str | None = None,
-    overdue_only: bool = False,
+    filters: ComplaintFilter = NO_FILTER,
     identity_visible: bool = False,
     limit: int = 25,
     offset: int = 0,
@@ -267,19 +277,7 @@ def search_page(
     """One page of every complaint matching the filters, newest first."""
     query = (
         select(*_ROW_COLUMNS)
-        .where(
-            true(),
-            *_filters(
-                text=text,
-                step=step,
-                channel=channel,
-                category=category,
-                overdue_only=overdue_only,
-                now=now,
-                identity_visible=identity_visible,
-                closed=closed,
-            ),
-        )
+        .where(*_search_where(now=now, filters=filters, identity_visible=identity_visible))
         .order_by(Complaint.received_at.desc(), Complaint.id.desc())
         .limit(limit)
         .offset(offset)
@@ -291,33 +289,13 @@ def search_count(
     session: Session,
     *,
     now: datetime,
-    text: str | None = None,
-    step: int | None = None,
-    closed: bool | None = None,
-    channel: str | None = None,
-    category: str | None = None,
-    overdue_only: bool = False,
+    filters: ComplaintFilter = NO_FILTER,
     identity_visible: bool = False,
 ) -> int:
     """How many complaints ``search_page`` would list over all pages."""
-    query = (
-        select(func.count())
-        .select_from(Complaint)
-        .where(
-            true(),
-            *_filters(
-                text=text,
-                step=step,
-                channel=channel,
-                category=category,
-                overdue_only=overdue_only,
-                now=now,
-                identity_visible=identity_visible,
-                closed=closed,
-            ),
-        )
+    return _count(
+        session, _search_where(now=now, filters=filters, identity_visible=identity_visible)
     )
-    return session.scalar(query) or 0
 
 
 # --- possible duplicates at intake --------------------------------------------------

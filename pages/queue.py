@@ -47,11 +47,9 @@ page = page_number("q_page", (text, step, channel, category, overdue))
 try:
     view = complaints.my_queue(
         user_id=user.id,
-        text=text,
-        step=step,
-        channel=channel,
-        category=category,
-        overdue_only=overdue,
+        filters=complaints.ComplaintFilter(
+            text=text, step=step, channel=channel, category=category, overdue_only=overdue
+        ),
         page=page,
         page_size=PAGE_SIZE,
     )

@@ -55,12 +55,14 @@ with st.container(border=True):
 try:
     result = complaints.search(
         user_id=user.id,
-        text=text,
-        step=step,
-        closed=None if status is None else status == "closed",
-        channel=channel,
-        category=category,
-        overdue_only=overdue,
+        filters=complaints.ComplaintFilter(
+            text=text,
+            step=step,
+            closed=None if status is None else status == "closed",
+            channel=channel,
+            category=category,
+            overdue_only=overdue,
+        ),
         page=page_number("s_page", (text, step, status, channel, category, overdue)),
         page_size=PAGE_SIZE,
     )

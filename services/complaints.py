@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from db import queries
 from db.engine import read_session, write_session
 from db.models import Complaint, ConfidentialView, Document, StepEvent, Unit, User
+from db.queries import NO_FILTER, ComplaintFilter
 from layanan import permissions, sop
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import regulatory_clocks
@@ -225,14 +227,29 @@ def queue_steps(*, roles: Iterable[Role]) -> tuple[int, ...]:
     return tuple(sorted({n for role in roles for n in queries.steps_for_role(role)}))
 
 
+def _list_page(
+    session: Session,
+    *,
+    count: Callable[[Session], int],
+    fetch: Callable[..., list[queries.ComplaintRow]],
+    page: int,
+    page_size: int,
+    now: datetime,
+    identity_visible: bool,
+) -> ListPage:
+    """One page of a queue or search list, clamped to the pages there are."""
+    total = count(session)
+    page, offset = _page_bounds(total, page, page_size)
+    rows = fetch(session, limit=page_size, offset=offset)
+    calendar = load_calendar(session)
+    items = _items(rows, calendar=calendar, now=now, identity_visible=identity_visible)
+    return ListPage(items, total, page, page_size)
+
+
 def my_queue(
     *,
     user_id: int,
-    text: str | None = None,
-    step: int | None = None,
-    channel: str | None = None,
-    category: str | None = None,
-    overdue_only: bool = False,
+    filters: ComplaintFilter = NO_FILTER,
     page: int = 1,
     page_size: int = 25,
     now: datetime | None = None,
@@ -242,27 +259,27 @@ def my_queue(
     with read_session() as session:
         actor = _viewer(session, user_id, "queue")
         visible = _sees_any_identity(actor.roles)
-        filters: dict[str, Any] = {
+        scope: dict[str, Any] = {
             "roles": actor.roles,
             "unit_id": actor.unit_id,
             "now": now,
-            "text": text,
-            "step": step,
-            "channel": channel,
-            "category": category,
-            "overdue_only": overdue_only,
+            "filters": filters,
             "identity_visible": visible,
         }
-        total = queries.queue_count(session, **filters)
-        page, offset = _page_bounds(total, page, page_size)
-        rows = queries.queue_page(session, **filters, limit=page_size, offset=offset)
+        listed = _list_page(
+            session,
+            count=partial(queries.queue_count, **scope),
+            fetch=partial(queries.queue_page, **scope),
+            page=page,
+            page_size=page_size,
+            now=now,
+            identity_visible=visible,
+        )
         counts = queries.queue_step_counts(
             session, roles=actor.roles, unit_id=actor.unit_id, now=now
         )
-        calendar = load_calendar(session)
-        items = _items(rows, calendar=calendar, now=now, identity_visible=visible)
     return QueueView(
-        page=ListPage(items, total, page, page_size),
+        page=listed,
         counts=tuple(
             StepCountView(c.step, sop.step_label(c.step), c.total, c.overdue) for c in counts
         ),
@@ -273,12 +290,7 @@ def my_queue(
 def search(
     *,
     user_id: int,
-    text: str | None = None,
-    step: int | None = None,
-    closed: bool | None = None,
-    channel: str | None = None,
-    category: str | None = None,
-    overdue_only: bool = False,
+    filters: ComplaintFilter = NO_FILTER,
     page: int = 1,
     page_size: int = 25,
     now: datetime | None = None,
@@ -288,22 +300,16 @@ def search(
     with read_session() as session:
         actor = _viewer(session, user_id, "search")
         visible = _sees_any_identity(actor.roles)
-        filters: dict[str, Any] = {
-            "now": now,
-            "text": text,
-            "step": step,
-            "closed": closed,
-            "channel": channel,
-            "category": category,
-            "overdue_only": overdue_only,
-            "identity_visible": visible,
-        }
-        total = queries.search_count(session, **filters)
-        page, offset = _page_bounds(total, page, page_size)
-        rows = queries.search_page(session, **filters, limit=page_size, offset=offset)
-        calendar = load_calendar(session)
-        items = _items(rows, calendar=calendar, now=now, identity_visible=visible)
-    return ListPage(items, total, page, page_size)
+        scope: dict[str, Any] = {"now": now, "filters": filters, "identity_visible": visible}
+        return _list_page(
+            session,
+            count=partial(queries.search_count, **scope),
+            fetch=partial(queries.search_page, **scope),
+            page=page,
+            page_size=page_size,
+            now=now,
+            identity_visible=visible,
+        )
 
 
 # --- possible duplicates at intake --------------------------------------------------

@@ -110,7 +110,9 @@ def test_queue_masks_confidential_names_for_roles_without_identity(staff):
     bring_to(staff, 7, confidential=True, complainant_name="Rahmat Hidayat")
     head = complaints.my_queue(user_id=staff.kepala.id)
     assert [i.complainant for i in head.page.items] == ["Rahmat Hidayat"]
-    found = complaints.search(user_id=staff.sekretaris.id, text="koperasi")
+    found = complaints.search(
+        user_id=staff.sekretaris.id, filters=complaints.ComplaintFilter(text="koperasi")
+    )
     assert found.total == 0  # subject/body do not mention it
     everything = complaints.search(user_id=staff.sekretaris.id)
     assert [i.complainant for i in everything.items] == [complaints.HIDDEN]

@@ -14,15 +14,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def queue(user_roles, unit_id=None, **filters):
+def queue(user_roles, unit_id=None, *, identity_visible=False, limit=25, offset=0, **filters):
     with read_session() as session:
-        return queries.queue_page(session, roles=user_roles, unit_id=unit_id, now=_now(), **filters)
+        return queries.queue_page(
+            session,
+            roles=user_roles,
+            unit_id=unit_id,
+            now=_now(),
+            filters=queries.ComplaintFilter(**filters),
+            identity_visible=identity_visible,
+            limit=limit,
+            offset=offset,
+        )
 
 
 def count(user_roles, unit_id=None, **filters):
     with read_session() as session:
         return queries.queue_count(
-            session, roles=user_roles, unit_id=unit_id, now=_now(), **filters
+            session,
+            roles=user_roles,
+            unit_id=unit_id,
+            now=_now(),
+            filters=queries.ComplaintFilter(**filters),
         )
 
 
@@ -104,8 +117,18 @@ def test_queue_filters_and_search(staff):
 def test_name_search_does_not_reveal_a_confidential_complainant(staff):
     secret = new_complaint(staff, complainant_name="Rahmat Hidayat", confidential=True)
     with read_session() as session:
-        hidden = queries.search_page(session, now=_now(), text="Rahmat", identity_visible=False)
-        shown = queries.search_page(session, now=_now(), text="Rahmat", identity_visible=True)
+        hidden = queries.search_page(
+            session,
+            now=_now(),
+            filters=queries.ComplaintFilter(text="Rahmat"),
+            identity_visible=False,
+        )
+        shown = queries.search_page(
+            session,
+            now=_now(),
+            filters=queries.ComplaintFilter(text="Rahmat"),
+            identity_visible=True,
+        )
     assert hidden == []
     assert [r.id for r in shown] == [secret.complaint_id]
 
@@ -115,8 +138,12 @@ def test_search_covers_closed_complaints_newest_first(staff):
     open_ = bring_to(staff, 3)
     with read_session() as session:
         everything = queries.search_page(session, now=_now())
-        only_closed = queries.search_page(session, now=_now(), closed=True)
-        total = queries.search_count(session, now=_now(), closed=False)
+        only_closed = queries.search_page(
+            session, now=_now(), filters=queries.ComplaintFilter(closed=True)
+        )
+        total = queries.search_count(
+            session, now=_now(), filters=queries.ComplaintFilter(closed=False)
+        )
     assert [r.id for r in everything] == [open_, closed]
     assert [r.id for r in only_closed] == [closed]
     assert total == 1
