@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import partial
 
@@ -20,6 +21,29 @@ def _done(transition) -> None:
         "pengarsipan (langkah 12)."
     )
     st.rerun()
+
+
+def _record(*, detail, user, method: str, scan=None, spinner: str | None = None, **fields) -> None:
+    """Record step 11 by ``method``: show the refusal, or rerun with the flash message."""
+    try:
+        if scan is not None:
+            fields["documents"] = [
+                uploads.check_upload(
+                    kind="delivery_evidence", filename=scan.name, data=scan.getvalue()
+                )
+            ]
+        with st.spinner(spinner) if spinner else nullcontext():
+            result = delivery.deliver(
+                complaint_id=detail.id,
+                user_id=user.id,
+                expected_version=detail.version,
+                method=method,
+                **fields,
+            )
+    except WorkflowError as err:
+        st.error(err.message)
+    else:
+        _done(result)
 
 
 def _today():
@@ -41,21 +65,15 @@ def delivery_panel(*, detail, user) -> None:
         day = st.date_input("Tanggal penyampaian", value=_today(), format="DD/MM/YYYY")
         note = st.text_area("Catatan (opsional)", height=70)
         if st.form_submit_button("Kirim e-mail dengan surat terlampir", type="primary"):
-            try:
-                with st.spinner("Mengirim e-mail..."):
-                    result = delivery.deliver(
-                        complaint_id=detail.id,
-                        user_id=user.id,
-                        expected_version=detail.version,
-                        method="email",
-                        email=recipient,
-                        delivered_on=day,
-                        note=note,
-                    )
-            except WorkflowError as err:
-                st.error(err.message)
-            else:
-                _done(result)
+            _record(
+                detail=detail,
+                user=user,
+                method="email",
+                spinner="Mengirim e-mail...",
+                email=recipient,
+                delivered_on=day,
+                note=note,
+            )
     with wa_tab:
         phone = st.text_input(
             "Nomor WhatsApp pemohon", value=_identity(detail, "phone"), key=f"{base}:wa-phone"
@@ -85,21 +103,15 @@ def delivery_panel(*, detail, user) -> None:
                 )
                 note = st.text_area("Catatan (opsional)", height=70)
                 if st.form_submit_button("Catat penyampaian melalui WhatsApp", type="primary"):
-                    try:
-                        result = delivery.deliver(
-                            complaint_id=detail.id,
-                            user_id=user.id,
-                            expected_version=detail.version,
-                            method="whatsapp",
-                            phone=phone,
-                            confirmed=confirmed,
-                            delivered_on=day,
-                            note=note,
-                        )
-                    except WorkflowError as err:
-                        st.error(err.message)
-                    else:
-                        _done(result)
+                    _record(
+                        detail=detail,
+                        user=user,
+                        method="whatsapp",
+                        phone=phone,
+                        confirmed=confirmed,
+                        delivered_on=day,
+                        note=note,
+                    )
     with hand_tab, st.form(f"{base}:hand"):
         receiver = st.text_input("Nama penerima surat")
         day = st.date_input("Tanggal penyerahan", value=_today(), format="DD/MM/YYYY")
@@ -108,30 +120,15 @@ def delivery_panel(*, detail, user) -> None:
         )
         note = st.text_area("Catatan (opsional)", height=70)
         if st.form_submit_button("Catat penyerahan langsung", type="primary"):
-            try:
-                documents = (
-                    [
-                        uploads.check_upload(
-                            kind="delivery_evidence", filename=scan.name, data=scan.getvalue()
-                        )
-                    ]
-                    if scan is not None
-                    else []
-                )
-                result = delivery.deliver(
-                    complaint_id=detail.id,
-                    user_id=user.id,
-                    expected_version=detail.version,
-                    method="langsung",
-                    received_by=receiver,
-                    delivered_on=day,
-                    note=note,
-                    documents=documents,
-                )
-            except WorkflowError as err:
-                st.error(err.message)
-            else:
-                _done(result)
+            _record(
+                detail=detail,
+                user=user,
+                method="langsung",
+                scan=scan,
+                received_by=receiver,
+                delivered_on=day,
+                note=note,
+            )
 
 
 def _letter(complaint_id: int, user_id: int) -> bytes:
