@@ -24,16 +24,32 @@ ME = user.id
 FLASH = "admin_flash"
 
 
-def act(success: str, call: Callable[[], object], clear: tuple[str, ...] = ()) -> None:
+def act(
+    success: str | Callable[[], str], call: Callable[[], object], clear: tuple[str, ...] = ()
+) -> None:
     """Run one service call; keep its outcome to show on this run; empty ``clear`` on success."""
     try:
         call()
     except WorkflowError as err:
         st.session_state[FLASH] = ("error", err.message)
     else:
-        st.session_state[FLASH] = ("success", success)
+        st.session_state[FLASH] = ("success", success() if callable(success) else success)
         for key in clear:
             st.session_state.pop(key, None)
+
+
+def act_button(
+    label: str,
+    *,
+    success: str | Callable[[], str],
+    call: Callable[[], object],
+    clear: tuple[str, ...] = (),
+    form: bool = True,
+    **kwargs,
+) -> None:
+    """A form's submit button (or, with ``form=False``, a button) that runs ``act`` on click."""
+    button = st.form_submit_button if form else st.button
+    button(label, on_click=act, args=(success, call, clear), **kwargs)
 
 
 def value(key: str):
@@ -144,19 +160,17 @@ with tab_users:
         st.text_input("Nama pengguna", key="new_username")
         profile_fields("new", None)
         st.text_input("Kata sandi awal", type="password", key="new_password")
-        st.form_submit_button(
+        act_button(
             "Simpan pengguna",
             type="primary",
             key="create_user",
-            on_click=lambda: act(
-                f"Akun {value('new_username')} dibuat.",
-                lambda: admin.create_user(
-                    acting_user_id=ME,
-                    data=profile("new", value("new_username") or ""),
-                    password=value("new_password") or "",
-                ),
-                clear=NEW_USER_KEYS,
+            success=lambda: f"Akun {value('new_username')} dibuat.",
+            call=lambda: admin.create_user(
+                acting_user_id=ME,
+                data=profile("new", value("new_username") or ""),
+                password=value("new_password") or "",
             ),
+            clear=NEW_USER_KEYS,
         )
 
     st.subheader("Ubah pengguna")
@@ -172,53 +186,47 @@ with tab_users:
         prefix = f"edit{current.id}"
         with st.form(f"edit_user_{current.id}"):
             profile_fields(prefix, current)
-            st.form_submit_button(
+            act_button(
                 "Simpan perubahan",
                 key="save_user",
-                on_click=lambda: act(
-                    "Perubahan akun disimpan.",
-                    lambda: admin.update_user(
-                        acting_user_id=ME,
-                        user_id=current.id,
-                        data=profile(prefix, current.username),
-                    ),
+                success="Perubahan akun disimpan.",
+                call=lambda: admin.update_user(
+                    acting_user_id=ME,
+                    user_id=current.id,
+                    data=profile(prefix, current.username),
                 ),
             )
         with st.form(f"reset_{current.id}", clear_on_submit=True):
             st.text_input("Kata sandi baru", type="password", key="reset_password")
-            st.form_submit_button(
+            act_button(
                 "Atur ulang kata sandi",
                 key="reset_user_password",
-                on_click=lambda: act(
-                    f"Kata sandi {current.username} diganti; kunci akun dibuka.",
-                    lambda: admin.reset_password(
-                        acting_user_id=ME,
-                        user_id=current.id,
-                        new_password=value("reset_password") or "",
-                    ),
+                success=f"Kata sandi {current.username} diganti; kunci akun dibuka.",
+                call=lambda: admin.reset_password(
+                    acting_user_id=ME,
+                    user_id=current.id,
+                    new_password=value("reset_password") or "",
                 ),
             )
         if current.active:
-            st.button(
+            act_button(
                 "Nonaktifkan akun",
                 key="deactivate_user",
-                on_click=lambda: act(
-                    f"Akun {current.username} dinonaktifkan.",
-                    lambda: admin.set_user_active(
-                        acting_user_id=ME, user_id=current.id, active=False
-                    ),
+                success=f"Akun {current.username} dinonaktifkan.",
+                call=lambda: admin.set_user_active(
+                    acting_user_id=ME, user_id=current.id, active=False
                 ),
+                form=False,
             )
         else:
-            st.button(
+            act_button(
                 "Aktifkan kembali",
                 key="activate_user",
-                on_click=lambda: act(
-                    f"Akun {current.username} aktif kembali.",
-                    lambda: admin.set_user_active(
-                        acting_user_id=ME, user_id=current.id, active=True
-                    ),
+                success=f"Akun {current.username} aktif kembali.",
+                call=lambda: admin.set_user_active(
+                    acting_user_id=ME, user_id=current.id, active=True
                 ),
+                form=False,
             )
 
 # --- Unit kerja ---------------------------------------------------------------------------
@@ -242,14 +250,12 @@ with tab_units:
         left, right = st.columns([1, 3])
         left.text_input("Kode unit", key="unit_code")
         right.text_input("Nama unit", key="unit_name")
-        st.form_submit_button(
+        act_button(
             "Tambah unit",
             key="create_unit",
-            on_click=lambda: act(
-                "Unit ditambahkan.",
-                lambda: admin.create_unit(
-                    acting_user_id=ME, code=value("unit_code") or "", name=value("unit_name") or ""
-                ),
+            success="Unit ditambahkan.",
+            call=lambda: admin.create_unit(
+                acting_user_id=ME, code=value("unit_code") or "", name=value("unit_name") or ""
             ),
         )
     unit_by_id = {u.id: u for u in units}
@@ -260,27 +266,24 @@ with tab_units:
         unit = unit_by_id[picked]
         with st.form(f"rename_unit_{unit.id}"):
             st.text_input("Nama baru", value=unit.name, key=f"unit_rename_{unit.id}")
-            st.form_submit_button(
+            act_button(
                 "Simpan nama",
                 key="rename_unit",
-                on_click=lambda: act(
-                    "Nama unit disimpan.",
-                    lambda: admin.rename_unit(
-                        acting_user_id=ME,
-                        unit_id=unit.id,
-                        name=value(f"unit_rename_{unit.id}") or "",
-                    ),
+                success="Nama unit disimpan.",
+                call=lambda: admin.rename_unit(
+                    acting_user_id=ME,
+                    unit_id=unit.id,
+                    name=value(f"unit_rename_{unit.id}") or "",
                 ),
             )
-        st.button(
+        act_button(
             "Nonaktifkan unit" if unit.active else "Aktifkan unit",
             key="toggle_unit",
-            on_click=lambda: act(
-                "Status unit diubah.",
-                lambda: admin.set_unit_active(
-                    acting_user_id=ME, unit_id=unit.id, active=not unit.active
-                ),
+            success="Status unit diubah.",
+            call=lambda: admin.set_unit_active(
+                acting_user_id=ME, unit_id=unit.id, active=not unit.active
             ),
+            form=False,
         )
 
 # --- Jam kerja ----------------------------------------------------------------------------
@@ -309,13 +312,11 @@ with tab_hours:
                 if value(f"open_{day}")
             }
 
-        st.form_submit_button(
+        act_button(
             "Simpan jam kerja",
             key="save_hours",
-            on_click=lambda: act(
-                "Jam kerja disimpan.",
-                lambda: admin.save_office_hours(acting_user_id=ME, hours=collect_hours()),
-            ),
+            success="Jam kerja disimpan.",
+            call=lambda: admin.save_office_hours(acting_user_id=ME, hours=collect_hours()),
         )
 
 # --- Standar waktu ------------------------------------------------------------------------
@@ -338,15 +339,13 @@ with tab_clocks:
                 value=getattr(standards, name),
                 key=f"std_{name}",
             )
-        st.form_submit_button(
+        act_button(
             "Simpan standar waktu",
             key="save_standards",
-            on_click=lambda: act(
-                "Standar waktu disimpan.",
-                lambda: admin.save_regulatory_standards(
-                    acting_user_id=ME,
-                    standards={name: value(f"std_{name}") for name in labels},
-                ),
+            success="Standar waktu disimpan.",
+            call=lambda: admin.save_regulatory_standards(
+                acting_user_id=ME,
+                standards={name: value(f"std_{name}") for name in labels},
             ),
         )
 
@@ -376,14 +375,12 @@ with tab_holidays:
         st.markdown("**Tambah hari libur lokal**")
         st.date_input("Tanggal", value=None, key="hol_day", format="DD/MM/YYYY")
         st.text_input("Keterangan", key="hol_name")
-        st.form_submit_button(
+        act_button(
             "Tambah hari libur",
             key="add_holiday_btn",
-            on_click=lambda: act(
-                "Hari libur lokal ditambahkan.",
-                lambda: admin.add_local_holiday(
-                    acting_user_id=ME, day=value("hol_day"), name=value("hol_name") or ""
-                ),
+            success="Hari libur lokal ditambahkan.",
+            call=lambda: admin.add_local_holiday(
+                acting_user_id=ME, day=value("hol_day"), name=value("hol_name") or ""
             ),
         )
     national = [h for h in holidays if h.national and h.local_change is None]
@@ -396,14 +393,12 @@ with tab_holidays:
             key="cancel_day",
         )
         st.text_input("Alasan", key="cancel_reason")
-        st.form_submit_button(
+        act_button(
             "Tetapkan hari kerja",
             key="cancel_holiday_btn",
-            on_click=lambda: act(
-                "Hari itu menjadi hari kerja.",
-                lambda: admin.cancel_national_holiday(
-                    acting_user_id=ME, day=value("cancel_day"), reason=value("cancel_reason") or ""
-                ),
+            success="Hari itu menjadi hari kerja.",
+            call=lambda: admin.cancel_national_holiday(
+                acting_user_id=ME, day=value("cancel_day"), reason=value("cancel_reason") or ""
             ),
         )
     changed = [h for h in holidays if h.local_change]
@@ -415,11 +410,10 @@ with tab_holidays:
             + next(f"{h.name} ({h.local_change})" for h in changed if h.day == d),
             key="undo_day",
         )
-        st.button(
+        act_button(
             "Batalkan perubahan lokal",
             key="undo_holiday",
-            on_click=lambda: act(
-                "Perubahan lokal dibatalkan.",
-                lambda: admin.undo_local_change(acting_user_id=ME, day=undo_day),
-            ),
+            success="Perubahan lokal dibatalkan.",
+            call=lambda: admin.undo_local_change(acting_user_id=ME, day=undo_day),
+            form=False,
         )
