@@ -201,18 +201,6 @@ def _send(msg: EmailMessage) -> None:
 # --- recording the step -----------------------------------------------------------------
 
 
-def _transition(session: Session, complaint_id: int, event) -> Transition:
-    complaint = session.get(Complaint, complaint_id)
-    return Transition(
-        complaint_id=complaint.id,
-        ticket=complaint.ticket,
-        from_step=event.step,
-        to_step=complaint.current_step,
-        version=complaint.version,
-        event_id=event.id,
-    )
-
-
 def _clean_date(value: date | str | None) -> str:
     if value is None:
         return datetime.now(UTC).date().isoformat()
@@ -310,7 +298,7 @@ def deliver(
         if method is sop.DeliveryMethod.EMAIL:
             # Last, after the workflow accepted the step: a failure rolls everything back.
             _send(msg)
-        return _transition(session, complaint_id, event)
+        return workflow.transition(session, event)
 
 
 def _as_evidence(doc: NewDocument) -> NewDocument:

@@ -387,15 +387,7 @@ def sign_reply(
             expected_version=expected_version,
             now=now,
         )
-        complaint = session.get(Complaint, complaint_id)
-        return Transition(
-            complaint_id=complaint.id,
-            ticket=complaint.ticket,
-            from_step=event.step,
-            to_step=complaint.current_step,
-            version=complaint.version,
-            event_id=event.id,
-        )
+        return workflow.transition(session, event)
 
 
 # --- the disposition sheet (steps 6-7 onward) -------------------------------------------

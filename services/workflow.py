@@ -89,6 +89,19 @@ class Transition:
     event_id: int
 
 
+def transition(session: Session, event: StepEvent) -> Transition:
+    """What ``event`` did to its complaint (read after ``apply_action``), for the page."""
+    complaint = session.get(Complaint, event.complaint_id)
+    return Transition(
+        complaint_id=complaint.id,
+        ticket=complaint.ticket,
+        from_step=event.step,
+        to_step=complaint.current_step,
+        version=complaint.version,
+        event_id=event.id,
+    )
+
+
 @dataclass
 class IntakeData:
     """What the front desk (or the online form) records about a new complaint."""
