@@ -8,7 +8,13 @@ import streamlit as st
 from layanan import sop
 from layanan.errors import WorkflowError
 from services import complaints
-from ui.complaint_view import page_caption, page_number, pagination, render_list
+from ui.complaint_view import (
+    page_caption,
+    page_number,
+    pagination,
+    render_list,
+    step_channel_category,
+)
 from ui.session import require_page
 
 PAGE_SIZE = 25
@@ -21,25 +27,8 @@ st.caption(roles + (f" · {user.unit_name}" if user.unit_name else ""))
 with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns([3, 2.5, 1.6, 2, 1.6], vertical_alignment="bottom")
     text = c1.text_input("Cari tiket, nama atau isi", key="q_text", placeholder="ADU-2026-...")
-    steps = complaints.queue_steps(roles=user.roles)
-    step = c2.selectbox(
-        "Langkah",
-        steps,
-        index=None,
-        format_func=sop.step_label,
-        key="q_step",
-        placeholder="Semua langkah",
-    )
-    channel = c3.selectbox(
-        "Saluran",
-        [c.value for c in sop.Channel],
-        index=None,
-        format_func=lambda v: sop.CHANNEL_LABELS[sop.Channel(v)],
-        key="q_channel",
-        placeholder="Semua",
-    )
-    category = c4.selectbox(
-        "Kategori", sop.CATEGORIES, index=None, key="q_category", placeholder="Semua"
+    step, channel, category = step_channel_category(
+        c2, c3, c4, steps=complaints.queue_steps(roles=user.roles), prefix="q"
     )
     overdue = c5.checkbox("Terlambat saja", key="q_overdue")
 

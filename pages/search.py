@@ -9,7 +9,13 @@ import streamlit as st
 from layanan import sop
 from layanan.errors import WorkflowError
 from services import complaints
-from ui.complaint_view import page_caption, page_number, pagination, render_list
+from ui.complaint_view import (
+    page_caption,
+    page_number,
+    pagination,
+    render_list,
+    step_channel_category,
+)
 from ui.session import require_page
 
 PAGE_SIZE = 25
@@ -23,13 +29,8 @@ with st.container(border=True):
         "Cari tiket, nama pemohon, perihal atau isi", key="s_text", placeholder="ADU-2026-..."
     )
     c1, c2, c3, c4, c5 = st.columns([2.5, 1.5, 1.6, 2, 1.6], vertical_alignment="bottom")
-    step = c1.selectbox(
-        "Langkah",
-        [s.number for s in sop.STEPS],
-        index=None,
-        format_func=sop.step_label,
-        key="s_step",
-        placeholder="Semua langkah",
+    step, channel, category = step_channel_category(
+        c1, c3, c4, steps=[s.number for s in sop.STEPS], prefix="s"
     )
     status = c2.selectbox(
         "Status",
@@ -38,17 +39,6 @@ with st.container(border=True):
         format_func=STATUS.get,
         key="s_status",
         placeholder="Semua",
-    )
-    channel = c3.selectbox(
-        "Saluran",
-        [c.value for c in sop.Channel],
-        index=None,
-        format_func=lambda v: sop.CHANNEL_LABELS[sop.Channel(v)],
-        key="s_channel",
-        placeholder="Semua",
-    )
-    category = c4.selectbox(
-        "Kategori", sop.CATEGORIES, index=None, key="s_category", placeholder="Semua"
     )
     overdue = c5.checkbox("Terlambat saja", key="s_overdue")
 

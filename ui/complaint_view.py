@@ -7,7 +7,7 @@ so that Markdown in it is shown as typed; no HTML is ever allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +15,7 @@ from urllib.parse import quote
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from layanan import sop
 from layanan.text import durasi, tanggal, tanggal_jam
 from services import complaints
 from services.complaints import ComplaintDetail, ListItem, ListPage
@@ -246,6 +247,32 @@ def render_documents(detail: ComplaintDetail, *, fetch: Callable[[int], bytes]) 
             f"{detail.hidden_documents} dokumen memuat identitas pemohon pengaduan rahasia "
             "dan tidak ditampilkan."
         )
+
+
+def step_channel_category(
+    step_col, channel_col, category_col, *, steps: Sequence[int], prefix: str
+) -> tuple[int | None, str | None, str | None]:
+    """The step, channel and category filters of a list, keyed ``{prefix}_step`` etc."""
+    step = step_col.selectbox(
+        "Langkah",
+        steps,
+        index=None,
+        format_func=sop.step_label,
+        key=f"{prefix}_step",
+        placeholder="Semua langkah",
+    )
+    channel = channel_col.selectbox(
+        "Saluran",
+        [c.value for c in sop.Channel],
+        index=None,
+        format_func=lambda v: sop.CHANNEL_LABELS[sop.Channel(v)],
+        key=f"{prefix}_channel",
+        placeholder="Semua",
+    )
+    category = category_col.selectbox(
+        "Kategori", sop.CATEGORIES, index=None, key=f"{prefix}_category", placeholder="Semua"
+    )
+    return step, channel, category
 
 
 def page_number(key: str, filters: tuple) -> int:
