@@ -208,26 +208,16 @@ with tab_users:
                     new_password=value("reset_password") or "",
                 ),
             )
-        if current.active:
-            act_button(
-                "Nonaktifkan akun",
-                key="deactivate_user",
-                success=f"Akun {current.username} dinonaktifkan.",
-                call=lambda: admin.set_user_active(
-                    acting_user_id=ME, user_id=current.id, active=False
-                ),
-                form=False,
-            )
-        else:
-            act_button(
-                "Aktifkan kembali",
-                key="activate_user",
-                success=f"Akun {current.username} aktif kembali.",
-                call=lambda: admin.set_user_active(
-                    acting_user_id=ME, user_id=current.id, active=True
-                ),
-                form=False,
-            )
+        act_button(
+            "Nonaktifkan akun" if current.active else "Aktifkan kembali",
+            key="deactivate_user" if current.active else "activate_user",
+            success=f"Akun {current.username} "
+            + ("dinonaktifkan." if current.active else "aktif kembali."),
+            call=lambda: admin.set_user_active(
+                acting_user_id=ME, user_id=current.id, active=not current.active
+            ),
+            form=False,
+        )
 
 # --- Unit kerja ---------------------------------------------------------------------------
 with tab_units:

@@ -312,12 +312,17 @@ def create_unit(*, acting_user_id: int, code: str, name: str) -> int:
         return unit.id
 
 
+def _unit(session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("Unit tidak ditemukan.")
+    return unit
+
+
 def rename_unit(*, acting_user_id: int, unit_id: int, name: str) -> None:
     with write_session() as session:
         _require_admin(session, acting_user_id)
-        unit = session.get(Unit, unit_id)
-        if unit is None:
-            raise NotFound("Unit tidak ditemukan.")
+        unit = _unit(session, unit_id)
         unit.name = _unit_name(name)
 
 
@@ -325,9 +330,7 @@ def set_unit_active(*, acting_user_id: int, unit_id: int, active: bool) -> None:
     """A deactivated unit is no longer offered for accounts or dispositions; history stays."""
     with write_session() as session:
         _require_admin(session, acting_user_id)
-        unit = session.get(Unit, unit_id)
-        if unit is None:
-            raise NotFound("Unit tidak ditemukan.")
+        unit = _unit(session, unit_id)
         unit.active = active
 
 
