@@ -314,14 +314,7 @@ def sign_in_session(
     as it is at signing and a refused signing gives its number back with the rollback.
     """
     now = now or datetime.now(UTC)
-    complaint = session.execute(
-        select(Complaint)
-        .where(Complaint.id == complaint_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if complaint is None:
-        raise NotFound("Pengaduan tidak ditemukan.")
+    complaint = workflow.lock_complaint(session, complaint_id)
     if complaint.current_step != 10 or complaint.version != expected_version:
         # Let the one writer produce its precise refusal (wrong step, stale version).
         return workflow.apply_action(

@@ -376,6 +376,20 @@ def _attach(
     return rows
 
 
+def lock_complaint(session: Session, complaint_id: int) -> Complaint:
+    """The complaint, freshly read under a row lock; ``NotFound`` when there is none."""
+    # FOR UPDATE on PostgreSQL; SQLite already holds the write lock from BEGIN IMMEDIATE.
+    complaint = session.execute(
+        select(Complaint)
+        .where(Complaint.id == complaint_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if complaint is None:
+        raise NotFound("Pengaduan tidak ditemukan.")
+    return complaint
+
+
 def apply_action(
     session: Session,
     *,
@@ -397,17 +411,9 @@ def apply_action(
     except KeyError:
         raise InvalidInput(f"Tindakan \u201c{action}\u201d tidak ada dalam SOP.") from None
 
-    # Lock the row (PostgreSQL; SQLite already holds the write lock from BEGIN
-    # IMMEDIATE) so two people pressing the button at once are served one after the
-    # other: the second then sees the new version below and is told who was first.
-    complaint = session.execute(
-        select(Complaint)
-        .where(Complaint.id == complaint_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if complaint is None:
-        raise NotFound("Pengaduan tidak ditemukan.")
+    # Locked so two people pressing the button at once are served one after the other:
+    # the second then sees the new version below and is told who was first.
+    complaint = lock_complaint(session, complaint_id)
 
     _check_version(session, complaint, expected_version)
     if complaint.current_step != act.at:
