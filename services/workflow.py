@@ -494,9 +494,6 @@ def advance(
     """Perform one SOP action by a staff user in its own transaction."""
     with write_session(url) as session:
         actor = load_actor(session, user_id)
-        from_step = session.scalar(
-            select(Complaint.current_step).where(Complaint.id == complaint_id)
-        )
         event = apply_action(
             session,
             complaint_id=complaint_id,
@@ -508,15 +505,8 @@ def advance(
             note=note,
             now=now,
         )
-        complaint = session.get(Complaint, complaint_id)
-        return Transition(
-            complaint_id=complaint.id,
-            ticket=complaint.ticket,
-            from_step=from_step,
-            to_step=complaint.current_step,
-            version=complaint.version,
-            event_id=event.id,
-        )
+        # event.step is the step the action was taken at: apply_action checked it.
+        return transition(session, event)
 
 
 # --- creation: steps 1 and 2 -------------------------------------------------------
