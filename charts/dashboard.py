@@ -83,6 +83,7 @@ def volume_by(frame: pd.DataFrame, *, by: str, label: str, grain: str, kind: str
             customdata=_custom(kind, [None if pd.isna(drill_value) else drill_value] * len(part)),
             hovertemplate=f"{name}<br>%{{x}}: %{{y}} pengaduan<extra></extra>",
         )
+    fig.update_xaxes(type="category")  # labels as given ("2026-11"), not plotly dates
     return _layout(
         fig, f"Volume pengaduan per {label}", bucket_title(grain), "Jumlah pengaduan", stacked=True
     )
@@ -158,6 +159,7 @@ def on_time_share(
         hovertemplate="%{x}<br>%{y:.1f}% tepat waktu<extra></extra>",
     )
     fig.update_yaxes(range=[0, 110])
+    fig.update_xaxes(type="category")
     if data.empty:
         _empty(fig)
     return _layout(fig, title, x_title, "% langkah tepat waktu")

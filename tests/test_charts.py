@@ -92,3 +92,15 @@ def test_charts_never_import_streamlit():
     source = charts.__file__
     with open(source, encoding="utf-8") as handle:
         assert "streamlit" not in handle.read()
+
+
+def test_bucket_axes_keep_the_labels_as_categories():
+    frame = pd.DataFrame(
+        {"bucket": ["2026-11-02", "2026-11-09"], "count": [4, 2], "on_time": [3, 2]}
+    )
+    frame["share"] = frame["on_time"] / frame["count"]
+    fig = charts.on_time_share(
+        frame, x="bucket", title="t", x_title="Minggu", kind="bucket_late", value="bucket"
+    )
+    assert fig.layout.xaxis.type == "category"
+    assert list(fig.data[0].y) == [75.0, 100.0]
