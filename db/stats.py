@@ -3,8 +3,9 @@
 Every function here is one SQL statement that returns grouped rows, never one row per
 event: percentiles are computed by the caller from grouped counts of the stored
 per-event ``working_minutes`` (a histogram), so the page never loads the events. The
-statements run on SQLite and PostgreSQL alike; the few dialect differences (local
-calendar buckets, a VALUES table) are in the helpers at the top.
+statements run on SQLite and PostgreSQL alike; the few dialect differences (the local
+day of an instant, a shape per planner where one is much faster) are marked where
+they occur. Month/week buckets are CASEs on bucket starts computed in Python.
 
 Which rows each figure counts is written down in ``docs/dashboard.md``. In short:
 volume and regulatory clocks count complaints *received* in the period; step times
