@@ -93,11 +93,16 @@ def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: 
     choose(page, "Kategori", "Pembinaan dan pengawasan koperasi")
     page.get_by_role("textbox", name="Entri buku tamu", exact=True).fill("BT-E2E")
     if channel == "Surat":
-        letter = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
-        letter.set_input_files(
+        # Choosing "Surat" reruns the page and makes the scan required: wait for that
+        # uploader, so the file is not handed to an element the rerun replaces.
+        uploader = page.locator('[data-testid="stFileUploader"]').filter(
+            has_text="Pindaian surat aduan (wajib)"
+        )
+        expect(uploader).to_be_visible()
+        uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
             {"name": "surat-aduan.pdf", "mimeType": "application/pdf", "buffer": DEMO_PDF}
         )
-        expect(page.get_by_text("surat-aduan.pdf")).to_be_visible()
+        expect(uploader.get_by_text("surat-aduan.pdf")).to_be_visible()
     page.get_by_role("button", name="Simpan pengaduan").click()
     saved = page.get_by_text("Pengaduan tersimpan dengan nomor tiket")
     expect(saved).to_be_visible()
