@@ -23,21 +23,19 @@ within 3x of its time at the smallest; the script exits 1 when one is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-import config
 from benchmarks.bulk_seed import bulk_seed
+from benchmarks.common import scratch_postgres_database, use_database
 from db import engine as db_engine
 from db.engine import read_session
 from db.models import User
@@ -49,12 +47,6 @@ TARGET_SECONDS = 1.0
 TARGET_RATIO = 3.0
 CASES = ("cold", "warm", "cold, 12 months")
 GATED = ("cold", "warm")
-
-
-def use_database(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    config.get_settings.cache_clear()
-    db_engine.dispose_all()
 
 
 def _run(at: AppTest) -> float:
@@ -109,21 +101,6 @@ def measure(databases: dict[int, tuple[str, int]], runs: int) -> dict[int, dict[
     return times
 
 
-def _postgres_url(server: str, count: int) -> tuple[str, Callable[[], None]]:
-    name = f"layanan_dash_{count}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        db_engine.dispose_all()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"{server.rpartition('/')[0]}/{name}", drop
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
@@ -142,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"Seeding ({'PostgreSQL' if args.postgres else 'SQLite'}):")
             for count in args.sizes:
                 if args.postgres:
-                    url, drop = _postgres_url(args.postgres, count)
+                    url, drop = scratch_postgres_database(args.postgres, f"layanan_dash_{count}")
                     drops.append(drop)
                 else:
                     url = f"sqlite:///{directory}/dash-{count}.db"
