@@ -11,6 +11,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 import config
@@ -106,7 +107,8 @@ def test_a_complainant_submits_tracks_downloads_the_reply_and_rates(
 
     # 2. Track it: the QR code's address fills in the ticket, the PIN is typed.
     page.goto(f"{app_url}/lacak?tiket={ticket}")
-    assert page.get_by_role("textbox", name="Nomor tiket", exact=True).input_value() == ticket
+    # expect() waits for the page's rerun to fill the field; a plain read could come first.
+    expect(page.get_by_role("textbox", name="Nomor tiket", exact=True)).to_have_value(ticket)
     page.get_by_role("textbox", name="PIN", exact=True).fill(pin)
     page.get_by_role("button", name="Lacak").click()
     page.get_by_text("Pengaduan diterima petugas (sedang berjalan)").wait_for()
