@@ -3,7 +3,7 @@
 The figures are the dashboard's for one office-local calendar month
 (``services.dashboard``): complaints received in the month by channel, category, unit
 and status now, and the on-time share of the SOP steps done in the month. The Word
-file is the documents engineer's ``rekapitulasi`` template, filled through
+file is the ``rekapitulasi`` template of letter_templates/, filled through
 ``documents.contexts.recap_context`` and ``services.letters.render_recap``.
 """
 

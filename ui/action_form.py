@@ -25,7 +25,7 @@ from services.complaints import ActionSpec, ComplaintDetail
 from services.workflow import CHOICES
 
 FLASH_KEY = "flash_message"
-# Actions with a dedicated form elsewhere on the complaint page (the documents engineer's
+# Actions with a dedicated form elsewhere on the complaint page (the documents module's
 # ``ui.documents.documents_section``): step 11 sends the signed letter by e-mail, WhatsApp
 # or hands it over, each with its own inputs.
 DEDICATED_FORMS: dict[str, str] = {
