@@ -12,7 +12,7 @@ from layanan import sop
 from layanan.errors import WorkflowError
 from layanan.text import tanggal_jam
 from services import portal
-from services.uploads import ALLOWED_TYPES
+from services.uploads import ALLOWED_TYPES, UPLOAD_EXTENSIONS
 from services.workflow import IntakeData
 from ui.portal import HONEYPOT_KEY, client_key, hide_honeypot, receipt_button
 
@@ -60,7 +60,7 @@ with st.form("ajukan"):
         f"Lampiran (paling banyak {portal.MAX_ATTACHMENTS} berkas: "
         + ", ".join(ALLOWED_TYPES.values())
         + ")",
-        type=["pdf", "jpg", "jpeg", "png", "docx"],
+        type=UPLOAD_EXTENSIONS,
         accept_multiple_files=True,
     )
     # Honeypot: hidden from people, filled in by naive bots.

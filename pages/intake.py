@@ -13,13 +13,13 @@ from layanan import sop
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
 from services import complaints, uploads, workflow
+from services.uploads import UPLOAD_EXTENSIONS
 from ui.complaint_view import complaint_link, esc
 from ui.documents import receipt_download
 from ui.session import require_page
 
 CREATED_KEY = "intake_created"
 GEN_KEY = "intake_generation"
-UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "docx"]
 CHANNELS = [c.value for c in sop.Channel if c is not sop.Channel.ONLINE]
 # Per channel: label of the arrival time, label of the meeting time, a hint.
 CHANNEL_FORM = {
@@ -138,12 +138,12 @@ guest_book = k2.text_input(
 u1, u2 = st.columns(2)
 letter = u1.file_uploader(
     "Pindaian surat aduan" + (" (wajib)" if paper else " (bila ada)"),
-    type=UPLOAD_TYPES,
+    type=UPLOAD_EXTENSIONS,
     key=key("letter"),
 )
 attachments = u2.file_uploader(
     "Lampiran: foto, PDF",
-    type=UPLOAD_TYPES,
+    type=UPLOAD_EXTENSIONS,
     accept_multiple_files=True,
     key=key("attachments"),
 )

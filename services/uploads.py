@@ -19,6 +19,10 @@ ALLOWED_TYPES: dict[str, str] = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word (.docx)",
 }
 
+# The same types as file-name extensions, for the upload widgets' first filter (the
+# content check above is what decides).
+UPLOAD_EXTENSIONS: list[str] = ["pdf", "jpg", "jpeg", "png", "docx"]
+
 
 def safe_filename(name: str) -> str:
     """A file name safe to store and to offer for download."""

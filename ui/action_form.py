@@ -22,6 +22,7 @@ from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
 from services import actions, uploads
 from services.complaints import ActionSpec, ComplaintDetail
+from services.uploads import UPLOAD_EXTENSIONS
 from services.workflow import CHOICES
 
 FLASH_KEY = "flash_message"
@@ -32,7 +33,6 @@ DEDICATED_FORMS: dict[str, str] = {
     "deliver": "Catat penyampaian melalui panel “Penyampaian surat jawaban” di bagian "
     "“Surat dan dokumen resmi” di bawah.",
 }
-UPLOAD_TYPES = ["pdf", "jpg", "jpeg", "png", "docx"]
 
 
 def _error_key(ticket: str) -> str:
@@ -183,7 +183,7 @@ def _form(detail: ComplaintDetail, spec: ActionSpec, *, user_id: int) -> None:
         if spec.upload_kind:
             st.file_uploader(
                 spec.upload_label + (" (wajib)" if spec.upload_required else ""),
-                type=UPLOAD_TYPES,
+                type=UPLOAD_EXTENSIONS,
                 accept_multiple_files=True,
                 key=_widget_key(base, "files"),
             )
