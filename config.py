@@ -97,6 +97,16 @@ class Settings:
     track_delay_seconds: int = 5
     submit_max_per_hour: int = 5
     trust_proxy_headers: bool = False
+    # Outbox (services.outbox; docs/architecture.md "Outbox").
+    smtp_timeout_seconds: int = 20
+    outbox_worker: str = "embedded"  # embedded | external
+    outbox_poll_seconds: int = 5
+    outbox_max_attempts: int = 6
+    outbox_backoff_seconds: int = 60
+    outbox_lease_seconds: int = 120
+
+
+OUTBOX_WORKER_MODES = ("embedded", "external")
 
 
 def _default_database_url() -> str:
@@ -113,6 +123,19 @@ def get_settings() -> Settings:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         # psycopg 3 is the driver this project pins.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    outbox_worker = env_str("OUTBOX_WORKER", "embedded", secrets).strip().lower()
+    if outbox_worker not in OUTBOX_WORKER_MODES:
+        raise ConfigError(
+            f"OUTBOX_WORKER={outbox_worker!r}: use embedded (a sender thread inside the app "
+            "process) or external (run python -m services.outbox yourself)"
+        )
+    smtp_timeout = env_int("SMTP_TIMEOUT_SECONDS", 20, secrets, minimum=1)
+    lease = env_int("OUTBOX_LEASE_SECONDS", 120, secrets, minimum=2)
+    if lease <= smtp_timeout:
+        raise ConfigError(
+            f"OUTBOX_LEASE_SECONDS={lease}: must be longer than SMTP_TIMEOUT_SECONDS="
+            f"{smtp_timeout}, or a slow send would be claimed twice"
+        )
     return Settings(
         database_url=url,
         public_base_url=env_str("PUBLIC_BASE_URL", "http://localhost:8501", secrets).rstrip("/"),
@@ -133,4 +156,10 @@ def get_settings() -> Settings:
         track_delay_seconds=env_int("TRACK_DELAY_SECONDS", 5, secrets, minimum=0),
         submit_max_per_hour=env_int("SUBMIT_MAX_PER_HOUR", 5, secrets, minimum=1),
         trust_proxy_headers=env_bool("TRUST_PROXY_HEADERS", False, secrets),
+        smtp_timeout_seconds=smtp_timeout,
+        outbox_worker=outbox_worker,
+        outbox_poll_seconds=env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1),
+        outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 6, secrets, minimum=1),
+        outbox_backoff_seconds=env_int("OUTBOX_BACKOFF_SECONDS", 60, secrets, minimum=1),
+        outbox_lease_seconds=lease,
     )

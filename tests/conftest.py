@@ -21,6 +21,9 @@ from db.models import Base, User
 from layanan.sop import Role
 
 POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "")
+# No background sender thread in tests: each test sends exactly when it says so
+# (services.outbox.send_now / process_due, or a sender subprocess).
+os.environ["OUTBOX_WORKER"] = "external"
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_SERVER_URL else [])
 
 if os.environ.get("CI") and not POSTGRES_SERVER_URL:
@@ -118,6 +121,41 @@ def staff(db) -> Staff:
             session.expunge(user)
     assert DEMO_PASSWORD
     return Staff(**{k: v for k, v in users.items() if k in Staff.__dataclass_fields__})
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """Start a real SMTP server on localhost; the app's SMTP settings point to it.
+
+    ``smtp_server(refuse="550 ...", port=...)`` returns its ``tests.mailserver.Inbox``;
+    ``.stop()`` of the returned inbox's controller is done at teardown.
+    """
+    from tests.mailserver import Inbox, free_port, start_server
+
+    def start(refuse: str | bool | None = None, port: int | None = None) -> Inbox:
+        if refuse is True:
+            refuse = "550 5.1.1 Mailbox unavailable"
+        inbox = Inbox(refuse=refuse or None)
+        port = port or free_port()
+        inbox.controller = start_server(inbox, port)
+        inbox.port = port
+        started.append(inbox.controller)
+        point_smtp_to(monkeypatch, port)
+        return inbox
+
+    started: list = []
+    yield start
+    for controller in started:
+        controller.stop(no_assert=True)  # the test may have stopped it already
+    config.get_settings.cache_clear()
+
+
+def point_smtp_to(monkeypatch, port: int) -> None:
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("SMTP_STARTTLS", "false")
+    monkeypatch.setenv("SMTP_SENDER", "Layanan Pengaduan <pengaduan@diskop.example.go.id>")
+    config.get_settings.cache_clear()
 
 
 @pytest.fixture
