@@ -58,8 +58,12 @@ def _no_role() -> None:
 
 
 def main() -> None:
+    from services import outbox
     from ui import session, sidebar
 
+    # The sender of e-mail and other outgoing messages (OUTBOX_WORKER=embedded, the
+    # default): one thread per process, started by the first run; later runs find it.
+    outbox.start_embedded_worker()
     st.set_page_config(
         page_title="Layanan Pengaduan", page_icon=":material/support_agent:", layout="wide"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -210,7 +211,7 @@ def test_the_embedded_worker_starts_once_per_process_and_sends(db, smtp_server, 
         first = outbox._worker
         assert outbox.start_embedded_worker() is True
         assert outbox._worker is first and first.is_alive()
-        assert [t.name for t in __import__("threading").enumerate()].count("outbox-sender") == 1
+        assert [t.name for t in threading.enumerate()].count("outbox-sender") == 1
         pk = queue()
         deadline = time.monotonic() + 15
         while outbox.message_state(pk).status != "sent" and time.monotonic() < deadline:
@@ -223,6 +224,23 @@ def test_the_embedded_worker_starts_once_per_process_and_sends(db, smtp_server, 
     config.get_settings.cache_clear()
     assert outbox.start_embedded_worker() is False
     assert outbox._worker is None
+
+
+def test_the_app_starts_one_embedded_sender_per_process_not_per_run(db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("OUTBOX_WORKER", "embedded")
+    config.get_settings.cache_clear()
+    try:
+        for _ in range(3):  # three runs (page views, reruns) of app.py in this process
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+            assert not at.exception
+        names = [t.name for t in threading.enumerate()]
+        assert names.count("outbox-sender") == 1
+    finally:
+        outbox.stop_embedded_worker()
+        monkeypatch.setenv("OUTBOX_WORKER", "external")
+        config.get_settings.cache_clear()
 
 
 # --- sender processes ------------------------------------------------------------------
