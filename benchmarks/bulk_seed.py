@@ -62,7 +62,7 @@ from layanan.sop import Channel, Role
 from layanan.text import ticket_number
 from services import seed as demo
 from services.calendar_settings import load_calendar
-from services.workflow import PIN_HASHER
+from services.pins import PIN_HASHER
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """Letter numbers from a configurable pattern, e.g. ``{klasifikasi}/{urut}/{unit}/{tahun}``.
 
-The sequence ``urut`` comes from the counter ``letter-<year>`` (``workflow.next_counter``,
+The sequence ``urut`` comes from the counter ``letter-<year>`` (``db.counters.next_counter``,
 atomic on SQLite and PostgreSQL), so it starts again at 1 each year simply because a new
 year uses a new counter. The number is taken inside the signing transaction: if the
 signing is refused or fails, the counter goes back with it, and two people signing at
@@ -87,7 +87,7 @@ def draft_number(pattern: str, *, klasifikasi: str, unit: str, when: datetime) -
 
 def allocate(session: Session, *, pattern: str, klasifikasi: str, unit: str, when: datetime) -> str:
     """The next letter number of ``when``'s year (office time), inside ``session``."""
-    from services.workflow import next_counter
+    from db.counters import next_counter
 
     local = when.astimezone(OFFICE_TZ)
     sequence = next_counter(session, counter_name(local.year))

@@ -12,6 +12,8 @@ Step numbers, time standards and outputs follow the source document in
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,9 +41,6 @@ ROLE_LABELS: dict[Role, str] = {
     Role.ADMIN: "Administrator",
     Role.PEMOHON: "Pemohon",
 }
-
-# Roles that may see the monitoring dashboard (issue "Monitoring dashboard").
-MANAGER_ROLES = frozenset({Role.KEPALA_DINAS, Role.SEKRETARIS, Role.ADMIN})
 
 
 class Channel(StrEnum):
@@ -116,12 +115,19 @@ DISPOSITION_INSTRUCTIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Field:
-    """An item an actor must supply with an action (part of the step's kelengkapan)."""
+    """An item an actor supplies with an action (part of the step's kelengkapan)."""
 
     key: str
     label: str
-    kind: str = "text"  # text | longtext | units | unit | choice | date | bool | int
+    kind: str = "text"  # one of FIELD_KINDS
+    choices: tuple[str, ...] = ()  # kind "choice": the allowed values
+    choice_labels: tuple[tuple[str, str], ...] = ()  # value -> label, where not the value
 
+
+# text: one line; longtext: a paragraph; unit/units: active unit ids; choice: one of
+# ``Field.choices``; date: a calendar date; bool: a tick that must be given (paraf);
+# email: an e-mail address.
+FIELD_KINDS = frozenset({"text", "longtext", "unit", "units", "choice", "date", "bool", "email"})
 
 # Every field an action may ask for. Pages render them generically; the engine
 # refuses an action whose required fields are empty.
@@ -133,15 +139,22 @@ FIELDS: dict[str, Field] = {
         Field("outcome", "Hasil penyelesaian pengaduan lisan", "longtext"),
         Field("reason", "Alasan", "longtext"),
         Field("agenda_number", "Nomor agenda TNDE"),
-        Field("sifat", "Sifat surat", "choice"),
+        Field("sifat", "Sifat surat", "choice", SIFAT_SURAT),
         Field("units", "Diteruskan kepada (unit)", "units"),
-        Field("instruction", "Instruksi disposisi", "choice"),
+        Field("instruction", "Instruksi disposisi", "choice", DISPOSITION_INSTRUCTIONS),
         Field("due_date", "Batas waktu disposisi", "date"),
         Field("reply_body", "Isi draf surat jawaban", "longtext"),
         Field("paraf", "Paraf persetujuan Kepala Dinas", "bool"),
-        Field("delivery_method", "Cara penyampaian", "choice"),
+        Field(
+            "delivery_method",
+            "Cara penyampaian",
+            "choice",
+            tuple(DeliveryMethod),
+            tuple((m.value, label) for m, label in DELIVERY_LABELS.items()),
+        ),
         Field("delivered_on", "Tanggal penyampaian", "date"),
         Field("evidence", "Bukti penyampaian", "longtext"),
+        Field("recipient_email", "Alamat e-mail pemohon", "email"),
         Field("archive_code", "Kode arsip"),
         Field("archive_location", "Lokasi simpan arsip"),
     )
@@ -150,25 +163,48 @@ FIELDS: dict[str, Field] = {
 
 @dataclass(frozen=True)
 class Requirement:
-    """Something that must already exist on the complaint before an action."""
+    """Something that must already exist on the complaint before an action.
+
+    It is met when every named complaint attribute is filled (``columns``) and a
+    document of every named kind is stored (``documents``); ``documents_for`` limits the
+    document check to complaints that came on those channels (paper: the scan).
+    """
 
     key: str
     label: str
+    columns: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    documents_for: frozenset[Channel] | None = None  # None: every channel
 
 
 # Facts about the complaint that ``services.workflow`` checks before an action.
 REQUIREMENTS: dict[str, Requirement] = {
     r.key: r
     for r in (
-        Requirement("complaint_letter", "Surat aduan (pindaian surat untuk pengaduan tertulis)"),
-        Requirement("guest_book_entry", "Entri buku tamu"),
-        Requirement("agenda_number", "Nomor agenda dan lembar disposisi"),
-        Requirement("assigned_units", "Unit tujuan disposisi"),
-        Requirement("reply_body", "Draf surat jawaban"),
-        Requirement("supporting_documents", "Dokumen pendukung"),
-        Requirement("paraf", "Paraf persetujuan Kepala Dinas"),
-        Requirement("signed_letter", "Surat jawaban yang ditandatangani"),
-        Requirement("delivery", "Bukti penyampaian surat jawaban"),
+        # "Surat aduan": the scanned letter for paper channels, the typed record otherwise.
+        Requirement(
+            "complaint_letter",
+            "Surat aduan (pindaian surat untuk pengaduan tertulis)",
+            columns=("body",),
+            documents=("complaint_letter",),
+            documents_for=PAPER_CHANNELS,
+        ),
+        Requirement("guest_book_entry", "Entri buku tamu", columns=("guest_book_entry",)),
+        Requirement(
+            "agenda_number", "Nomor agenda dan lembar disposisi", columns=("agenda_number",)
+        ),
+        Requirement("assigned_units", "Unit tujuan disposisi", columns=("units",)),
+        Requirement("reply_body", "Draf surat jawaban", columns=("reply_body",)),
+        Requirement("supporting_documents", "Dokumen pendukung", documents=("supporting",)),
+        Requirement("paraf", "Paraf persetujuan Kepala Dinas", columns=("approved_at",)),
+        # Signed means numbered and frozen: the number and the stored letter, not a date.
+        Requirement(
+            "signed_letter",
+            "Surat jawaban yang ditandatangani",
+            columns=("signed_at", "letter_number"),
+            documents=("reply_letter_signed",),
+        ),
+        Requirement("delivery", "Bukti penyampaian surat jawaban", columns=("delivered_at",)),
     )
 }
 
@@ -195,6 +231,15 @@ TEMPLATES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file an action's form takes; it satisfies a requirement when it is given."""
+
+    kind: str  # a key of DOCUMENT_KINDS
+    label: str
+    satisfies: str | None = None  # a key of REQUIREMENTS
+
+
+@dataclass(frozen=True)
 class Step:
     """One row of the SOP table ("Kegiatan" with its "Mutu Baku")."""
 
@@ -205,13 +250,22 @@ class Step:
     requires: tuple[str, ...]  # keys of REQUIREMENTS checked on entry to an action
     kelengkapan: str  # the SOP's own wording of the required items
     output: str  # expected output, as written in the SOP
-    template: str | None = None  # document produced at this step, if any
+    template: str | None = None  # the official document worked on at this step
     public_label: str = ""  # plain Indonesian for the complainant's progress line
+    ends_clocks: tuple[str, ...] = ()  # regulatory clocks (REGULATORY_CLOCKS) it ends
 
 
 @dataclass(frozen=True)
 class Action:
-    """A move allowed at a step. ``to=None`` closes the complaint."""
+    """A move allowed at a step, declared whole. ``to=None`` closes the complaint.
+
+    Effects, applied by ``services.workflow`` in this order: ``sets_form``; ``sets``
+    copies a field's value into a complaint attribute (``units`` assigns the units);
+    ``stamps`` writes the action's time; ``clears`` empties; ``counts`` adds one;
+    ``records`` adds a record of that name (``disposition``). ``hook`` names the service
+    function that produces what leaves the office (registered in ``services.workflow``).
+    An action whose ``to`` equals ``at`` stays at the step and keeps its clock running.
+    """
 
     key: str
     at: int
@@ -221,8 +275,45 @@ class Action:
     fields: tuple[str, ...] = ()  # keys of FIELDS required in the payload
     optional_fields: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()  # extra REQUIREMENTS besides the step's
+    upload: Upload | None = None
     sets_form: Form | None = None
+    sets: tuple[tuple[str, str], ...] = ()  # (field key, complaint attribute)
+    stamps: tuple[str, ...] = ()
+    clears: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
+    records: tuple[str, ...] = ()
+    hook: str | None = None
+    secondary: bool = False  # the alternative way out of a step (return, convert)
 
+    @property
+    def moves(self) -> bool:
+        """Whether the action leaves its step (a timed completion of the step)."""
+        return self.to != self.at
+
+
+# Complaint attributes an action may write (``Action.sets/stamps/clears/counts``).
+COMPLAINT_ATTRIBUTES = frozenset(
+    {
+        "guest_book_entry",
+        "units",
+        "oral_outcome",
+        "agenda_number",
+        "sifat",
+        "reply_body",
+        "draft_rounds",
+        "approved_at",
+        "signed_at",
+        "letter_number",
+        "delivered_at",
+        "delivery_method",
+        "archive_code",
+        "archive_location",
+    }
+)
+RECORDS = frozenset({"disposition"})
+# The SP4N-LAPOR! clocks (``layanan.clocks``) that steps end (``Step.ends_clocks``),
+# per form: a clock is ended by the last completion of a step of the complaint's form.
+REGULATORY_CLOCKS = ("verifikasi", "tindak_lanjut", "penyelesaian")
 
 CLOSED = None  # ``Complaint.current_step`` of a closed complaint
 
@@ -267,6 +358,7 @@ STEPS: tuple[Step, ...] = (
         "Surat aduan",
         "Aduan tersampaikan",
         public_label="Diverifikasi Sub Bagian Umum",
+        ends_clocks=("verifikasi",),
     ),
     Step(
         5,
@@ -277,6 +369,7 @@ STEPS: tuple[Step, ...] = (
         "Pengaduan",
         "Aduan tersampaikan",
         public_label="Ditangani langsung oleh unit terkait",
+        ends_clocks=("tindak_lanjut", "penyelesaian"),
     ),
     Step(
         6,
@@ -299,6 +392,7 @@ STEPS: tuple[Step, ...] = (
         "Surat masuk dapat ditelaah dengan baik",
         template="lembar_disposisi",
         public_label="Ditelaah Kepala Dinas",
+        ends_clocks=("tindak_lanjut",),
     ),
     Step(
         8,
@@ -343,6 +437,7 @@ STEPS: tuple[Step, ...] = (
         "Surat jawaban aduan siap dikirim",
         template="surat_jawaban",
         public_label="Jawaban disampaikan kepada Anda",
+        ends_clocks=("penyelesaian",),
     ),
     Step(
         12,
@@ -361,7 +456,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("meet", 1, 2, "Catat kedatangan pemohon"),
     Action("submit_online", 1, 2, "Kirim pengaduan online", role=Role.PEMOHON),
     # Step 2: receipt by the front desk; the receipt (tanda terima) is produced.
-    Action("receive", 2, 3, "Terima pengaduan"),
+    Action(
+        "receive",
+        2,
+        3,
+        "Terima pengaduan",
+        upload=Upload(
+            "complaint_letter", "Pindaian surat aduan (PDF/JPEG/PNG)", "complaint_letter"
+        ),
+    ),
     # Step 3: hand over to Sub Bagian Umum with the guest-book entry.
     Action(
         "hand_over",
@@ -369,6 +472,7 @@ ACTIONS: tuple[Action, ...] = (
         4,
         "Serahkan ke Sub Bagian Umum",
         fields=("guest_book_entry",),
+        sets=(("guest_book_entry", "guest_book_entry"),),
     ),
     # Step 4: the SOP splits here.
     Action(
@@ -378,10 +482,18 @@ ACTIONS: tuple[Action, ...] = (
         "Pengaduan lisan: teruskan ke humas/bidang terkait",
         fields=("unit",),
         sets_form=Form.LISAN,
+        sets=(("unit", "units"),),
     ),
     Action("classify_written", 4, 6, "Pengaduan tertulis: proses di TNDE", sets_form=Form.TERTULIS),
     # Step 5: oral complaints are settled on the spot, or turned into written ones.
-    Action("resolve_oral", 5, CLOSED, "Selesaikan pengaduan lisan", fields=("outcome",)),
+    Action(
+        "resolve_oral",
+        5,
+        CLOSED,
+        "Selesaikan pengaduan lisan",
+        fields=("outcome",),
+        sets=(("outcome", "oral_outcome"),),
+    ),
     Action(
         "convert_to_written",
         5,
@@ -389,6 +501,7 @@ ACTIONS: tuple[Action, ...] = (
         "Tidak dapat diselesaikan lisan: jadikan pengaduan tertulis",
         fields=("reason",),
         sets_form=Form.TERTULIS,
+        secondary=True,
     ),
     # Step 6: register in TNDE, attach the disposition sheet.
     Action(
@@ -397,6 +510,7 @@ ACTIONS: tuple[Action, ...] = (
         7,
         "Catat di TNDE dan lampirkan lembar disposisi",
         fields=("agenda_number", "sifat"),
+        sets=(("agenda_number", "agenda_number"), ("sifat", "sifat")),
     ),
     # Step 7: the Head dispositions to one or more units.
     Action(
@@ -406,8 +520,11 @@ ACTIONS: tuple[Action, ...] = (
         "Disposisikan",
         fields=("units", "instruction"),
         optional_fields=("due_date",),
+        sets=(("units", "units"),),
+        records=("disposition",),
     ),
-    # Step 8: the unit drafts the reply with supporting documents.
+    # Step 8: the unit drafts the reply with supporting documents; each submission is a
+    # new round, and any earlier paraf no longer applies to the new text.
     Action(
         "submit_draft",
         8,
@@ -415,19 +532,56 @@ ACTIONS: tuple[Action, ...] = (
         "Kirim draf jawaban ke Kepala Dinas",
         fields=("reply_body",),
         requires=("supporting_documents",),
+        upload=Upload(
+            "supporting", "Dokumen pendukung (PDF/JPEG/PNG/DOCX)", "supporting_documents"
+        ),
+        sets=(("reply_body", "reply_body"),),
+        counts=("draft_rounds",),
+        clears=("approved_at",),
     ),
     # Step 9: approve with paraf, or return to the unit (any number of times).
-    Action("approve", 9, 10, "Setujui (paraf)", fields=("paraf",)),
-    Action("return_draft", 9, 8, "Kembalikan ke unit", fields=("reason",)),
-    # Step 10: the Secretary as PPID signs; the letter is frozen.
-    Action("sign", 10, 11, "Tandatangani surat jawaban"),
-    # Step 11: delivery with date and evidence.
+    Action("approve", 9, 10, "Setujui (paraf)", fields=("paraf",), stamps=("approved_at",)),
+    Action(
+        "return_draft",
+        9,
+        8,
+        "Kembalikan ke unit",
+        fields=("reason",),
+        clears=("approved_at",),
+        secondary=True,
+    ),
+    # Step 10: the Secretary as PPID signs; the hook numbers the letter and freezes it.
+    Action(
+        "sign",
+        10,
+        11,
+        "Tandatangani surat jawaban",
+        requires=("signed_letter",),
+        sets=(("letter_number", "letter_number"),),
+        stamps=("signed_at",),
+        hook="sign",
+    ),
+    # Step 11: by e-mail the message is queued (the step stays open) and the sender
+    # records the delivery once the mail server has accepted it; WhatsApp and in person
+    # are recorded by the officer.
+    Action(
+        "send_email",
+        11,
+        11,
+        "Kirim surat jawaban melalui e-mail",
+        fields=("recipient_email",),
+        hook="queue_email",
+    ),
     Action(
         "deliver",
         11,
         12,
         "Catat penyampaian surat jawaban",
         fields=("delivery_method", "delivered_on", "evidence"),
+        upload=Upload("delivery_evidence", "Bukti penyampaian (pindaian/foto), bila ada"),
+        sets=(("delivery_method", "delivery_method"),),
+        stamps=("delivered_at",),
+        hook="deliver",
     ),
     # Step 12: archive and close.
     Action(
@@ -436,41 +590,217 @@ ACTIONS: tuple[Action, ...] = (
         CLOSED,
         "Arsipkan dan tutup",
         fields=("archive_code", "archive_location"),
+        sets=(("archive_code", "archive_code"), ("archive_location", "archive_location")),
     ),
 )
 
-STEP_BY_NUMBER: dict[int, Step] = {s.number: s for s in STEPS}
-ACTION_BY_KEY: dict[str, Action] = {a.key: a for a in ACTIONS}
-FIRST_STEP = 1
+
+class InvalidTable(ValueError):
+    """The SOP table contradicts itself (raised when a table is built)."""
+
+
+@dataclass(frozen=True)
+class SopTable:
+    """The steps and actions, validated as a whole when built (python-statemachine's habit).
+
+    ``validate`` refuses a table with an unreachable step, a step without an exit, a
+    step that cannot reach closure, or a name (role, field, requirement, upload kind,
+    template, complaint attribute, record, clock) that does not exist.
+    """
+
+    steps: tuple[Step, ...]
+    actions: tuple[Action, ...]
+    first_step: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_number", {s.number: s for s in self.steps})
+        object.__setattr__(self, "by_key", {a.key: a for a in self.actions})
+        self.validate()
+
+    def validate(self) -> None:
+        problems: list[str] = []
+        if len(self.by_number) != len(self.steps):
+            problems.append("step numbers repeat")
+        if len(self.by_key) != len(self.actions):
+            problems.append("action keys repeat")
+        if self.first_step not in self.by_number:
+            problems.append(f"first step {self.first_step} is not a step")
+        for s in self.steps:
+            if not set(s.requires) <= set(REQUIREMENTS):
+                problems.append(f"step {s.number}: unknown requirement")
+            if s.template is not None and s.template not in TEMPLATES:
+                problems.append(f"step {s.number}: unknown template {s.template}")
+            if not set(s.ends_clocks) <= set(REGULATORY_CLOCKS):
+                problems.append(f"step {s.number}: unknown clock")
+            if not s.public_label:
+                problems.append(f"step {s.number}: no public label")
+        for a in self.actions:
+            where = f"action {a.key}"
+            if a.at not in self.by_number or (a.to is not None and a.to not in self.by_number):
+                problems.append(f"{where}: unknown step")
+            named = set(a.fields) | set(a.optional_fields)
+            if not named <= set(FIELDS):
+                problems.append(f"{where}: unknown field {sorted(named - set(FIELDS))}")
+            if not set(a.requires) <= set(REQUIREMENTS):
+                problems.append(f"{where}: unknown requirement")
+            if a.upload is not None and (
+                a.upload.kind not in DOCUMENT_KINDS
+                or (a.upload.satisfies is not None and a.upload.satisfies not in REQUIREMENTS)
+            ):
+                problems.append(f"{where}: unknown upload kind or requirement")
+            for field_key, attribute in a.sets:
+                # A hook may supply a value of its own (``sign``: the letter number).
+                from_field = field_key in named or a.hook is not None
+                if not from_field or attribute not in COMPLAINT_ATTRIBUTES:
+                    problems.append(f"{where}: sets {attribute} from {field_key}")
+            for attribute in (*a.stamps, *a.clears, *a.counts):
+                if attribute not in COMPLAINT_ATTRIBUTES:
+                    problems.append(f"{where}: unknown attribute {attribute}")
+            if not set(a.records) <= RECORDS:
+                problems.append(f"{where}: unknown record")
+        for f in FIELDS.values():
+            if f.kind not in FIELD_KINDS or (f.kind == "choice") != bool(f.choices):
+                problems.append(f"field {f.key}: bad kind or choices")
+        if not problems:
+            problems += self._graph_problems()
+        if problems:
+            raise InvalidTable("; ".join(problems))
+
+    def _graph_problems(self) -> list[str]:
+        problems = []
+        reached, frontier = {self.first_step}, [self.first_step]
+        while frontier:
+            for a in self.actions_at(frontier.pop()):
+                if a.to is not None and a.to not in reached:
+                    reached.add(a.to)
+                    frontier.append(a.to)
+        for number in sorted(set(self.by_number) - reached):
+            problems.append(f"step {number} cannot be reached")
+        closing = {a.at for a in self.actions if a.to is CLOSED}
+        grown = True
+        while grown:
+            grown = False
+            for a in self.actions:
+                if a.moves and a.to in closing and a.at not in closing:
+                    closing.add(a.at)
+                    grown = True
+        for s in self.steps:
+            if not any(a.moves for a in self.actions_at(s.number)):
+                problems.append(f"step {s.number} has no exit")
+            elif s.number not in closing:
+                problems.append(f"step {s.number} cannot reach closure")
+        return problems
+
+    # --- lookups -------------------------------------------------------------------
+
+    def step(self, number: int) -> Step:
+        return self.by_number[number]
+
+    def action(self, key: str) -> Action:
+        return self.by_key[key]
+
+    def actions_at(self, step_number: int | None) -> tuple[Action, ...]:
+        if step_number is None:
+            return ()
+        return tuple(a for a in self.actions if a.at == step_number)
+
+    def action_role(self, act: Action) -> Role:
+        return act.role or self.by_number[act.at].role
+
+    def path(self, form: Form | None, visited: Sequence[int] = ()) -> tuple[int, ...]:
+        """The steps a complaint of ``form`` walks from the first step to closure.
+
+        At a fork the walk follows the step the complaint went to first (``visited``,
+        in order of first visit), else the action of its form, else the primary one;
+        returns to an earlier step (step 9 to 8) and actions that stay are not part of a
+        path. An oral complaint turned written walks the oral steps, then the written.
+        """
+        form = form or Form.TERTULIS  # undecided (before step 4): the longer, written path
+        order = {number: i for i, number in reversed(list(enumerate(visited)))}
+        walk = [self.first_step]
+        while True:
+            ahead = [
+                a
+                for a in self.actions_at(walk[-1])
+                if a.moves and a.to not in walk and a.role is not Role.PEMOHON
+            ]
+            if not ahead:
+                return tuple(walk)
+
+            def preference(a: Action) -> tuple:
+                seen = order.get(a.to, len(order))
+                return (seen, a.sets_form not in (None, form), a.secondary)
+
+            nxt = min(ahead, key=preference)
+            if nxt.to is CLOSED:
+                return tuple(walk)
+            walk.append(nxt.to)
+
+    def steps_of_role(self, role: Role) -> frozenset[int]:
+        return frozenset(a.at for a in self.actions if self.action_role(a) is role)
+
+    def clock_steps(self, clock: str) -> dict[Form, int]:
+        """Per form, the step whose last completion ends a regulatory clock."""
+        result = {}
+        for form in Form:
+            for number in self.path(form):
+                if clock in self.by_number[number].ends_clocks:
+                    result[form] = number
+        return result
+
+    def steps_with_template(self, template: str) -> frozenset[int]:
+        return frozenset(s.number for s in self.steps if s.template == template)
+
+
+TABLE = SopTable(STEPS, ACTIONS)
+_current: list[SopTable] = [TABLE]
+
+
+def table() -> SopTable:
+    """The table in force (``TABLE``, unless a test installed another with ``using``)."""
+    return _current[-1]
+
+
+@contextmanager
+def using(other: SopTable) -> Iterator[SopTable]:
+    """Put another (validated) table in force within the block: for tests of the table."""
+    _current.append(other)
+    try:
+        yield other
+    finally:
+        _current.remove(other)
+
+
+STEP_BY_NUMBER: dict[int, Step] = TABLE.by_number
+ACTION_BY_KEY: dict[str, Action] = TABLE.by_key
+FIRST_STEP = TABLE.first_step
 # The written path: steps 1-4 and 6-12, 10 x 30 + 60 = 360 standard minutes (the SOP's
 # twelve steps together, step 5 included, are the 11 x 30 + 60 = 390 its notes mention).
-WRITTEN_PATH = (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12)
+WRITTEN_PATH = TABLE.path(Form.TERTULIS)
 
 
 def step(number: int) -> Step:
     """The SOP step with this number (KeyError if there is none)."""
-    return STEP_BY_NUMBER[number]
+    return table().step(number)
 
 
 def action(key: str) -> Action:
     """The action with this key (KeyError if there is none)."""
-    return ACTION_BY_KEY[key]
+    return table().action(key)
 
 
 def action_role(act: Action) -> Role:
     """The role that performs an action: its own, else its step's."""
-    return act.role or STEP_BY_NUMBER[act.at].role
+    return table().action_role(act)
 
 
 def actions_at(step_number: int | None) -> tuple[Action, ...]:
     """Every action allowed at a step (none for a closed complaint)."""
-    if step_number is None:
-        return ()
-    return tuple(a for a in ACTIONS if a.at == step_number)
+    return table().actions_at(step_number)
 
 
 def step_label(step_number: int | None) -> str:
     """Short Indonesian label, e.g. "Langkah 8: Menyusun draf ..." or "Selesai"."""
     if step_number is None:
         return "Selesai"
-    return f"Langkah {step_number}: {STEP_BY_NUMBER[step_number].name}"
+    return f"Langkah {step_number}: {table().step(step_number).name}"

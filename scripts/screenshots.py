@@ -68,7 +68,7 @@ def seed(url: str, count: int) -> str:
     ):
         with read_session() as session:
             version = session.get(Complaint, complaint_id).version
-        workflow.advance(
+        workflow.perform(
             complaint_id=complaint_id,
             action=action,
             user_id=user_id,

@@ -20,6 +20,10 @@ How the source is read:
   unit, outcome recorded, closed) or are turned into written ones (to step 6); written
   complaints go 6 to 12.
 - Step 9 returns the draft to step 8 as often as needed, each time with a reason.
+- Step 11 by e-mail: "Kirim ... e-mail" queues the message in the outbox and the step stays
+  open; the sender records the delivery once the mail server has accepted the message.
+- `{hook: name}` marks an action whose output leaves the office; the service that
+  produces it registers the hook by that name (`services.workflow.hook`).
 - "Surat aduan" is the scanned letter for paper channels (surat, kotak pengaduan) and the
   typed complaint record for the others.
 """
@@ -36,9 +40,13 @@ def render() -> str:
         actions = []
         for act in sop.actions_at(step.number):
             target = "selesai" if act.to is None else f"langkah {act.to}"
+            if not act.moves:
+                target = "tetap di langkah ini"
             fields = ", ".join(sop.FIELDS[f].label for f in act.fields)
             role = sop.ROLE_LABELS[sop.action_role(act)]
             extra = f" [{fields}]" if fields else ""
+            if act.hook:
+                extra += f" {{hook: {act.hook}}}"
             actions.append(f"{act.label} ({role}){extra} -> {target}")
         rows.append(
             f"| {step.number} | {step.name} | {sop.ROLE_LABELS[step.role]} | "

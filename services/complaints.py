@@ -41,12 +41,6 @@ HIDDEN = "[dirahasiakan]"
 ANONYMOUS = "Anonim"
 # Documents that carry the complainant's identity: withheld with the identity.
 IDENTITY_DOCUMENT_KINDS = frozenset({"complaint_letter", "attachment", "receipt"})
-# Files a form may take with an action: kind, label, and whether the step needs one.
-ACTION_UPLOADS: dict[str, tuple[str, str]] = {
-    "receive": ("complaint_letter", "Pindaian surat aduan (PDF/JPEG/PNG)"),
-    "submit_draft": ("supporting", "Dokumen pendukung (PDF/JPEG/PNG/DOCX)"),
-    "deliver": ("delivery_evidence", "Bukti penyampaian (pindaian/foto), bila ada"),
-}
 FORM_LABELS = {sop.Form.LISAN.value: "Lisan", sop.Form.TERTULIS.value: "Tertulis"}
 STATUS_LABELS = {
     "terlambat": "Terlambat",
@@ -453,6 +447,9 @@ class ActionSpec:
     upload_kind: str | None = None
     upload_label: str | None = None
     upload_required: bool = False
+    upload_satisfies: str | None = None  # the requirement the upload supplies
+    hook: str | None = None  # the named hook of an action whose output leaves the office
+    secondary: bool = False  # the alternative way out of the step (return, convert)
 
 
 @dataclass(frozen=True)
@@ -554,11 +551,8 @@ def _payload_items(
                 text = str(value)
         elif kind == "bool":
             text = "Ya" if value else "Tidak"
-        elif key == "delivery_method":
-            try:
-                text = sop.DELIVERY_LABELS[sop.DeliveryMethod(value)]
-            except ValueError:
-                text = str(value)
+        elif kind == "choice" and spec.choice_labels:
+            text = dict(spec.choice_labels).get(str(value), str(value))
         else:
             text = redact(str(value)) or ""
         items.append(PayloadItem(label, text, long=kind == "longtext"))
@@ -577,7 +571,7 @@ def _timeline(
     for event in events:
         act = sop.ACTION_BY_KEY.get(event.action)
         draft_round = None
-        if event.action == "submit_draft":
+        if act is not None and "draft_rounds" in act.counts:
             rounds += 1
             draft_round = rounds
         entries.append(
@@ -598,7 +592,7 @@ def _timeline(
                     dict(event.payload or {}), units=units, filenames=filenames, redact=redact
                 ),
                 draft_round=draft_round,
-                returned=event.action == "return_draft",
+                returned=act is not None and act.secondary and "approved_at" in act.clears,
             )
         )
     return tuple(entries)
@@ -609,10 +603,13 @@ def _action_specs(
 ) -> tuple[ActionSpec, ...]:
     specs = []
     for act in workflow.allowed_actions(session, complaint=complaint, actor=actor):
-        missing_keys = workflow.missing_requirements(session, complaint, act)
-        upload = ACTION_UPLOADS.get(act.key)
-        upload_kind = upload[0] if upload else None
-        satisfiable = {"complaint_letter": "complaint_letter", "supporting_documents": "supporting"}
+        # The action's own results (``sign``: the frozen letter) are not asked of the user.
+        missing_keys = [
+            k
+            for k in workflow.missing_requirements(session, complaint, act)
+            if k in sop.step(act.at).requires or k in _user_supplied(act)
+        ]
+        upload = act.upload
         specs.append(
             ActionSpec(
                 key=act.key,
@@ -623,25 +620,26 @@ def _action_specs(
                 missing=tuple(
                     RequirementStatus(k, sop.REQUIREMENTS[k].label, False) for k in missing_keys
                 ),
-                upload_kind=upload_kind,
-                upload_label=upload[1] if upload else None,
-                upload_required=any(satisfiable.get(k) == upload_kind for k in missing_keys),
+                upload_kind=upload.kind if upload else None,
+                upload_label=upload.label if upload else None,
+                upload_required=bool(upload and upload.satisfies in missing_keys),
+                upload_satisfies=upload.satisfies if upload else None,
+                hook=act.hook,
+                secondary=act.secondary,
             )
         )
     return tuple(specs)
 
 
+def _user_supplied(act: sop.Action) -> set[str]:
+    """The action's own requirements a user supplies (an upload), not its hook."""
+    return {act.upload.satisfies} if act.upload and act.upload.satisfies else set()
+
+
 def _requirements(session: Session, complaint: Complaint) -> tuple[RequirementStatus, ...]:
     """The current step's required items (kelengkapan), each met or not."""
-    if complaint.current_step is None:
-        return ()
-    acts = sop.actions_at(complaint.current_step)
-    if not acts:
-        return ()
-    keys = sop.step(complaint.current_step).requires
-    probe = sop.Action("_probe", complaint.current_step, None, "")
-    missing = set(workflow.missing_requirements(session, complaint, probe))
-    return tuple(RequirementStatus(k, sop.REQUIREMENTS[k].label, k not in missing) for k in keys)
+    met = workflow.step_requirements(session, complaint)
+    return tuple(RequirementStatus(k, sop.REQUIREMENTS[k].label, ok) for k, ok in met.items())
 
 
 def _log_confidential_view(complaint_id: int, user_id: int, shown: bool, now: datetime) -> None:

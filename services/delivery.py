@@ -281,8 +281,8 @@ def deliver(
             )
         if note:
             evidence += f" Catatan petugas: {note}"
-        event = workflow.apply_action(
-            session,
+        result = workflow.perform(
+            session=session,
             complaint_id=complaint_id,
             action="deliver",
             actor=actor,
@@ -294,11 +294,30 @@ def deliver(
             },
             documents=[d if d.kind == "delivery_evidence" else _as_evidence(d) for d in docs],
             now=now,
+            hook_input={"email_message": msg} if method is sop.DeliveryMethod.EMAIL else None,
         )
         if method is sop.DeliveryMethod.EMAIL:
             # Last, after the workflow accepted the step: a failure rolls everything back.
             _send(msg)
-        return workflow.transition(session, event)
+        return result
+
+
+@workflow.hook("deliver")
+def _deliver_hook(ctx: workflow.HookContext) -> None:
+    """Step 11 recorded: the evidence was built by ``deliver`` above; an e-mail delivery
+    is recorded only together with its message."""
+    if ctx.data.get("delivery_method") == sop.DeliveryMethod.EMAIL and not ctx.hook_input.get(
+        "email_message"
+    ):
+        raise InvalidInput(
+            "Penyampaian melalui e-mail dicatat bersama pengiriman pesannya; gunakan "
+            "tombol kirim e-mail pada panel penyampaian."
+        )
+
+
+@workflow.hook("queue_email")
+def _queue_email_hook(ctx: workflow.HookContext) -> None:
+    raise InvalidInput("Kirim e-mail melalui panel penyampaian surat jawaban.")
 
 
 def _as_evidence(doc: NewDocument) -> NewDocument:
@@ -314,7 +333,7 @@ def deliver_from_payload(
     documents=(),
     note: str | None = None,
 ) -> Transition:
-    """``deliver`` from the generic action form's payload (``services.actions``)."""
+    """``deliver`` from the generic action form's payload."""
     return deliver(
         complaint_id=complaint_id,
         user_id=user_id,

@@ -3,21 +3,20 @@
 Every function checks who asks (an active staff account; the receipt for the public
 needs the tracking PIN), gathers the complaint's data in one read, and renders a
 template from ``letter_templates/`` (or the admin's uploaded replacement). The reply
-letter is a draft marked DRAF until step 10; ``sign_in_session`` then renders the final
-letter, takes its number and hands the bytes to ``workflow.apply_action`` in one
-transaction, and every later download returns exactly those stored bytes.
+letter is a draft marked DRAF until it is signed; the ``sign`` hook then numbers the
+final letter and stores its bytes in the signing transaction of ``workflow.perform``,
+and every later download returns exactly those stored bytes.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import qrcode
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
@@ -51,7 +50,8 @@ from layanan.sop import Role
 from layanan.text import tanggal, tanggal_jam
 from services import letter_settings, workflow
 from services.letter_settings import LetterSettings
-from services.workflow import Actor, NewDocument, Transition
+from services.pins import pin_matches
+from services.workflow import Actor, NewDocument
 
 PDF_MIME = "application/pdf"
 TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
@@ -273,10 +273,10 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
                     "Berkas surat jawaban bertanda tangan tidak ditemukan. Hubungi administrator."
                 )
             return Download(doc.filename, doc.data, doc.content_type)
-        if complaint.current_step not in (8, 9, 10):
+        if complaint.current_step not in sop.table().steps_with_template("surat_jawaban"):
             raise NotFound(
                 "Draf surat jawaban baru tersedia setelah disposisi, saat unit menyusun "
-                "jawaban (langkah 8)."
+                f"jawaban (langkah {_first_step_with('surat_jawaban')})."
             )
         text = body if body is not None else complaint.reply_body
         if not (text or "").strip():
@@ -298,34 +298,16 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
         return Download(reply_filename(complaint.ticket, draft=True), data, DOCX_MIME)
 
 
-def sign_in_session(
-    session: Session,
-    *,
-    complaint_id: int,
-    actor: Actor,
-    expected_version: int,
-    now: datetime | None = None,
-    calendar=None,
-) -> StepEvent:
-    """Step 10 inside the caller's transaction: number, final letter, frozen, signed.
+@workflow.hook("sign")
+def _sign(ctx: workflow.HookContext) -> None:
+    """Step 10's hook: take the year's next letter number and freeze the final letter.
 
-    The complaint row is locked first (the workflow takes the same lock again), then
-    the number is taken from the year's counter, so the letter printed is the complaint
-    as it is at signing and a refused signing gives its number back with the rollback.
+    Runs inside the signing transaction with the complaint row locked, so the letter
+    printed is the complaint as it is at signing, and a refused signing gives its number
+    back with the rollback. The engine then refuses the signing unless the frozen letter
+    and the number are there (requirement ``signed_letter``).
     """
-    now = now or datetime.now(UTC)
-    complaint = workflow.lock_complaint(session, complaint_id)
-    if complaint.current_step != 10 or complaint.version != expected_version:
-        # Let the one writer produce its precise refusal (wrong step, stale version).
-        return workflow.apply_action(
-            session,
-            complaint_id=complaint_id,
-            action="sign",
-            actor=actor,
-            expected_version=expected_version,
-            now=now,
-            calendar=calendar,
-        )
+    session, complaint = ctx.session, ctx.complaint
     if not (complaint.reply_body or "").strip():
         raise InvalidInput("Surat jawaban belum memiliki isi; tidak dapat ditandatangani.")
     settings = letter_settings.load(session)
@@ -334,9 +316,9 @@ def sign_in_session(
         pattern=settings.nomor_pola,
         klasifikasi=settings.klasifikasi,
         unit=_unit_code(session, complaint, settings),
-        when=now,
+        when=ctx.now,
     )
-    signer = session.get(User, actor.user_id) if actor.user_id else None
+    signer = session.get(User, ctx.actor.user_id) if ctx.actor.user_id else None
     data = _render(
         session,
         "surat_jawaban",
@@ -346,41 +328,17 @@ def sign_in_session(
             settings,
             body=complaint.reply_body,
             draft=False,
-            when=now,
+            when=ctx.now,
             letter_number=number,
             signer=signer,
         ),
     )
-    letter = NewDocument(
-        "reply_letter_signed", reply_filename(complaint.ticket, draft=False), DOCX_MIME, data
-    )
-    return workflow.apply_action(
-        session,
-        complaint_id=complaint_id,
-        action="sign",
-        actor=actor,
-        expected_version=expected_version,
-        payload={"letter_number": number},
-        documents=[letter],
-        now=now,
-        calendar=calendar,
-    )
-
-
-def sign_reply(
-    *, complaint_id: int, user_id: int, expected_version: int, now: datetime | None = None
-) -> Transition:
-    """Step 10: the Secretary signs; the letter gets its number and is frozen."""
-    with write_session() as session:
-        actor = workflow.load_actor(session, user_id)
-        event = sign_in_session(
-            session,
-            complaint_id=complaint_id,
-            actor=actor,
-            expected_version=expected_version,
-            now=now,
+    ctx.data["letter_number"] = number
+    ctx.documents.append(
+        NewDocument(
+            "reply_letter_signed", reply_filename(complaint.ticket, draft=False), DOCX_MIME, data
         )
-        return workflow.transition(session, event)
+    )
 
 
 # --- the disposition sheet (steps 6-7 onward) -------------------------------------------
@@ -391,10 +349,10 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
     with read_session() as session:
         actor = _staff(session, user_id)
         complaint = _complaint(session, complaint_id)
-        if not _has_disposition_sheet(complaint):
+        if not _reached(session, complaint, "lembar_disposisi"):
             raise NotFound(
-                "Lembar disposisi dibuat untuk pengaduan tertulis mulai langkah 6 (pencatatan "
-                "di TNDE)."
+                "Lembar disposisi dibuat untuk pengaduan tertulis mulai langkah "
+                f"{_first_step_with('lembar_disposisi')} (pencatatan di TNDE)."
             )
         masked = not _sees_identity(actor, complaint)
         settings = letter_settings.load(session)
@@ -406,7 +364,12 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
         ).first()
         dispose_event = session.scalars(
             select(StepEvent)
-            .where(StepEvent.complaint_id == complaint.id, StepEvent.action == "dispose")
+            .where(
+                StepEvent.complaint_id == complaint.id,
+                StepEvent.action.in_(
+                    [a.key for a in sop.table().actions if "disposition" in a.records]
+                ),
+            )
             .order_by(StepEvent.seq.desc())
             .limit(1)
         ).first()
@@ -440,9 +403,25 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
         return Download(f"lembar-disposisi-{complaint.ticket}.docx", data, DOCX_MIME)
 
 
-def _has_disposition_sheet(complaint: Complaint) -> bool:
-    written = complaint.form == sop.Form.TERTULIS.value
-    return written and (complaint.current_step is None or complaint.current_step >= 6)
+def _first_step_with(template: str) -> int:
+    """The first step of the written path that works on ``template`` (for messages)."""
+    steps = sop.table().steps_with_template(template)
+    return next(n for n in sop.table().path(sop.Form.TERTULIS) if n in steps)
+
+
+def _reached(session: Session, complaint: Complaint, template: str) -> bool:
+    """Whether the complaint is at, or has been through, a step that declares
+    ``template`` (``sop.Step.template``): the document exists from then on."""
+    steps = sop.table().steps_with_template(template)
+    if complaint.current_step in steps:
+        return True
+    return bool(
+        session.scalar(
+            select(
+                exists().where(StepEvent.complaint_id == complaint.id, StepEvent.step.in_(steps))
+            )
+        )
+    )
 
 
 # --- the receipt (step 2) ----------------------------------------------------------------
@@ -464,7 +443,10 @@ def _receipt(session: Session, complaint: Complaint, *, pin: str | None, masked:
     settings = letter_settings.load(session)
     receive = session.scalars(
         select(StepEvent)
-        .where(StepEvent.complaint_id == complaint.id, StepEvent.action == "receive")
+        .where(
+            StepEvent.complaint_id == complaint.id,
+            StepEvent.step.in_(sop.table().steps_with_template("tanda_terima")),
+        )
         .order_by(StepEvent.seq.desc())
         .limit(1)
     ).first()
@@ -501,13 +483,7 @@ def receipt_download(*, complaint_id: int, pin: str) -> Download:
     """The receipt with the tracking PIN, for the intake page and the portal (PIN checked)."""
     with read_session() as session:
         complaint = _complaint(session, complaint_id)
-        try:
-            ok = bool(complaint.tracking_pin_hash) and workflow.PIN_HASHER.verify(
-                complaint.tracking_pin_hash, pin
-            )
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
+        if not pin_matches(complaint.tracking_pin_hash, pin):
             raise NotAllowed("PIN pelacakan tidak cocok dengan pengaduan ini.")
         return _receipt(session, complaint, pin=pin, masked=False)
 
@@ -523,56 +499,66 @@ def receipt_for_staff(*, complaint_id: int, user_id: int) -> Download:
 # --- what the complaint page offers ------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OfficialDocument:
+    """One document of the registry: what it is, its template, file name and builder."""
+
+    key: str  # Offer.key
+    template: str  # key in letter_templates/ (sop.TEMPLATES)
+    label: str
+    file_stem: str  # "<file_stem>-<ticket>.docx"
+    build: Callable[..., Download]  # (complaint_id=, user_id=) -> Download
+
+
+def _offer(session: Session, complaint: Complaint, doc: OfficialDocument) -> Offer:
+    """The document as the complaint page offers it: when and why not come from the
+    steps of the SOP table that declare its template."""
+    first = _first_step_with(doc.template)
+    if doc.key == "reply_letter":
+        if complaint.signed_at is not None:
+            return Offer(
+                doc.key,
+                f"Surat jawaban bertanda tangan ({complaint.letter_number})",
+                True,
+                final=True,
+            )
+        drafting = complaint.current_step in sop.table().steps_with_template(doc.template)
+        if drafting and complaint.reply_body:
+            return Offer(doc.key, "Draf surat jawaban (DRAF)", True)
+        return Offer(
+            doc.key,
+            "Surat jawaban",
+            False,
+            f"Tersedia setelah unit menulis draf jawaban (langkah {first}).",
+        )
+    if _reached(session, complaint, doc.template):
+        return Offer(doc.key, doc.label, True)
+    return Offer(
+        doc.key, doc.label, False, f"Tersedia untuk pengaduan tertulis mulai langkah {first}."
+    )
+
+
 def available_documents(*, complaint_id: int, user_id: int) -> list[Offer]:
     """The documents of a complaint, each available or with the reason it is not."""
     with read_session() as session:
         _staff(session, user_id)
         complaint = _complaint(session, complaint_id)
-        step = complaint.current_step
-        offers = [Offer("receipt", "Tanda terima pengaduan", True)]
-        if _has_disposition_sheet(complaint):
-            offers.append(Offer("disposition_sheet", "Lembar disposisi", True))
-        else:
-            offers.append(
-                Offer(
-                    "disposition_sheet",
-                    "Lembar disposisi",
-                    False,
-                    "Tersedia untuk pengaduan tertulis mulai langkah 6.",
-                )
-            )
-        if complaint.signed_at is not None:
-            offers.append(
-                Offer(
-                    "reply_letter",
-                    f"Surat jawaban bertanda tangan ({complaint.letter_number})",
-                    True,
-                    final=True,
-                )
-            )
-        elif step in (8, 9, 10) and complaint.reply_body:
-            offers.append(Offer("reply_letter", "Draf surat jawaban (DRAF)", True))
-        else:
-            offers.append(
-                Offer(
-                    "reply_letter",
-                    "Surat jawaban",
-                    False,
-                    "Tersedia setelah unit menulis draf jawaban (langkah 8).",
-                )
-            )
-        return offers
+        return [_offer(session, complaint, doc) for doc in DOCUMENTS.values()]
+
+
+def document_filename(key: str, ticket: str, *, final: bool = False) -> str:
+    """The file name of a registry document of a complaint."""
+    if key == "reply_letter":
+        return reply_filename(ticket, draft=not final)
+    return f"{DOCUMENTS[key].file_stem}-{ticket}.docx"
 
 
 def document_download(*, key: str, complaint_id: int, user_id: int) -> Download:
     """One of the complaint's documents by key (``Offer.key``)."""
-    if key == "reply_letter":
-        return reply_letter(complaint_id=complaint_id, user_id=user_id)
-    if key == "disposition_sheet":
-        return disposition_sheet(complaint_id=complaint_id, user_id=user_id)
-    if key == "receipt":
-        return receipt_for_staff(complaint_id=complaint_id, user_id=user_id)
-    raise NotFound(f"Dokumen {key} tidak dikenal.")
+    doc = DOCUMENTS.get(key)
+    if doc is None:
+        raise NotFound(f"Dokumen {key} tidak dikenal.")
+    return doc.build(complaint_id=complaint_id, user_id=user_id)
 
 
 def as_pdf(download: Download) -> Download:
@@ -827,6 +813,31 @@ def template_preview(*, user_id: int, key: str) -> Download:
         return Download(f"contoh-{key}.docx", data, DOCX_MIME)
 
 
+# The official documents of a complaint, in the order the complaint page lists them.
+DOCUMENTS: dict[str, OfficialDocument] = {
+    d.key: d
+    for d in (
+        OfficialDocument(
+            "receipt",
+            "tanda_terima",
+            "Tanda terima pengaduan",
+            "tanda-terima",
+            receipt_for_staff,
+        ),
+        OfficialDocument(
+            "disposition_sheet",
+            "lembar_disposisi",
+            "Lembar disposisi",
+            "lembar-disposisi",
+            disposition_sheet,
+        ),
+        OfficialDocument(
+            "reply_letter", "surat_jawaban", "Surat jawaban", "surat-jawaban", reply_letter
+        ),
+    )
+}
+
+
 __all__: Sequence[str] = (
     "Download",
     "Offer",
@@ -837,14 +848,13 @@ __all__: Sequence[str] = (
     "check_template",
     "disposition_sheet",
     "document_download",
+    "document_filename",
     "receipt_download",
     "receipt_for_staff",
     "register_book",
     "render_recap",
     "reply_letter",
     "revert_template",
-    "sign_in_session",
-    "sign_reply",
     "template_download",
     "template_overview",
     "template_preview",

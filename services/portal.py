@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,8 +27,9 @@ from layanan import sop
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from services import letters, ratelimit, workflow
 from services.deadlines import deadlines_in
+from services.pins import PIN_HASHER, pin_matches
 from services.uploads import check_upload
-from services.workflow import PIN_HASHER, Created, IntakeData
+from services.workflow import Created, IntakeData
 
 # One answer for an unknown ticket and a wrong PIN, so neither can be told apart.
 WRONG_CREDENTIALS = "Nomor tiket atau PIN tidak cocok. Periksa kembali tanda terima pengaduan Anda."
@@ -40,7 +40,6 @@ HONEYPOT_REFUSAL = (
 # Verified against for unknown tickets: same argon2 parameters as real PINs.
 _DUMMY_HASH = PIN_HASHER.hash(secrets.token_hex(16))
 
-ORAL_PATH: tuple[int, ...] = (1, 2, 3, 4, 5)
 MAX_ATTACHMENTS = 5
 MAX_COMMENT = 2000
 
@@ -103,10 +102,7 @@ def normalize_ticket(ticket: str | None) -> str:
 
 
 def _pin_matches(pin_hash: str, pin: str) -> bool:
-    try:
-        return PIN_HASHER.verify(pin_hash, pin)
-    except (VerificationError, InvalidHashError):
-        return False
+    return pin_matches(pin_hash, pin)
 
 
 def _authenticate(session: Session, *, ticket: str, pin: str, client: str) -> Complaint:
@@ -133,12 +129,11 @@ def _is_confidential(complaint: Complaint) -> bool:
     return bool(complaint.confidential) or complaint.sifat == "rahasia"
 
 
-def _path(complaint: Complaint, visited: set[int]) -> tuple[int, ...]:
-    if complaint.form == sop.Form.LISAN.value:
-        return ORAL_PATH
-    if 5 in visited:  # an oral complaint turned into a written one at step 5
-        return tuple(sorted({*sop.WRITTEN_PATH, 5}))
-    return sop.WRITTEN_PATH
+def _path(complaint: Complaint, visited: Sequence[int]) -> tuple[int, ...]:
+    """The complaint's progress line: its form's path through the SOP table, along the
+    steps it visited (an oral complaint turned written shows the oral steps too)."""
+    form = sop.Form(complaint.form) if complaint.form else None
+    return sop.table().path(form, visited)
 
 
 def _letter_exists(session: Session, complaint: Complaint) -> bool:
@@ -148,13 +143,17 @@ def _letter_exists(session: Session, complaint: Complaint) -> bool:
 def _status(session: Session, complaint: Complaint) -> PublicStatus:
     events = session.execute(
         select(StepEvent.step, StepEvent.at)
-        .where(StepEvent.complaint_id == complaint.id)
+        .where(
+            StepEvent.complaint_id == complaint.id,
+            StepEvent.to_step.is_distinct_from(StepEvent.step),
+        )
         .order_by(StepEvent.seq)
     ).all()
     done_at: dict[int, datetime] = {}
     for step_number, at in events:
         done_at[step_number] = at  # the last completion of each step wins
-    path = _path(complaint, set(done_at))
+    visited = [step_number for step_number, _ in events] + [complaint.current_step]
+    path = _path(complaint, visited)
     current = complaint.current_step
     position = path.index(current) if current in path else len(path)
     steps = []

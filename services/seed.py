@@ -1,6 +1,6 @@
 """Reference data (units) and demo data (one user per role, ~300 complaints).
 
-Demo complaints are played through ``services.workflow.apply_action`` with their own
+Demo complaints are played through ``services.workflow.perform`` with their own
 timestamps, so their events and working minutes are exactly what real use would give.
 """
 
@@ -20,6 +20,7 @@ from layanan.sop import Role
 from services import workflow
 from services.calendar_settings import load_calendar
 from services.passwords import hash_password
+from services.pins import PIN_HASHER
 
 UNITS: tuple[tuple[str, str], ...] = (
     ("SEK", "Sekretariat"),
@@ -291,7 +292,7 @@ def seed_demo(
         users["unit_kop"].unit_id: _actors_unit(users["unit_kop"]),
         users["unit_ukm"].unit_id: _actors_unit(users["unit_ukm"]),
     }
-    pin_hash = workflow.PIN_HASHER.hash("123456")  # one documented demo PIN for all
+    pin_hash = PIN_HASHER.hash("123456")  # one documented demo PIN for all
     start = now - timedelta(days=30 * months)
     span = (now - start).total_seconds()
     recent = max(count // 8, 11)  # the last two weeks are busier, so queues are full
@@ -401,20 +402,9 @@ def _play_one(
         at = step_time(step_number)
         if at >= now:
             return False
-        if key == "sign":  # the signed letter is numbered and frozen, as in real use
-            from services.letters import sign_in_session
-
-            sign_in_session(
-                session,
-                complaint_id=complaint.id,
-                actor=actor,
-                expected_version=complaint.version,
-                now=at,
-                calendar=calendar,
-            )
-            return True
-        workflow.apply_action(
-            session,
+        # Signing runs its hook as in real use: the letter is numbered and frozen.
+        workflow.perform(
+            session=session,
             complaint_id=complaint.id,
             action=key,
             actor=actor,

@@ -1,33 +1,34 @@
-"""The one writer of complaint state.
+"""The one door: the only function that changes a complaint's state is ``perform``.
 
-Every change of a complaint's step goes through ``apply_action`` (inside a caller's
-transaction) or ``advance`` (which opens the transaction itself). It checks, in this
-order: the actor exists and is active, the action belongs to the current step, the
-actor holds the action's role (and, for unit work, belongs to an assigned unit), the
-version the actor saw is still current, the step's required items are present and the
-payload is well formed. Then it updates the complaint and appends one ``StepEvent`` in
-the same transaction. Any refusal raises a ``layanan.errors.WorkflowError`` subclass
-whose message is shown to the user; nothing is written.
+``perform`` checks, in this order: the actor exists and is active, the action belongs
+to the current step, the actor holds the action's role (and, for unit work, belongs to
+an assigned unit), the version the actor saw is still current, the step's required items
+are present on entry and the payload is well formed. Then the action's hook (if the SOP
+table names one) produces what leaves the office, the declared effects are applied, the
+action's own required items are checked on the result, and one hash-chained
+``StepEvent`` is appended, all in one transaction. Any refusal raises a
+``layanan.errors.WorkflowError`` subclass whose message is shown to the user; nothing
+is written. Everything an action does is declared on its row of ``layanan.sop``: this
+module knows no step number and no action key.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
-from collections.abc import Iterable, Mapping, Sequence
+import importlib
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from argon2 import PasswordHasher
-from sqlalchemy import exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from db.counters import next_counter
 from db.engine import write_session
-from db.models import Complaint, Counter, Disposition, Document, StepEvent, Unit, User
+from db.models import Complaint, Disposition, Document, StepEvent, Unit, User
 from layanan import sop
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import step_due_at
@@ -44,10 +45,10 @@ from layanan.errors import (
 from layanan.sop import Role
 from layanan.text import tanggal_jam, ticket_number
 from services.calendar_settings import load_calendar
+from services.pins import PIN_HASHER, new_pin
 
 MAX_TEXT = 500
 MAX_LONGTEXT = 20_000
-PIN_HASHER = PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class NewDocument:
 
 @dataclass(frozen=True)
 class Transition:
-    """What ``advance`` did, for the page to confirm."""
+    """What ``perform`` did, for the page to confirm."""
 
     complaint_id: int
     ticket: str
@@ -90,7 +91,7 @@ class Transition:
 
 
 def transition(session: Session, event: StepEvent) -> Transition:
-    """What ``event`` did to its complaint (read after ``apply_action``), for the page."""
+    """What ``event`` did to its complaint (read after ``_apply``), for the page."""
     complaint = session.get(Complaint, event.complaint_id)
     return Transition(
         complaint_id=complaint.id,
@@ -136,6 +137,58 @@ def load_actor(session: Session, user_id: int) -> Actor:
     )
 
 
+# --- hooks: what leaves the office, registered by the services that produce it -------
+
+# Modules whose import registers the hooks the SOP table names (``Action.hook``).
+HOOK_MODULES = ("services.letters", "services.delivery")
+
+
+@dataclass
+class HookContext:
+    """What a hook sees and may add to, inside the action's transaction."""
+
+    session: Session
+    complaint: Complaint  # locked
+    action: sop.Action
+    actor: Actor
+    data: dict[str, Any]  # the cleaned payload; keys a hook adds go into the event
+    documents: list[NewDocument]  # files attached with the action; a hook may add
+    now: datetime
+    calendar: WorkingCalendar
+    hook_input: Mapping[str, Any]  # what a trusted caller (the outbox sender) passes
+    after_event: list[Callable[[StepEvent], None]] = field(default_factory=list)
+
+
+Hook = Callable[[HookContext], None]
+_HOOKS: dict[str, Hook] = {}
+_hooks_loaded = False
+
+
+def hook(name: str) -> Callable[[Hook], Hook]:
+    """Register ``fn`` as the hook the SOP table names ``name``."""
+
+    def register(fn: Hook) -> Hook:
+        _HOOKS[name] = fn
+        return fn
+
+    return register
+
+
+def hooks_for(table: sop.SopTable) -> dict[str, Hook]:
+    """The registered hook of every action of ``table`` that names one; refuses a
+    table that names a hook no service registers."""
+    global _hooks_loaded
+    if not _hooks_loaded:
+        for module in HOOK_MODULES:
+            importlib.import_module(module)
+        _hooks_loaded = True
+    named = {a.hook for a in table.actions if a.hook}
+    unknown = sorted(named - set(_HOOKS))
+    if unknown:
+        raise sop.InvalidTable(f"hooks named by the SOP table but not registered: {unknown}")
+    return {name: _HOOKS[name] for name in named}
+
+
 # --- checks -----------------------------------------------------------------------
 
 
@@ -179,32 +232,53 @@ def _has_document(session: Session, complaint_id: int, kind: str) -> bool:
     )
 
 
+def requirement_met(session: Session, complaint: Complaint, key: str) -> bool:
+    """Whether the complaint has the required item ``key`` (``sop.REQUIREMENTS``)."""
+    req = sop.REQUIREMENTS[key]
+    for attribute in req.columns:
+        value = getattr(complaint, attribute)
+        if not (value.strip() if isinstance(value, str) else value):
+            return False
+    if req.documents_for is not None and complaint.channel not in req.documents_for:
+        return True
+    return all(_has_document(session, complaint.id, kind) for kind in req.documents)
+
+
+def step_requirements(session: Session, complaint: Complaint) -> dict[str, bool]:
+    """The current step's required items (kelengkapan on entry), each met or not."""
+    if complaint.current_step is None:
+        return {}
+    keys = sop.step(complaint.current_step).requires
+    return {k: requirement_met(session, complaint, k) for k in keys}
+
+
 def missing_requirements(session: Session, complaint: Complaint, act: sop.Action) -> list[str]:
-    """Keys of the step's required items (kelengkapan) that the complaint lacks."""
-    checks = {
-        "complaint_letter": lambda: (
-            _has_document(session, complaint.id, "complaint_letter")
-            if complaint.channel in sop.PAPER_CHANNELS
-            else bool(complaint.body.strip())
-        ),
-        "guest_book_entry": lambda: bool(complaint.guest_book_entry),
-        "agenda_number": lambda: bool(complaint.agenda_number),
-        "assigned_units": lambda: bool(complaint.units),
-        "reply_body": lambda: bool(complaint.reply_body),
-        "supporting_documents": lambda: _has_document(session, complaint.id, "supporting"),
-        "paraf": lambda: complaint.approved_at is not None,
-        "signed_letter": lambda: complaint.signed_at is not None,
-        "delivery": lambda: complaint.delivered_at is not None,
-    }
+    """Keys of the required items an action still lacks: the step's, then its own."""
     needed = dict.fromkeys((*sop.step(act.at).requires, *act.requires))
-    return [key for key in needed if not checks[key]()]
+    return [key for key in needed if not requirement_met(session, complaint, key)]
+
+
+def _refuse_missing(act: sop.Action, missing: Sequence[str]) -> None:
+    if missing:
+        labels = [sop.REQUIREMENTS[key].label for key in missing]
+        raise MissingItem(
+            f"Kelengkapan langkah {act.at} belum lengkap: " + "; ".join(labels) + ".",
+            missing=tuple(missing),
+        )
 
 
 def _clean_payload(session: Session, act: sop.Action, payload: Mapping[str, Any]) -> dict:
-    """Check every field the action needs; return JSON-safe values. Refuses with reasons."""
+    """Check every field the action declares; refuse undeclared keys and empty required
+    fields; return JSON-safe values."""
+    declared = (*act.fields, *act.optional_fields)
+    undeclared = sorted(set(payload) - set(declared))
+    if undeclared:
+        raise InvalidInput(
+            f"Tindakan \u201c{act.label}\u201d tidak menerima isian: {', '.join(undeclared)}."
+        )
     cleaned: dict[str, Any] = {}
     problems: list[str] = []
-    for key in (*act.fields, *act.optional_fields):
+    for key in declared:
         spec = sop.FIELDS[key]
         value = payload.get(key)
         required = key in act.fields
@@ -221,23 +295,21 @@ def _clean_payload(session: Session, act: sop.Action, payload: Mapping[str, Any]
     return cleaned
 
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "sifat": sop.SIFAT_SURAT,
-    "instruction": sop.DISPOSITION_INSTRUCTIONS,
-    "delivery_method": tuple(sop.DeliveryMethod),
-}
+EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
 def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
-    if spec.kind in ("text", "longtext"):
+    if spec.kind in ("text", "longtext", "email"):
         if not isinstance(value, str):
             raise InvalidInput(f"{spec.label} harus berupa teks.")
         text = value.strip()
-        limit = MAX_TEXT if spec.kind == "text" else MAX_LONGTEXT
+        limit = MAX_LONGTEXT if spec.kind == "longtext" else MAX_TEXT
         if not text:
             raise MissingItem(f"Kelengkapan belum diisi: {spec.label}.", missing=(spec.label,))
         if len(text) > limit:
             raise InvalidInput(f"{spec.label} terlalu panjang (maksimal {limit} karakter).")
+        if spec.kind == "email" and not EMAIL_RE.match(text):
+            raise InvalidInput(f"{spec.label}: alamat \u201c{text}\u201d tidak valid.")
         return text
     if spec.kind in ("unit", "units"):
         ids = [value] if spec.kind == "unit" else list(value)
@@ -250,8 +322,7 @@ def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
             raise InvalidInput(f"{spec.label}: unit tidak dikenal atau tidak aktif.")
         return ids[0] if spec.kind == "unit" else ids
     if spec.kind == "choice":
-        allowed = CHOICES[spec.key]
-        if str(value) not in allowed:
+        if str(value) not in spec.choices:
             raise InvalidInput(f"{spec.label}: pilihan \u201c{value}\u201d tidak dikenal.")
         return str(value)
     if spec.kind == "date":
@@ -272,11 +343,15 @@ def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
     raise InvalidInput(f"{spec.label}: jenis isian tidak dikenal.")  # table error
 
 
-# --- effects of each action on the complaint (SOP steps as comments) ----------------
+# --- the declared effects of an action (``sop.Action``) ------------------------------
 
 
-def _set_units(session: Session, complaint: Complaint, unit_ids: Iterable[int]) -> None:
-    complaint.units = list(session.scalars(select(Unit).where(Unit.id.in_(list(unit_ids)))))
+def _set_attribute(session: Session, complaint: Complaint, attribute: str, value: Any) -> None:
+    if attribute == "units":  # a unit (oral path) or units (disposition) assigned
+        ids = value if isinstance(value, list) else [value]
+        complaint.units = list(session.scalars(select(Unit).where(Unit.id.in_(ids))))
+    else:
+        setattr(complaint, attribute, value)
 
 
 def _apply_effects(
@@ -290,51 +365,27 @@ def _apply_effects(
 ) -> None:
     if act.sets_form is not None:
         complaint.form = act.sets_form.value
-    match act.key:
-        case "hand_over":  # step 3: the guest-book entry travels with the letter
-            complaint.guest_book_entry = data["guest_book_entry"]
-        case "classify_oral":  # step 4 -> 5: humas / the related unit settles it
-            _set_units(session, complaint, [data["unit"]])
-        case "resolve_oral":  # step 5: outcome recorded, complaint closed
-            complaint.oral_outcome = data["outcome"]
-        case "register":  # step 6: TNDE agenda number; the disposition sheet follows
-            complaint.agenda_number = data["agenda_number"]
-            complaint.sifat = data["sifat"]
-        case "dispose":  # step 7: the Head names the units and the instruction
-            _set_units(session, complaint, data["units"])
-            session.add(
-                Disposition(
-                    complaint_id=complaint.id,
-                    instruction=data["instruction"],
-                    note=note,
-                    due_date=date.fromisoformat(data["due_date"]) if "due_date" in data else None,
-                    unit_ids=data["units"],
-                    created_by_id=actor.user_id,
-                    created_at=now,
-                )
+    for field_key, attribute in act.sets:
+        if field_key in data:
+            _set_attribute(session, complaint, attribute, data[field_key])
+    for attribute in act.stamps:
+        setattr(complaint, attribute, now)
+    for attribute in act.clears:
+        setattr(complaint, attribute, None)
+    for attribute in act.counts:
+        setattr(complaint, attribute, (getattr(complaint, attribute) or 0) + 1)
+    if "disposition" in act.records:  # the Head's routing instruction (SOP step 7)
+        session.add(
+            Disposition(
+                complaint_id=complaint.id,
+                instruction=data["instruction"],
+                note=note,
+                due_date=date.fromisoformat(data["due_date"]) if "due_date" in data else None,
+                unit_ids=data["units"],
+                created_by_id=actor.user_id,
+                created_at=now,
             )
-        case "submit_draft":  # step 8: a new round of the draft reply
-            complaint.reply_body = data["reply_body"]
-            complaint.draft_rounds += 1
-            complaint.approved_at = None
-        case "approve":  # step 9: paraf of the Head
-            complaint.approved_at = now
-        case "return_draft":  # step 9 -> 8: returned with a reason, paraf withdrawn
-            complaint.approved_at = None
-        case "sign":  # step 10: signed by the Secretary as PPID
-            complaint.signed_at = now
-            if data.get("letter_number"):
-                complaint.letter_number = data["letter_number"]
-        case "deliver":  # step 11
-            complaint.delivered_at = now
-            complaint.delivery_method = data["delivery_method"]
-        case "archive":  # step 12
-            complaint.archive_code = data["archive_code"]
-            complaint.archive_location = data["archive_location"]
-        case "meet" | "submit_online" | "receive" | "classify_written" | "convert_to_written":
-            pass  # the move itself (and its event) is the whole effect
-        case _:
-            raise InvalidInput(f"Tindakan {act.key} tidak dikenal.")  # table/engine mismatch
+        )
 
 
 def _next_seq(session: Session, complaint_id: int) -> int:
@@ -353,6 +404,9 @@ def _attach(
     actor: Actor,
     now: datetime,
 ) -> list[Document]:
+    for doc in documents:
+        if doc.kind not in sop.DOCUMENT_KINDS:
+            raise InvalidInput(f"Jenis dokumen {doc.kind} tidak dikenal.")
     rows = [
         Document(
             complaint_id=complaint.id,
@@ -368,9 +422,6 @@ def _attach(
         )
         for doc in documents
     ]
-    for doc in documents:
-        if doc.kind not in sop.DOCUMENT_KINDS:
-            raise InvalidInput(f"Jenis dokumen {doc.kind} tidak dikenal.")
     session.add_all(rows)
     session.flush()
     return rows
@@ -390,7 +441,7 @@ def lock_complaint(session: Session, complaint_id: int) -> Complaint:
     return complaint
 
 
-def apply_action(
+def _apply(
     session: Session,
     *,
     complaint_id: int,
@@ -402,14 +453,16 @@ def apply_action(
     note: str | None = None,
     now: datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    hook_input: Mapping[str, Any] | None = None,
 ) -> StepEvent:
-    """Perform one SOP action inside the caller's transaction; the only state writer."""
+    """Perform one SOP action inside the caller's transaction (see the module doc)."""
     now = now or datetime.now(UTC)
     payload = payload or {}
     try:
         act = sop.action(action)
     except KeyError:
         raise InvalidInput(f"Tindakan \u201c{action}\u201d tidak ada dalam SOP.") from None
+    hooks = hooks_for(sop.table())
 
     # Locked so two people pressing the button at once are served one after the other:
     # the second then sees the new version below and is told who was first.
@@ -426,19 +479,28 @@ def apply_action(
     data = _clean_payload(session, act, payload)
     if note is not None and len(note) > MAX_LONGTEXT:
         raise InvalidInput(f"Catatan terlalu panjang (maksimal {MAX_LONGTEXT} karakter).")
-    if act.key == "sign" and payload.get("letter_number"):
-        data["letter_number"] = str(payload["letter_number"])
-
-    attached = _attach(session, complaint, documents, step=act.at, actor=actor, now=now)
-    missing = missing_requirements(session, complaint, act)
-    if missing:
-        labels = [sop.REQUIREMENTS[key].label for key in missing]
-        raise MissingItem(
-            f"Kelengkapan langkah {act.at} belum lengkap: " + "; ".join(labels) + ".",
-            missing=tuple(missing),
-        )
+    # Entry requirements of the step; an upload given with the action may supply one.
+    upload = act.upload
+    given = {upload.satisfies for d in documents if upload and d.kind == upload.kind}
+    entry = [k for k in sop.step(act.at).requires if k not in given]
+    _refuse_missing(act, [k for k in entry if not requirement_met(session, complaint, k)])
 
     calendar = calendar or load_calendar(session)
+    ctx = HookContext(
+        session=session,
+        complaint=complaint,
+        action=act,
+        actor=actor,
+        data=data,
+        documents=list(documents),
+        now=now,
+        calendar=calendar,
+        hook_input=hook_input or {},
+    )
+    if act.hook:
+        hooks[act.hook](ctx)
+    attached = _attach(session, complaint, ctx.documents, step=act.at, actor=actor, now=now)
+
     step_def = sop.step(act.at)
     event = StepEvent(
         complaint_id=complaint.id,
@@ -456,16 +518,21 @@ def apply_action(
         note=(note or "").strip() or None,
         payload={**data, "documents": [d.id for d in attached]},
     )
-    session.add(event)
-
     # One flush for the whole change, so the version goes up by exactly one.
     with session.no_autoflush:
         _apply_effects(session, complaint, act, actor, data, now, event.note)
-        complaint.current_step = act.to
-        complaint.step_entered_at = now
-        complaint.step_due_at = None if act.to is None else step_due_at(calendar, act.to, now)
-        complaint.closed_at = now if act.to is None else None
+        if act.moves:  # an action that stays (send_email) keeps the step's clock running
+            complaint.current_step = act.to
+            complaint.step_entered_at = now
+            complaint.step_due_at = None if act.to is None else step_due_at(calendar, act.to, now)
+            complaint.closed_at = now if act.to is None else None
         complaint.last_actor_id = actor.user_id
+        # The action's own required items hold on the result: ``sign`` is refused unless
+        # its hook numbered the letter and froze it (no caller can sign without them).
+        _refuse_missing(
+            act, [k for k in act.requires if not requirement_met(session, complaint, k)]
+        )
+    session.add(event)
     try:
         # The UPDATE carries "WHERE version = <seen>" (version_id_col): a writer that
         # slipped past the lock (e.g. another process on a misconfigured database) makes
@@ -476,61 +543,61 @@ def apply_action(
             f"Pengaduan {complaint.ticket} baru saja diproses oleh pengguna lain. "
             "Muat ulang halaman."
         ) from None
+    for after in ctx.after_event:
+        after(event)
     return event
 
 
-def advance(
+def perform(
     *,
     complaint_id: int,
     action: str,
-    user_id: int,
     expected_version: int,
+    actor: Actor | None = None,
+    user_id: int | None = None,
     payload: Mapping[str, Any] | None = None,
     documents: Sequence[NewDocument] = (),
     note: str | None = None,
     now: datetime | None = None,
+    session: Session | None = None,
+    hook_input: Mapping[str, Any] | None = None,
+    calendar: WorkingCalendar | None = None,
     url: str | None = None,
 ) -> Transition:
-    """Perform one SOP action by a staff user in its own transaction."""
-    with write_session(url) as session:
-        actor = load_actor(session, user_id)
-        event = apply_action(
-            session,
+    """Perform one SOP action: the only way a complaint's state changes.
+
+    The actor is a staff user (``user_id``, loaded and checked active) or an ``Actor``.
+    Without ``session`` the action is its own transaction, committed on return; with
+    one it joins the caller's (the outbox sender records a delivery with its message).
+    ``calendar`` spares reloading the office calendar when many actions run at once.
+    """
+    if (actor is None) == (user_id is None):
+        raise TypeError("perform takes exactly one of actor and user_id")
+
+    def run(s: Session) -> Transition:
+        who = actor if actor is not None else load_actor(s, user_id)
+        event = _apply(
+            s,
             complaint_id=complaint_id,
             action=action,
-            actor=actor,
+            actor=who,
             expected_version=expected_version,
             payload=payload,
             documents=documents,
             note=note,
             now=now,
+            calendar=calendar,
+            hook_input=hook_input,
         )
-        # event.step is the step the action was taken at: apply_action checked it.
-        return transition(session, event)
+        return transition(s, event)
+
+    if session is not None:
+        return run(session)
+    with write_session(url) as own:
+        return run(own)
 
 
 # --- creation: steps 1 and 2 -------------------------------------------------------
-
-
-def next_counter(session: Session, name: str) -> int:
-    """Next value of a named counter, atomic under concurrent writers on both databases."""
-    bump = (
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
-    value = session.execute(bump).scalar_one_or_none()
-    if value is None:
-        dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        session.execute(dialect_insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
-        value = session.execute(bump).scalar_one()
-    return value
-
-
-def new_pin() -> str:
-    """A six-digit tracking PIN for the receipt; only its hash is stored."""
-    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def _clean_intake(data: IntakeData) -> None:
@@ -642,27 +709,35 @@ def create_complaint(
     session.flush()
     # Attach the scanned letter and other files before step 2 checks for them.
     _attach(session, complaint, documents, step=sop.FIRST_STEP, actor=actor, now=now)
-    first = "submit_online" if online else "meet"
-    apply_action(
-        session,
-        complaint_id=complaint.id,
-        action=first,
-        actor=actor,
-        expected_version=complaint.version,
-        now=met_at if not online else now,
-        calendar=calendar,
-    )
-    if not online:
-        apply_action(
+    for act, at in _intake_actions(online=online, met_at=met_at, now=now):
+        _apply(
             session,
             complaint_id=complaint.id,
-            action="receive",
+            action=act.key,
             actor=actor,
             expected_version=complaint.version,
-            now=now,
+            now=at,
             calendar=calendar,
         )
     return Created(complaint.id, complaint.ticket, pin, complaint.version)
+
+
+def _intake_actions(
+    *, online: bool, met_at: datetime, now: datetime
+) -> list[tuple[sop.Action, datetime]]:
+    """The actions a new complaint's save performs, with their times: online, the
+    complainant's own action at the first step; at the desk, the officer's first-step
+    action and the next step's (the complainant is present: SOP steps 1 and 2)."""
+    table = sop.table()
+    first = next(
+        a
+        for a in table.actions_at(table.first_step)
+        if (table.action_role(a) is Role.PEMOHON) == online
+    )
+    if online:
+        return [(first, now)]
+    second = next(a for a in table.actions_at(first.to) if a.moves and not a.secondary)
+    return [(first, met_at), (second, now)]
 
 
 def intake(
@@ -695,15 +770,16 @@ __all__ = [
     "PEMOHON",
     "Actor",
     "Created",
+    "HookContext",
     "IntakeData",
     "NewDocument",
     "Transition",
-    "advance",
     "allowed_actions",
-    "apply_action",
     "create_complaint",
+    "hook",
     "intake",
     "load_actor",
     "missing_requirements",
-    "next_counter",
+    "perform",
+    "step_requirements",
 ]

@@ -66,7 +66,7 @@ def do(
     note=None,
     now: datetime | None = None,
 ) -> workflow.Transition:
-    return workflow.advance(
+    return workflow.perform(
         complaint_id=complaint_id,
         action=action,
         user_id=staff_user.id,
@@ -93,10 +93,11 @@ def payload_for(action: str, staff) -> dict:
         "approve": {"paraf": True},
         "return_draft": {"reason": "Lengkapi dasar hukum."},
         "deliver": {
-            "delivery_method": "email",
+            "delivery_method": "langsung",
             "delivered_on": "2026-11-27",
-            "evidence": "Terkirim ke siti@example.id",
+            "evidence": "Diserahkan langsung kepada Siti Aminah.",
         },
+        "send_email": {"recipient_email": "siti@example.id"},
         "archive": {"archive_code": "065/001", "archive_location": "Lemari 1, rak 2"},
     }.get(action, {})
 

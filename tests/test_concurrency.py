@@ -41,7 +41,7 @@ def test_twenty_rounds_of_two_simultaneous_hand_overs_give_one_success_each(staf
         ) -> None:
             barrier.wait()
             try:
-                outcomes[user_id] = workflow.advance(
+                outcomes[user_id] = workflow.perform(
                     complaint_id=complaint_id,
                     action="hand_over",
                     user_id=user_id,

@@ -16,7 +16,7 @@ import config
 from db.engine import read_session
 from db.models import Document, StepEvent
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, StaleVersion, WrongRole
-from services import actions, delivery, letters
+from services import delivery, letters, workflow
 from tests.factories import PDF, bring_to, new_complaint, state, version_of
 
 
@@ -70,7 +70,8 @@ def smtp_server(monkeypatch):
 
 def at_step_eleven(staff, **intake) -> int:
     complaint_id = bring_to(staff, 10, **intake)
-    letters.sign_reply(
+    workflow.perform(
+        action="sign",
         complaint_id=complaint_id,
         user_id=staff.sekretaris.id,
         expected_version=version_of(complaint_id),
@@ -225,23 +226,22 @@ def test_a_stale_page_sends_nothing(staff, smtp_server):
     assert inbox.messages == []
 
 
-def test_the_generic_deliver_form_goes_through_the_delivery_service(staff, smtp_server):
+def test_an_email_delivery_cannot_be_recorded_without_its_message(staff, smtp_server):
     inbox = smtp_server()
     complaint_id = at_step_eleven(staff)
-    actions.perform(
-        complaint_id=complaint_id,
-        action="deliver",
-        user_id=staff.petugas.id,
-        expected_version=version_of(complaint_id),
-        payload={
-            "delivery_method": "email",
-            "delivered_on": "2026-11-28",
-            "evidence": "Dikirim dari formulir.",
-        },
-    )
-    assert len(inbox.messages) == 1
-    [event] = deliver_events(complaint_id)
-    assert "Dikirim dari formulir." in event.payload["evidence"]
+    with pytest.raises(InvalidInput, match="e-mail dicatat bersama pengiriman pesannya"):
+        workflow.perform(
+            complaint_id=complaint_id,
+            action="deliver",
+            user_id=staff.petugas.id,
+            expected_version=version_of(complaint_id),
+            payload={
+                "delivery_method": "email",
+                "delivered_on": "2026-11-28",
+                "evidence": "Dikirim dari formulir.",
+            },
+        )
+    assert inbox.messages == [] and state(complaint_id).current_step == 11
 
 
 def test_only_the_front_desk_delivers(staff, smtp_server):

@@ -15,13 +15,13 @@ from db.engine import read_session
 from db.models import Complaint, Counter, Document, StepEvent
 from documents.pdf import PdfUnavailable
 from layanan.errors import InvalidInput, NotAllowed, NotFound, StaleVersion, WrongRole
-from services import actions, letter_settings, letters
+from services import letter_settings, letters, workflow
 from tests.factories import bring_to, do, new_complaint, payload_for, state, version_of
 from tests.test_render import text_of
 
 
 def sign(staff, complaint_id: int, **kwargs):
-    return actions.perform(
+    return workflow.perform(
         complaint_id=complaint_id,
         action="sign",
         user_id=staff.sekretaris.id,
@@ -117,14 +117,14 @@ def test_the_signed_letter_does_not_change_when_settings_change(staff):
 def test_a_refused_signing_uses_no_number(staff):
     complaint_id = bring_to(staff, 10)
     with pytest.raises(WrongRole):
-        actions.perform(
+        workflow.perform(
             complaint_id=complaint_id,
             action="sign",
             user_id=staff.unit_kop.id,
             expected_version=version_of(complaint_id),
         )
     with pytest.raises(StaleVersion):
-        actions.perform(
+        workflow.perform(
             complaint_id=complaint_id,
             action="sign",
             user_id=staff.sekretaris.id,
@@ -144,7 +144,8 @@ def test_numbers_follow_each_other_and_restart_each_year(staff):
     year = datetime.now(UTC).year
     assert state(second).letter_number == f"065/2/BKOP/{year}"
     next_year = datetime(year + 1, 1, 5, 1, 0, tzinfo=UTC)
-    letters.sign_reply(
+    workflow.perform(
+        action="sign",
         complaint_id=third,
         user_id=staff.sekretaris.id,
         expected_version=version_of(third),
@@ -166,7 +167,8 @@ def test_the_number_pattern_comes_from_the_settings(staff):
     )
     complaint_id = bring_to(staff, 10)
     now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-    letters.sign_reply(
+    workflow.perform(
+        action="sign",
         complaint_id=complaint_id,
         user_id=staff.sekretaris.id,
         expected_version=version_of(complaint_id),

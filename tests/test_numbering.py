@@ -11,7 +11,7 @@ from db.engine import write_session
 from db.models import User, UserRole
 from documents import numbering
 from layanan.errors import InvalidInput, StaleVersion
-from services import letters
+from services import letters, workflow
 from tests.factories import bring_to, state, version_of
 
 SIGNERS = 8
@@ -86,8 +86,11 @@ def test_many_signings_at_once_never_share_a_number(staff):
     def sign(complaint_id: int, user_id: int) -> None:
         barrier.wait()
         try:
-            letters.sign_reply(
-                complaint_id=complaint_id, user_id=user_id, expected_version=versions[complaint_id]
+            workflow.perform(
+                action="sign",
+                complaint_id=complaint_id,
+                user_id=user_id,
+                expected_version=versions[complaint_id],
             )
         except BaseException as exc:  # reported below
             errors.append(exc)
@@ -122,8 +125,8 @@ def test_two_secretaries_signing_one_letter_at_once_give_one_number(staff):
     def sign(user_id: int) -> None:
         barrier.wait()
         try:
-            outcomes[user_id] = letters.sign_reply(
-                complaint_id=complaint_id, user_id=user_id, expected_version=seen
+            outcomes[user_id] = workflow.perform(
+                action="sign", complaint_id=complaint_id, user_id=user_id, expected_version=seen
             )
         except StaleVersion as refusal:
             outcomes[user_id] = refusal
@@ -137,7 +140,10 @@ def test_two_secretaries_signing_one_letter_at_once_give_one_number(staff):
     assert state(complaint_id).letter_number.startswith("065/1/")
     # The loser's number went back with its rollback: the next letter gets 2.
     second = bring_to(staff, 10)
-    letters.sign_reply(
-        complaint_id=second, user_id=staff.sekretaris.id, expected_version=version_of(second)
+    workflow.perform(
+        action="sign",
+        complaint_id=second,
+        user_id=staff.sekretaris.id,
+        expected_version=version_of(second),
     )
     assert state(second).letter_number.startswith("065/2/")

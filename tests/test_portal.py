@@ -14,8 +14,9 @@ from db.engine import read_session, write_session
 from db.models import Complaint, Document, Rating
 from layanan import sop
 from layanan.errors import InvalidInput, NotAllowed, NotFound
-from services import actions, portal, workflow
+from services import portal, workflow
 from services.complaints import my_queue
+from services.pins import PIN_HASHER
 from services.portal import CURRENT, DONE, WAITING, WRONG_CREDENTIALS
 from services.ratelimit import Throttled
 from services.seed import DEMO_PDF
@@ -33,7 +34,7 @@ def with_pin(complaint_id: int, pin: str = PIN) -> str:
         session.execute(
             update(Complaint)
             .where(Complaint.id == complaint_id)
-            .values(tracking_pin_hash=workflow.PIN_HASHER.hash(pin))
+            .values(tracking_pin_hash=PIN_HASHER.hash(pin))
         )
     return state(complaint_id).ticket
 
@@ -239,7 +240,7 @@ def test_an_online_submission_enters_the_front_desk_queue_at_step_two(staff):
         actor = workflow.load_actor(session, staff.petugas.id)
         actions = workflow.allowed_actions(session, complaint=complaint, actor=actor)
         assert [a.key for a in actions] == ["receive"]
-        assert workflow.PIN_HASHER.verify(complaint.tracking_pin_hash, submitted.pin)
+        assert PIN_HASHER.verify(complaint.tracking_pin_hash, submitted.pin)
         assert submitted.pin not in complaint.tracking_pin_hash
     # The front desk's own queue (the staff workspace's read model) lists it at step 2.
     queue = my_queue(user_id=staff.petugas.id)
@@ -387,9 +388,9 @@ def test_two_ratings_sent_at_once_store_one(staff):
 
 
 def signed_and_delivered(staff, **intake) -> int:
-    """A complaint signed through services.actions (the letter is frozen), then delivered."""
+    """A complaint signed through the one door (its hook freezes the letter), then delivered."""
     complaint_id = bring_to(staff, 10, **intake)
-    actions.perform(
+    workflow.perform(
         complaint_id=complaint_id,
         action="sign",
         user_id=staff.sekretaris.id,

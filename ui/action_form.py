@@ -20,19 +20,19 @@ import streamlit as st
 from layanan import sop
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
-from services import actions, uploads
+from services import uploads, workflow
 from services.complaints import ActionSpec, ComplaintDetail
 from services.uploads import UPLOAD_EXTENSIONS
-from services.workflow import CHOICES
 
 FLASH_KEY = "flash_message"
-# Actions with a dedicated form elsewhere on the complaint page (the documents module's
-# ``ui.documents.documents_section``): step 11 sends the signed letter by e-mail, WhatsApp
-# or hands it over, each with its own inputs.
-DEDICATED_FORMS: dict[str, str] = {
-    "deliver": "Catat penyampaian melalui panel “Penyampaian surat jawaban” di bagian "
-    "“Surat dan dokumen resmi” di bawah.",
-}
+# Actions whose hook sends the signed letter out of the office (e-mail, WhatsApp, in
+# person) have a form of their own, ``ui.delivery.delivery_panel``, shown by
+# ``ui.documents.documents_section`` where the letter is.
+DELIVERY_HOOKS = frozenset({"deliver", "queue_email"})
+DELIVERY_NOTE = (
+    "Catat penyampaian melalui panel “Penyampaian surat jawaban” di bagian "
+    "“Surat dan dokumen resmi” di bawah."
+)
 
 
 def _error_key(ticket: str) -> str:
@@ -44,15 +44,14 @@ def _widget_key(base: str, name: str) -> str:
 
 
 def _choice_label(field: sop.Field):
-    if field.key == "delivery_method":
-        return lambda v: sop.DELIVERY_LABELS[sop.DeliveryMethod(v)]
-    return str
+    labels = dict(field.choice_labels)
+    return lambda v: labels.get(v, str(v))
 
 
 def _field_widget(field: sop.Field, key: str, detail: ComplaintDetail, *, required: bool):
     label = field.label + ("" if required else " (opsional)")
     units = dict(detail.unit_options)
-    if field.kind == "text":
+    if field.kind in ("text", "email"):
         st.text_input(label, key=key, max_chars=500)
     elif field.kind == "longtext":
         st.text_area(label, key=key, height=140, max_chars=20_000)
@@ -70,7 +69,7 @@ def _field_widget(field: sop.Field, key: str, detail: ComplaintDetail, *, requir
     elif field.kind == "choice":
         st.selectbox(
             label,
-            list(CHOICES[field.key]),
+            list(field.choices),
             index=None,
             format_func=_choice_label(field),
             key=key,
@@ -89,7 +88,7 @@ def _value(field: sop.Field, raw: Any) -> Any:
     """A widget's value as the engine expects it (empty -> None, unticked -> None)."""
     if field.kind == "bool":
         return True if raw else None
-    if field.kind in ("text", "longtext"):
+    if field.kind in ("text", "longtext", "email"):
         return (raw or "").strip() or None
     if field.kind == "units":
         return list(raw or []) or None
@@ -114,7 +113,7 @@ def _submit(
             uploads.check_upload(kind=spec.upload_kind, filename=f.name, data=f.getvalue())
             for f in (state.get(_widget_key(base, "files")) or [])
         ]
-        result = actions.perform(
+        result = workflow.perform(
             complaint_id=complaint_id,
             action=spec.key,
             user_id=user_id,
@@ -154,10 +153,9 @@ def render_action_forms(detail: ComplaintDetail, *, user_id: int) -> None:
             "Anda tidak memiliki tindakan pada langkah ini."
         )
         return
-    forms = [spec for spec in detail.actions if spec.key not in DEDICATED_FORMS]
-    for spec in detail.actions:
-        if spec.key in DEDICATED_FORMS:
-            st.info(f"**{spec.label}**: {DEDICATED_FORMS[spec.key]}")
+    forms = [spec for spec in detail.actions if spec.hook not in DELIVERY_HOOKS]
+    if len(forms) < len(detail.actions):
+        st.info(f"**Penyampaian surat jawaban**: {DELIVERY_NOTE}")
     # Two ways out of a step (approve or return, oral or written) side by side.
     places = st.columns(len(forms)) if len(forms) == 2 else [st.container() for _ in forms]
     for place, spec in zip(places, forms, strict=True):
@@ -170,10 +168,7 @@ def _form(detail: ComplaintDetail, spec: ActionSpec, *, user_id: int) -> None:
     with st.form(base, border=True):
         st.markdown(f"**{spec.label}**  \n:gray[Selanjutnya: {spec.to_label}]")
         for requirement in spec.missing:
-            if spec.upload_required and requirement.key in (
-                "complaint_letter",
-                "supporting_documents",
-            ):
+            if spec.upload_required and requirement.key == spec.upload_satisfies:
                 continue  # asked for below, with the upload
             st.warning(f"Kelengkapan belum ada: {requirement.label}")
         for field in spec.fields:

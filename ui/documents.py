@@ -12,11 +12,11 @@ from functools import partial
 import streamlit as st
 
 from documents import pdf
-from layanan import sop
 from layanan.errors import WorkflowError
 from services import letters
 from services.letters import Download
 from ui import delivery as delivery_ui
+from ui.action_form import DELIVERY_HOOKS
 
 ICON = ":material/description:"
 
@@ -26,10 +26,7 @@ def _fetch(key: str, complaint_id: int, user_id: int) -> bytes:
 
 
 def _filename(offer: letters.Offer, ticket: str) -> str:
-    if offer.key == "reply_letter":
-        return letters.reply_filename(ticket, draft=not offer.final)
-    prefix = {"disposition_sheet": "lembar-disposisi", "receipt": "tanda-terima"}[offer.key]
-    return f"{prefix}-{ticket}.docx"
+    return letters.document_filename(offer.key, ticket, final=offer.final)
 
 
 def _pdf_controls(
@@ -122,7 +119,7 @@ def documents_section(*, detail, user) -> None:
                 st.caption("Bertanda DRAF sampai ditandatangani Sekretaris (langkah 10).")
     if reason:
         st.caption(reason)
-    if detail.current_step == 11 and sop.Role.PETUGAS in user.roles:
+    if any(spec.hook in DELIVERY_HOOKS for spec in detail.actions):
         delivery_ui.delivery_panel(detail=detail, user=user)
 
 

@@ -19,7 +19,7 @@ import config
 from db.engine import read_session
 from db.models import Complaint, Document, User
 from layanan import sop
-from services import actions, workflow
+from services import workflow
 from services.seed import DEMO_PASSWORD, DEMO_PDF
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def complaint_at_step_eleven() -> tuple[str, int]:
     def act(username: str, action: str, payload=None, documents=()) -> None:
         with read_session() as session:
             version = session.get(Complaint, created.complaint_id).version
-        actions.perform(
+        workflow.perform(
             complaint_id=created.complaint_id,
             action=action,
             user_id=ids[username],

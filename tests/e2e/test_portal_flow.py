@@ -17,7 +17,7 @@ from sqlalchemy import select
 import config
 from db.engine import read_session
 from db.models import Complaint, Rating, User
-from services import actions, workflow
+from services import workflow
 from services.seed import DEMO_PDF
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ def finish_by_staff(ticket: str) -> int:
     def act(username: str, action: str, payload=None, documents=()) -> None:
         with read_session() as session:
             version = session.get(Complaint, complaint_id).version
-        actions.perform(
+        workflow.perform(
             complaint_id=complaint_id,
             action=action,
             user_id=ids[username],
@@ -61,7 +61,7 @@ def finish_by_staff(ticket: str) -> int:
         [supporting],
     )
     act("kepala", "approve", {"paraf": True})
-    act("sekretaris", "sign")  # freezes the signed letter (services.actions -> letters)
+    act("sekretaris", "sign")  # freezes the signed letter (the sign hook in services.letters)
     act(
         "petugas",
         "deliver",
