@@ -1,10 +1,21 @@
 """Step 11: the signed reply reaches the complainant by e-mail, WhatsApp or in person.
 
-E-mail is sent through SMTP (``SMTP_*`` settings) with the signed letter attached. The
-message is sent inside the transaction that records the step, after the workflow has
-accepted the action: if sending fails the transaction is rolled back, the officer sees
-why, and the complaint stays at step 11. The sent message itself (.eml) is stored as
-the step's ``delivery_evidence`` document.
+All three go through ``services.workflow.perform``; this module registers the two hooks
+of step 11 and the outbox kind ``reply_email``.
+
+E-mail goes through the outbox (``services.outbox``), so that no mail is ever sent
+without its record and the step is recorded only once the mail server accepted it:
+
+1. The officer's click performs ``send_email`` (a self-loop at step 11). Its hook
+   ``queue_email`` builds the message (signed letter attached, Message-ID fixed now)
+   and, once the event row exists, writes the outbox message in the same transaction.
+2. After commit, ``send_email`` below asks the sender to try that message at once, so
+   the officer reads "terkirim" or the server's refusal as before.
+3. When the server accepts, the sender performs ``deliver`` (11 -> 12, method e-mail)
+   in the transaction that marks the message sent, on behalf of the officer who queued
+   it; the hook ``deliver`` attaches the sent bytes (.eml) as ``delivery_evidence``. A
+   refusal leaves step 11 open and the page shows why; a message whose complaint left
+   step 11 meanwhile (delivered by hand) is cancelled, not sent.
 
 WhatsApp has no sending API here: the officer opens a click-to-chat link
 (``https://wa.me/62...``) with a prefilled message, attaches the downloaded letter in
@@ -15,32 +26,33 @@ of whoever received the letter is recorded, with an optional scan of the signed 
 from __future__ import annotations
 
 import re
-import smtplib
-import ssl
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate
 from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import get_settings
-from db.engine import read_session, write_session
-from db.models import Complaint
+from db.engine import read_session
+from db.models import Complaint, OutboxMessage, StepEvent
 from layanan import sop
+from layanan.calendar import OFFICE_TZ
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, NotFound, WorkflowError
-from layanan.text import tanggal, tanggal_jam
-from services import letter_settings, letters, workflow
+from layanan.text import tanggal
+from services import letter_settings, letters, outbox, workflow
 from services.workflow import NewDocument, Transition
 
-SMTP_TIMEOUT_SECONDS = 20
-EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+EMAIL_KIND = "reply_email"
+# What the delivery panel passes as "evidence" when the officer wrote no note: the hook
+# builds the evidence itself and does not repeat this.
+PANEL_NOTE = "Dicatat melalui panel penyampaian."
 
 
 class DeliveryFailed(WorkflowError):
-    """Sending failed; nothing was recorded and the complaint stays at step 11."""
+    """E-mail cannot be queued now (an earlier send to this complaint is still running)."""
 
 
 # --- WhatsApp ---------------------------------------------------------------------------
@@ -131,7 +143,35 @@ def whatsapp_link(*, complaint_id: int, user_id: int, phone: str | None = None) 
 # --- e-mail -----------------------------------------------------------------------------
 
 
-def _email_message(session: Session, complaint: Complaint, recipient: str) -> EmailMessage:
+def email_step() -> int:
+    """The step at which the reply is sent by e-mail (the ``send_email`` action's step)."""
+    return sop.action("send_email").at
+
+
+def _waktu(moment: datetime) -> str:
+    """ "1 Desember 2026 pukul 09.40 WITA" (EYD V)."""
+    local = moment.astimezone(OFFICE_TZ)
+    return f"{tanggal(local.date())} pukul {local:%H.%M} WITA"
+
+
+def clean_recipient(raw: str | None) -> str:
+    """The recipient address, checked by the same rule as every e-mail field."""
+    label = sop.FIELDS["recipient_email"].label
+    recipient = (raw or "").strip()
+    if not recipient:
+        raise MissingItem(
+            f"{label} belum diisi: pemohon tidak mencantumkan alamat e-mail. Isi alamat "
+            "e-mail tujuan atau pilih cara lain.",
+            missing=(label,),
+        )
+    if len(recipient) > 254 or not workflow.EMAIL_RE.match(recipient):
+        raise InvalidInput(f"{label}: alamat \u201c{recipient}\u201d tidak valid.")
+    return recipient
+
+
+def _email_message(
+    session: Session, complaint: Complaint, recipient: str, *, now: datetime
+) -> EmailMessage:
     settings = get_settings()
     letter = letters._signed_document(session, complaint.id)
     if letter is None:
@@ -141,9 +181,8 @@ def _email_message(session: Session, complaint: Complaint, recipient: str) -> Em
     msg["From"] = settings.smtp_sender
     msg["To"] = recipient
     msg["Subject"] = f"Surat Jawaban Pengaduan {complaint.ticket} - {office}"
-    msg["Date"] = formatdate(localtime=False)
-    sender_address = parseaddr(settings.smtp_sender)[1]  # "Name <a@b>" -> "a@b"
-    msg["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    msg["Date"] = formatdate(now.timestamp(), localtime=False)
+    msg["Message-ID"] = outbox.new_message_id()  # fixed now: every resend carries it
     msg.set_content(
         f"{_greeting(complaint)},\n\n"
         f"Bersama ini kami sampaikan surat jawaban atas pengaduan Anda nomor "
@@ -158,208 +197,261 @@ def _email_message(session: Session, complaint: Complaint, recipient: str) -> Em
     return msg
 
 
-def _send(msg: EmailMessage) -> None:
-    """Send through SMTP, or raise DeliveryFailed with the reason in Indonesian."""
-    settings = get_settings()
-    if not settings.smtp_host:
-        raise DeliveryFailed(
-            "Pengiriman e-mail belum dikonfigurasi (SMTP_HOST kosong di secrets.toml). "
-            "Hubungi administrator, atau sampaikan surat dengan cara lain."
-        )
-    recipient = msg["To"]
-    try:
-        with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS
-        ) as smtp:
-            smtp.ehlo()
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            smtp.send_message(msg)
-    except smtplib.SMTPRecipientsRefused as exc:
-        detail = "; ".join(
-            f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()
-        )
-        raise DeliveryFailed(
-            f"Server e-mail menolak alamat {recipient} ({detail}). Surat belum terkirim dan "
-            "langkah 11 belum dicatat; periksa alamat e-mail pemohon."
-        ) from None
-    except smtplib.SMTPAuthenticationError:
-        raise DeliveryFailed(
-            "Server e-mail menolak nama pengguna/kata sandi SMTP. Surat belum terkirim; "
-            "hubungi administrator."
-        ) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryFailed(
-            f"Surat gagal dikirim melalui e-mail ({exc.__class__.__name__}: {exc}). Surat "
-            "belum terkirim dan langkah 11 belum dicatat; coba lagi atau pilih cara lain."
-        ) from None
-
-
-# --- recording the step -----------------------------------------------------------------
-
-
-def _clean_date(value: date | str | None) -> str:
-    if value is None:
-        return datetime.now(UTC).date().isoformat()
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def deliver(
-    *,
-    complaint_id: int,
-    user_id: int,
-    expected_version: int,
-    method: str,
-    delivered_on: date | str | None = None,
-    note: str = "",
-    email: str | None = None,
-    phone: str | None = None,
-    confirmed: bool = False,
-    received_by: str = "",
-    documents: tuple[NewDocument, ...] | list[NewDocument] = (),
-    now: datetime | None = None,
-) -> Transition:
-    """Step 11 by ``method`` (email / whatsapp / langsung); refusals leave the step open."""
-    try:
-        method = sop.DeliveryMethod(method)
-    except ValueError:
-        raise InvalidInput(f"Cara penyampaian \u201c{method}\u201d tidak dikenal.") from None
-    note = (note or "").strip()
-    now = now or datetime.now(UTC)
-    with write_session() as session:
-        actor = workflow.load_actor(session, user_id)
-        complaint = _complaint_at_delivery(session, complaint_id)
-        docs = list(documents)
-        if method is sop.DeliveryMethod.EMAIL:
-            recipient = (email if email is not None else complaint.complainant_email or "").strip()
-            if not recipient:
-                raise MissingItem(
-                    "Pemohon tidak mencantumkan alamat e-mail. Isi alamat e-mail tujuan atau "
-                    "pilih cara lain.",
-                    missing=("email",),
-                )
-            if not EMAIL_RE.match(recipient):
-                raise InvalidInput(f"Alamat e-mail \u201c{recipient}\u201d tidak valid.")
-            msg = _email_message(session, complaint, recipient)
-            evidence = (
-                f"Dikirim melalui e-mail ke {recipient} pada {tanggal_jam(now)}, "
-                f"Message-ID {msg['Message-ID']}, surat terlampir {complaint.letter_number}."
+def _open_messages(session: Session, complaint_id: int) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.complaint_id == complaint_id,
+                OutboxMessage.kind == EMAIL_KIND,
+                OutboxMessage.status.in_(outbox.OPEN_STATUSES),
             )
-            docs.append(
-                NewDocument(
-                    "delivery_evidence",
-                    f"bukti-email-{complaint.ticket}.eml",
-                    "message/rfc822",
-                    msg.as_bytes(),
-                )
-            )
-        elif method is sop.DeliveryMethod.WHATSAPP:
-            number = normalize_phone(phone if phone is not None else complaint.complainant_phone)
-            if not confirmed:
-                raise MissingItem(
-                    "Konfirmasi dulu bahwa pesan WhatsApp berisi surat jawaban sudah terkirim.",
-                    missing=("confirmed",),
-                )
-            evidence = (
-                f"Dikirim melalui WhatsApp ke {number} oleh {actor.name}; pengiriman "
-                f"dikonfirmasi petugas pada {tanggal_jam(now)}."
-            )
-        else:
-            receiver = (received_by or "").strip()
-            if not receiver and not note:
-                raise MissingItem(
-                    "Isi nama orang yang menerima surat jawaban secara langsung.",
-                    missing=("received_by",),
-                )
-            if len(receiver) > 200:
-                raise InvalidInput("Nama penerima terlalu panjang (maksimal 200 karakter).")
-            evidence = f"Diserahkan langsung kepada {receiver or 'pemohon'} oleh {actor.name}" + (
-                ", tanda terima dilampirkan." if docs else "."
-            )
-        if note:
-            evidence += f" Catatan petugas: {note}"
-        result = workflow.perform(
-            session=session,
-            complaint_id=complaint_id,
-            action="deliver",
-            actor=actor,
-            expected_version=expected_version,
-            payload={
-                "delivery_method": method.value,
-                "delivered_on": _clean_date(delivered_on),
-                "evidence": evidence,
-            },
-            documents=[d if d.kind == "delivery_evidence" else _as_evidence(d) for d in docs],
-            now=now,
-            hook_input={"email_message": msg} if method is sop.DeliveryMethod.EMAIL else None,
+            .with_for_update()
         )
-        if method is sop.DeliveryMethod.EMAIL:
-            # Last, after the workflow accepted the step: a failure rolls everything back.
-            _send(msg)
-        return result
-
-
-@workflow.hook("deliver")
-def _deliver_hook(ctx: workflow.HookContext) -> None:
-    """Step 11 recorded: the evidence was built by ``deliver`` above; an e-mail delivery
-    is recorded only together with its message."""
-    if ctx.data.get("delivery_method") == sop.DeliveryMethod.EMAIL and not ctx.hook_input.get(
-        "email_message"
-    ):
-        raise InvalidInput(
-            "Penyampaian melalui e-mail dicatat bersama pengiriman pesannya; gunakan "
-            "tombol kirim e-mail pada panel penyampaian."
-        )
-
-
-@workflow.hook("queue_email")
-def _queue_email_hook(ctx: workflow.HookContext) -> None:
-    raise InvalidInput("Kirim e-mail melalui panel penyampaian surat jawaban.")
-
-
-def _as_evidence(doc: NewDocument) -> NewDocument:
-    return NewDocument("delivery_evidence", doc.filename, doc.content_type, doc.data)
-
-
-def deliver_from_payload(
-    *,
-    complaint_id: int,
-    user_id: int,
-    expected_version: int,
-    payload: dict,
-    documents=(),
-    note: str | None = None,
-) -> Transition:
-    """``deliver`` from the generic action form's payload."""
-    return deliver(
-        complaint_id=complaint_id,
-        user_id=user_id,
-        expected_version=expected_version,
-        method=str(payload.get("delivery_method") or ""),
-        delivered_on=payload.get("delivered_on"),
-        note=" ".join(p for p in (str(payload.get("evidence") or ""), note or "") if p).strip(),
-        email=payload.get("email"),
-        phone=payload.get("phone"),
-        # The generic form's required "evidence" text is the officer's own statement
-        # that the WhatsApp message went out; the delivery panel asks with a checkbox.
-        confirmed=bool(payload.get("confirmed", True)),
-        received_by=str(payload.get("received_by") or ""),
-        documents=tuple(documents),
     )
 
 
-def delivery_record(*, complaint_id: int) -> dict | None:
-    """The recorded step-11 evidence of a complaint (method, date, evidence), if any."""
-    with read_session() as session:
-        from db.models import StepEvent
+@workflow.hook("queue_email")
+def queue_email_hook(ctx: workflow.HookContext) -> None:
+    """``send_email`` at step 11: build the message; enqueue it with the event."""
+    session, complaint = ctx.session, ctx.complaint
+    _require_signed(complaint)
+    recipient = clean_recipient(ctx.data.get("recipient_email") or complaint.complainant_email)
+    for earlier in _open_messages(session, complaint.id):
+        if earlier.status == outbox.SENDING:
+            raise DeliveryFailed(
+                f"E-mail ke {earlier.recipient} sedang dikirim. Tunggu sebentar, lalu muat "
+                "ulang halaman."
+            )
+        # A pending retry to an older address gives way to this send.
+        earlier.status = outbox.CANCELLED
+        earlier.last_error = f"Digantikan oleh pengiriman ke {recipient} ({_waktu(ctx.now)})."
+    msg = _email_message(session, complaint, recipient, now=ctx.now)
+    ctx.data["recipient_email"] = recipient
+    ctx.data["message_id"] = msg["Message-ID"]
 
-        event = session.scalars(
-            select(StepEvent)
-            .where(StepEvent.complaint_id == complaint_id, StepEvent.action == "deliver")
-            .order_by(StepEvent.seq.desc())
-            .limit(1)
-        ).first()
-        return dict(event.payload) if event else None
+    def _enqueue(event: StepEvent) -> None:
+        outbox.enqueue(
+            session,
+            kind=EMAIL_KIND,
+            recipient=recipient,
+            message=msg,
+            complaint_id=complaint.id,
+            event_id=event.id,
+            requested_by_id=ctx.actor.user_id,
+            now=ctx.now,
+        )
+
+    ctx.after_event.append(_enqueue)
+
+
+def _require_signed(complaint: Complaint) -> None:
+    if complaint.signed_at is None or not complaint.letter_number:
+        raise MissingItem(
+            "Surat jawaban belum ditandatangani; belum ada yang dapat disampaikan.",
+            missing=("signed_letter",),
+        )
+
+
+def _officer_note(text: str | None) -> str:
+    text = (text or "").strip()
+    return "" if not text or text == PANEL_NOTE else f" Catatan petugas: {text}"
+
+
+@workflow.hook("deliver")
+def deliver_hook(ctx: workflow.HookContext) -> None:
+    """``deliver`` (11 -> 12): build the evidence of the method used.
+
+    By e-mail only the outbox sender records it, passing the accepted message; by
+    WhatsApp the officer's confirmation, in person the receiver's name.
+    """
+    complaint, data, given_input = ctx.complaint, ctx.data, ctx.hook_input
+    _require_signed(complaint)
+    method = sop.DeliveryMethod(data["delivery_method"])
+    given = data.get("evidence")
+    if method is sop.DeliveryMethod.EMAIL:
+        row = _accepted_message(ctx.session, complaint, given_input.get("outbox_message_id"))
+        data["evidence"] = (
+            f"Dikirim melalui e-mail ke {row.recipient} pada {_waktu(row.sent_at)}, "
+            f"Message-ID {row.message_id}, surat terlampir {complaint.letter_number}."
+            + _officer_note(given)
+        )
+        data["recipient_email"] = row.recipient
+        data["message_id"] = row.message_id
+        data["outbox_message_id"] = row.id
+        ctx.documents.append(
+            NewDocument(
+                "delivery_evidence",
+                f"bukti-email-{complaint.ticket}.eml",
+                "message/rfc822",
+                row.message,
+            )
+        )
+        return
+    ctx.documents[:] = [_as_evidence(d) for d in ctx.documents]
+    if method is sop.DeliveryMethod.WHATSAPP:
+        number = normalize_phone(given_input.get("phone") or complaint.complainant_phone)
+        if given_input.get("confirmed") is not True:
+            raise MissingItem(
+                "Konfirmasi dulu bahwa pesan WhatsApp berisi surat jawaban sudah terkirim.",
+                missing=("confirmed",),
+            )
+        data["phone"] = number
+        data["evidence"] = (
+            f"Dikirim melalui WhatsApp ke {number} oleh {ctx.actor.name}; pengiriman "
+            f"dikonfirmasi petugas pada {_waktu(ctx.now)}." + _officer_note(given)
+        )
+        return
+    receiver = str(given_input.get("received_by") or "").strip()
+    if not receiver and not _officer_note(given):
+        raise MissingItem(
+            "Nama penerima belum diisi: isi nama orang yang menerima surat jawaban secara "
+            "langsung.",
+            missing=("received_by",),
+        )
+    if len(receiver) > 200:
+        raise InvalidInput("Nama penerima terlalu panjang (maksimal 200 karakter).")
+    if receiver:
+        data["received_by"] = receiver
+    data["evidence"] = (
+        f"Diserahkan langsung kepada {receiver or 'pemohon'} oleh {ctx.actor.name}"
+        + (", tanda terima dilampirkan." if ctx.documents else ".")
+        + _officer_note(given)
+    )
+
+
+def _accepted_message(session: Session, complaint: Complaint, pk) -> OutboxMessage:
+    row = session.get(OutboxMessage, pk) if isinstance(pk, int) else None
+    if (
+        row is None
+        or row.kind != EMAIL_KIND
+        or row.complaint_id != complaint.id
+        or row.status != outbox.SENT
+    ):
+        raise NotAllowed(
+            "Penyampaian melalui e-mail dicatat otomatis setelah server e-mail menerima "
+            "pesannya. Gunakan tombol \u201cKirim e-mail dengan surat terlampir\u201d."
+        )
+    return row
+
+
+def _as_evidence(doc: NewDocument) -> NewDocument:
+    if doc.kind == "delivery_evidence":
+        return doc
+    return NewDocument("delivery_evidence", doc.filename, doc.content_type, doc.data)
+
+
+# --- the outbox kind: what the sender does around a reply e-mail ------------------------
+
+
+def _cancel_reason(session: Session, row: OutboxMessage) -> str | None:
+    complaint = session.get(Complaint, row.complaint_id)
+    if complaint is None or complaint.current_step != email_step():
+        return (
+            "Dibatalkan sebelum dikirim: pengaduan sudah tidak menunggu penyampaian surat "
+            "jawaban (sudah disampaikan dengan cara lain)."
+        )
+    return None
+
+
+def _on_sent(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """The server accepted the reply: record step 11 for the officer who queued it."""
+    complaint = session.get(Complaint, row.complaint_id)
+    cause = session.get(StepEvent, row.event_id) if row.event_id else None
+    workflow.perform(
+        session=session,
+        complaint_id=complaint.id,
+        action="deliver",
+        expected_version=complaint.version,
+        user_id=row.requested_by_id,
+        payload={
+            "delivery_method": sop.DeliveryMethod.EMAIL.value,
+            "delivered_on": now.astimezone(OFFICE_TZ).date().isoformat(),
+            "evidence": (cause.note if cause and cause.note else PANEL_NOTE),
+        },
+        hook_input={"outbox_message_id": row.id},  # only the sender passes it
+        now=now,
+    )
+
+
+outbox.register_kind(EMAIL_KIND, cancel_reason=_cancel_reason, on_sent=_on_sent)
+
+
+@dataclass(frozen=True)
+class EmailResult:
+    """What became of the officer's "Kirim": sent (step recorded), retrying, or refused."""
+
+    transition: Transition  # the send_email event (the complaint stays at step 11)
+    message: outbox.MessageState
+    delivered: bool  # step 11 recorded (the complaint is at step 12)
+
+    @property
+    def text(self) -> str:
+        """What the officer reads, in Indonesian."""
+        state = self.message
+        if self.delivered:
+            return (
+                f"E-mail berisi surat jawaban terkirim ke {state.recipient} "
+                f"({_waktu(state.sent_at)}); penyampaian {self.transition.ticket} dicatat dan "
+                "pengaduan kini menunggu pengarsipan (langkah 12)."
+            )
+        return message_text(state)
+
+
+def message_text(state: outbox.MessageState) -> str:
+    """The page's line about an e-mail that has not (yet) completed step 11."""
+    reason = state.last_error or ""
+    if state.status == outbox.FAILED:
+        return (
+            f"E-mail ke {state.recipient} gagal dikirim: {reason} Surat belum terkirim dan "
+            "langkah 11 belum dicatat; periksa alamat e-mail pemohon lalu kirim lagi, atau "
+            "sampaikan dengan cara lain."
+        )
+    if state.status == outbox.PENDING:
+        return (
+            f"E-mail ke {state.recipient} belum terkirim: {reason} Langkah 11 dicatat "
+            "otomatis setelah server e-mail menerimanya."
+        )
+    if state.status == outbox.SENDING:
+        return f"E-mail ke {state.recipient} sedang dikirim."
+    if state.status == outbox.CANCELLED:
+        return f"E-mail ke {state.recipient} dibatalkan: {reason}"
+    return f"E-mail ke {state.recipient} terkirim ({_waktu(state.sent_at)}). {reason}".strip()
+
+
+def send_email(
+    *,
+    complaint_id: int,
+    user_id: int,
+    expected_version: int,
+    recipient: str | None = None,
+    note: str | None = None,
+) -> EmailResult:
+    """The officer's "Kirim e-mail": queue the reply (``send_email``), then try it now."""
+    if recipient is None:  # default: the address the complainant gave at intake
+        with read_session() as session:
+            complaint = session.get(Complaint, complaint_id)
+            recipient = complaint.complainant_email if complaint else None
+    payload = {"recipient_email": recipient}
+    transition = workflow.perform(
+        complaint_id=complaint_id,
+        action="send_email",
+        expected_version=expected_version,
+        user_id=user_id,
+        payload=payload,
+        note=(note or "").strip() or None,
+    )
+    with read_session() as session:
+        pk = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.event_id == transition.event_id)
+        )
+    state = outbox.send_now(pk)
+    with read_session() as session:
+        step = session.get(Complaint, complaint_id).current_step
+    delivered = state.status == outbox.SENT and step != email_step()
+    return EmailResult(transition, state, delivered)
+
+
+def email_messages(*, complaint_id: int) -> list[outbox.MessageState]:
+    """The complaint's reply e-mails, newest first (for the step-11 panel)."""
+    return [m for m in outbox.messages_of(complaint_id) if m.kind == EMAIL_KIND]

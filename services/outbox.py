@@ -36,6 +36,7 @@ import argparse
 import email
 import importlib
 import logging
+import re
 import signal
 import smtplib
 import ssl
@@ -144,7 +145,10 @@ def enqueue(
     """
     get_kind(kind)  # refuse an unknown kind at enqueue, not at send
     now = now or datetime.now(UTC)
-    raw = message.as_bytes() if isinstance(message, EmailMessage) else bytes(message)
+    if isinstance(message, EmailMessage):  # stored as it goes on the wire (CRLF lines)
+        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    else:
+        raw = _crlf(bytes(message))
     message_id = email.message_from_bytes(raw)["Message-ID"]
     if not message_id:
         raise ValueError("an outbox message needs its Message-ID header before enqueue")
@@ -164,6 +168,11 @@ def enqueue(
     session.add(row)
     session.flush()
     return row
+
+
+def _crlf(raw: bytes) -> bytes:
+    """SMTP lines end in CRLF; smtplib sends bytes as given."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", raw)
 
 
 # --- claim ------------------------------------------------------------------------------
@@ -203,44 +212,50 @@ def claim(
     url: str | None = None,
 ) -> list[Claim]:
     """Claim up to ``limit`` due messages (or just message ``only``) in one short transaction."""
-    now = now or datetime.now(UTC)
-    settings = get_settings()
-    lease = timedelta(seconds=settings.outbox_lease_seconds)
-    claims: list[Claim] = []
     with write_session(url) as session:
-        query = select(OutboxMessage).where(_due(now))
-        if only is not None:
-            query = query.where(OutboxMessage.id == only)
-        rows = session.scalars(
-            query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in rows:
-            if row.status == SENDING:  # the lease ran out: that sender stopped mid-send
-                session.add(OutboxAttempt(message_id=row.id, at=now, ok=False, error=LOST_ATTEMPT))
-                log.warning("message %s: lease expired, sending again", row.message_id)
-            reason = _cancel_reason(session, row)
-            if reason:
-                row.status = CANCELLED
-                row.lease_until = None
-                row.last_error = reason
-                log.info("message %s cancelled: %s", row.message_id, reason)
-                continue
-            row.status = SENDING
-            row.attempts += 1
-            row.lease_until = now + lease
-            claims.append(
-                Claim(
-                    row.id,
-                    row.kind,
-                    row.recipient,
-                    row.message_id,
-                    row.message,
-                    row.attempts,
-                    row.lease_until,
-                )
+        return claim_in(session, limit=limit, only=only, now=now)
+
+
+def claim_in(
+    session: Session, *, limit: int = 1, only: int | None = None, now: datetime | None = None
+) -> list[Claim]:
+    """``claim`` inside the caller's transaction (the demo seed plays a send in one)."""
+    now = now or datetime.now(UTC)
+    lease = timedelta(seconds=get_settings().outbox_lease_seconds)
+    claims: list[Claim] = []
+    query = select(OutboxMessage).where(_due(now))
+    if only is not None:
+        query = query.where(OutboxMessage.id == only)
+    rows = session.scalars(
+        query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        if row.status == SENDING:  # the lease ran out: that sender stopped mid-send
+            session.add(OutboxAttempt(message_id=row.id, at=now, ok=False, error=LOST_ATTEMPT))
+            log.warning("message %s: lease expired, sending again", row.message_id)
+        reason = _cancel_reason(session, row)
+        if reason:
+            row.status = CANCELLED
+            row.lease_until = None
+            row.last_error = reason
+            log.info("message %s cancelled: %s", row.message_id, reason)
+            continue
+        row.status = SENDING
+        row.attempts += 1
+        row.lease_until = now + lease
+        claims.append(
+            Claim(
+                row.id,
+                row.kind,
+                row.recipient,
+                row.message_id,
+                row.message,
+                row.attempts,
+                row.lease_until,
             )
+        )
     return claims
 
 
@@ -339,53 +354,58 @@ def record(
     claimed: Claim, outcome: Outcome, *, now: datetime | None = None, url: str | None = None
 ) -> str:
     """Record one attempt and its outcome; returns the message's new status."""
+    with write_session(url) as session:
+        return record_in(session, claimed, outcome, now=now)
+
+
+def record_in(
+    session: Session, claimed: Claim, outcome: Outcome, *, now: datetime | None = None
+) -> str:
+    """``record`` inside the caller's transaction."""
     now = now or datetime.now(UTC)
     settings = get_settings()
-    with write_session(url) as session:
-        row = session.execute(
-            select(OutboxMessage)
-            .where(OutboxMessage.id == claimed.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-        attempt = OutboxAttempt(
-            message_id=row.id, at=now, ok=outcome.ok, error=None if outcome.ok else outcome.detail
-        )
-        session.add(attempt)
-        if row.status != SENDING or row.attempts != claimed.attempt:
-            # Our lease ran out and another claim took over: that one records the outcome.
-            log.warning("message %s: late result of an expired claim", row.message_id)
-            return row.status
-        row.lease_until = None
-        if outcome.ok:
-            row.status = SENT
-            row.sent_at = now
-            row.last_error = None
-            follow_up = get_kind(row.kind).on_sent
-            if follow_up is not None:
-                try:
-                    with session.begin_nested():
-                        follow_up(session, row, now)
-                except WorkflowError as err:
-                    row.last_error = f"Terkirim, tetapi tidak dapat dicatat: {err.message}"
-                    log.warning("message %s sent; follow-up refused: %s", row.id, err.message)
-        elif outcome.permanent:
-            row.status = FAILED
-            row.last_error = outcome.detail
-        elif row.attempts >= settings.outbox_max_attempts:
-            row.status = FAILED
-            row.last_error = (
-                f"{outcome.detail} Sudah dicoba {row.attempts} kali; tidak dicoba lagi."
-            )
-        else:
-            row.status = PENDING
-            row.next_attempt_at = now + backoff(row.attempts)
-            row.last_error = (
-                f"{outcome.detail} Akan dicoba lagi {_clock(row.next_attempt_at)} "
-                f"(percobaan {row.attempts + 1} dari {settings.outbox_max_attempts})."
-            )
-        log.info("message %s: %s", row.message_id, row.status)
+    row = session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == claimed.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    attempt = OutboxAttempt(
+        message_id=row.id, at=now, ok=outcome.ok, error=None if outcome.ok else outcome.detail
+    )
+    session.add(attempt)
+    if row.status != SENDING or row.attempts != claimed.attempt:
+        # Our lease ran out and another claim took over: that one records the outcome.
+        log.warning("message %s: late result of an expired claim", row.message_id)
         return row.status
+    row.lease_until = None
+    if outcome.ok:
+        row.status = SENT
+        row.sent_at = now
+        row.last_error = None
+        follow_up = get_kind(row.kind).on_sent
+        if follow_up is not None:
+            try:
+                with session.begin_nested():
+                    follow_up(session, row, now)
+            except WorkflowError as err:
+                row.last_error = f"Terkirim, tetapi tidak dapat dicatat: {err.message}"
+                log.warning("message %s sent; follow-up refused: %s", row.id, err.message)
+    elif outcome.permanent:
+        row.status = FAILED
+        row.last_error = outcome.detail
+    elif row.attempts >= settings.outbox_max_attempts:
+        row.status = FAILED
+        row.last_error = f"{outcome.detail} Sudah dicoba {row.attempts} kali; tidak dicoba lagi."
+    else:
+        row.status = PENDING
+        row.next_attempt_at = now + backoff(row.attempts)
+        row.last_error = (
+            f"{outcome.detail} Akan dicoba lagi {_clock(row.next_attempt_at)} "
+            f"(percobaan {row.attempts + 1} dari {settings.outbox_max_attempts})."
+        )
+    log.info("message %s: %s", row.message_id, row.status)
+    return row.status
 
 
 # --- the sender -------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Complaint, Unit, User, UserRole
+from db.models import Complaint, OutboxMessage, Unit, User, UserRole
 from layanan import sop
 from layanan.calendar import WorkingCalendar
+from layanan.errors import InvalidInput
 from layanan.sop import Role
 from services import workflow
 from services.calendar_settings import load_calendar
@@ -395,7 +396,7 @@ def _play_one(
     if stop_at is not None:  # a complaint meant to wait at a step takes the path to it
         oral = stop_at == 5
 
-    def act(key: str, actor, payload=None, documents=(), note=None) -> bool:
+    def act(key: str, actor, payload=None, documents=(), note=None, hook_input=None) -> bool:
         step_number = sop.action(key).at
         if step_number == stop_at:
             return False
@@ -414,6 +415,7 @@ def _play_one(
             note=note,
             now=at,
             calendar=calendar,
+            hook_input=hook_input,
         )
         return True
 
@@ -484,8 +486,13 @@ def _play_one(
         return
     if not act("sign", actors[Role.SEKRETARIS]):
         return
-    method = rng.choice(list(sop.DeliveryMethod))
-    if not act(
+    method = _demo_method(rng, complaint)
+    if method is sop.DeliveryMethod.EMAIL:
+        recipient = {"recipient_email": complaint.complainant_email}
+        if not act("send_email", actors[Role.PETUGAS], recipient):
+            return
+        _demo_mail_accepted(session, complaint.id, at=step_time(sop.action("send_email").at))
+    elif not act(
         "deliver",
         actors[Role.PETUGAS],
         {
@@ -493,6 +500,7 @@ def _play_one(
             "delivered_on": clock.date().isoformat(),
             "evidence": f"Disampaikan melalui {sop.DELIVERY_LABELS[method]}.",
         },
+        hook_input={"confirmed": True, "received_by": complaint.complainant_name or "Pemohon"},
     ):
         return
     act(
@@ -503,6 +511,35 @@ def _play_one(
             "archive_location": f"Lemari arsip {rng.randint(1, 4)}, rak {rng.randint(1, 6)}",
         },
     )
+
+
+def _demo_method(rng: random.Random, complaint: Complaint) -> sop.DeliveryMethod:
+    """A delivery method the demo complaint's contact details allow."""
+    from services.delivery import normalize_phone
+
+    method = rng.choice(list(sop.DeliveryMethod))
+    if method is sop.DeliveryMethod.EMAIL and not complaint.complainant_email:
+        return sop.DeliveryMethod.LANGSUNG
+    if method is sop.DeliveryMethod.WHATSAPP:
+        try:
+            normalize_phone(complaint.complainant_phone)
+        except InvalidInput:
+            return sop.DeliveryMethod.LANGSUNG
+    return method
+
+
+def _demo_mail_accepted(session: Session, complaint_id: int, *, at: datetime) -> None:
+    """The demo has no mail server: play its acceptance of the queued reply through the
+    sender's own claim and record (which records step 11), at the demo's time."""
+    from services import outbox
+
+    message_pk = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.complaint_id == complaint_id, OutboxMessage.status == outbox.PENDING
+        )
+    )
+    [claimed] = outbox.claim_in(session, only=message_pk, now=at)
+    outbox.record_in(session, claimed, outbox.Outcome(True), now=at)
 
 
 def database_is_empty(session: Session) -> bool:

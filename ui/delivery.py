@@ -1,8 +1,12 @@
-"""Step 11 on the complaint page: send by e-mail, by WhatsApp, or record a hand-over."""
+"""Step 11 on the complaint page: send by e-mail, by WhatsApp, or record a hand-over.
+
+Every way goes through ``services.workflow.perform``. E-mail goes through the outbox:
+the page shows the latest e-mail that has not completed the step (failed with the
+server's reason, waiting for a retry, being sent) above the form.
+"""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import partial
 
@@ -10,7 +14,7 @@ import streamlit as st
 
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
-from services import delivery, letters, uploads
+from services import delivery, letters, outbox, uploads, workflow
 
 FLASH_KEY = "flash_message"  # shown by ui.action_form.show_flash on the next run
 
@@ -23,27 +27,53 @@ def _done(transition) -> None:
     st.rerun()
 
 
-def _record(*, detail, user, method: str, scan=None, spinner: str | None = None, **fields) -> None:
-    """Record step 11 by ``method``: show the refusal, or rerun with the flash message."""
+def _record(*, detail, user, method: str, delivered_on, scan=None, note: str = "", **given) -> None:
+    """Record step 11 by WhatsApp or in person: show the refusal, or rerun with the flash."""
     try:
+        documents = []
         if scan is not None:
-            fields["documents"] = [
+            documents.append(
                 uploads.check_upload(
                     kind="delivery_evidence", filename=scan.name, data=scan.getvalue()
                 )
-            ]
-        with st.spinner(spinner) if spinner else nullcontext():
-            result = delivery.deliver(
-                complaint_id=detail.id,
-                user_id=user.id,
-                expected_version=detail.version,
-                method=method,
-                **fields,
             )
+        result = workflow.perform(
+            complaint_id=detail.id,
+            action="deliver",
+            expected_version=detail.version,
+            user_id=user.id,
+            payload={
+                "delivery_method": method,
+                "delivered_on": delivered_on,
+                "evidence": (note or "").strip() or delivery.PANEL_NOTE,
+            },
+            documents=documents,
+            hook_input=given,  # number / confirmation / receiver, checked by the hook
+        )
     except WorkflowError as err:
         st.error(err.message)
     else:
         _done(result)
+
+
+def _send_email(*, detail, user, recipient: str, note: str) -> None:
+    try:
+        with st.spinner("Mengirim e-mail..."):
+            result = delivery.send_email(
+                complaint_id=detail.id,
+                user_id=user.id,
+                expected_version=detail.version,
+                recipient=recipient,
+                note=note,
+            )
+    except WorkflowError as err:
+        st.error(err.message)
+        return
+    if result.delivered:
+        st.session_state[FLASH_KEY] = result.text
+    # Otherwise the complaint stays at step 11 with a new version; the rerun shows the
+    # message's state (the server's refusal, or the time of the next try) above the form.
+    st.rerun()
 
 
 def _today():
@@ -55,25 +85,35 @@ def _identity(detail, attr: str) -> str:
     return (getattr(identity, attr, None) or "") if identity else ""
 
 
+def email_status(*, complaint_id: int) -> None:
+    """The latest reply e-mail of the complaint, unless it completed the step."""
+    messages = delivery.email_messages(complaint_id=complaint_id)
+    if not messages:
+        return
+    latest = messages[0]
+    text = delivery.message_text(latest)
+    if latest.status == outbox.FAILED:
+        st.error(text, icon=":material/error:")
+    elif latest.status in (outbox.PENDING, outbox.SENDING):
+        st.warning(text, icon=":material/schedule_send:")
+    elif latest.status == outbox.SENT and latest.last_error:
+        st.warning(text)
+    elif latest.status == outbox.CANCELLED:
+        st.caption(text)
+
+
 def delivery_panel(*, detail, user) -> None:
     """The three ways of step 11; each records the step only when it succeeded."""
     st.markdown("**Penyampaian surat jawaban (langkah 11)**")
     email_tab, wa_tab, hand_tab = st.tabs(["E-mail", "WhatsApp", "Diserahkan langsung"])
     base = f"deliver:{detail.ticket}:{detail.version}"
-    with email_tab, st.form(f"{base}:email"):
-        recipient = st.text_input("Alamat e-mail pemohon", value=_identity(detail, "email"))
-        day = st.date_input("Tanggal penyampaian", value=_today(), format="DD/MM/YYYY")
-        note = st.text_area("Catatan (opsional)", height=70)
-        if st.form_submit_button("Kirim e-mail dengan surat terlampir", type="primary"):
-            _record(
-                detail=detail,
-                user=user,
-                method="email",
-                spinner="Mengirim e-mail...",
-                email=recipient,
-                delivered_on=day,
-                note=note,
-            )
+    with email_tab:
+        email_status(complaint_id=detail.id)
+        with st.form(f"{base}:email"):
+            recipient = st.text_input("Alamat e-mail pemohon", value=_identity(detail, "email"))
+            note = st.text_area("Catatan (opsional)", height=70)
+            if st.form_submit_button("Kirim e-mail dengan surat terlampir", type="primary"):
+                _send_email(detail=detail, user=user, recipient=recipient, note=note)
     with wa_tab:
         phone = st.text_input(
             "Nomor WhatsApp pemohon", value=_identity(detail, "phone"), key=f"{base}:wa-phone"
