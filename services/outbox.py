@@ -211,7 +211,17 @@ def claim(
     now: datetime | None = None,
     url: str | None = None,
 ) -> list[Claim]:
-    """Claim up to ``limit`` due messages (or just message ``only``) in one short transaction."""
+    """Claim up to ``limit`` due messages (or just message ``only``) in one short transaction.
+
+    A read looks first, so an idle sender does not take SQLite's write lock every poll.
+    """
+    now = now or datetime.now(UTC)
+    with read_session(url) as session:
+        query = select(OutboxMessage.id).where(_due(now))
+        if only is not None:
+            query = query.where(OutboxMessage.id == only)
+        if session.scalar(query.limit(1)) is None:
+            return []
     with write_session(url) as session:
         return claim_in(session, limit=limit, only=only, now=now)
 

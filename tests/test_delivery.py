@@ -291,7 +291,7 @@ def test_a_sender_killed_after_acceptance_resends_the_same_message_and_records_o
     staff, smtp_server, monkeypatch
 ):
     monkeypatch.setenv("SMTP_TIMEOUT_SECONDS", "1")
-    monkeypatch.setenv("OUTBOX_LEASE_SECONDS", "2")
+    monkeypatch.setenv("OUTBOX_LEASE_SECONDS", "4")
     inbox = smtp_server()
     complaint_id = at_step_eleven(staff)
     workflow.perform(  # queued only: the sender subprocesses below send it
@@ -307,8 +307,11 @@ def test_a_sender_killed_after_acceptance_resends_the_same_message_and_records_o
     assert inbox.copies() == {queued.message_id: 1}
     assert state(complaint_id).current_step == 11  # accepted, but its record never committed
     assert outbox.message_state(queued.id).status == "sending"
+    assert outbox.claim() == []  # nobody takes it while the dead sender's lease holds
 
-    time.sleep(2.2)  # the crashed sender's lease runs out
+    with read_session() as session:
+        lease_until = session.get(OutboxMessage, queued.id).lease_until
+    time.sleep(max(0.0, (lease_until - datetime.now(UTC)).total_seconds()) + 0.1)
     code, out, err = finish(sender("--drain"))
     assert code == 0, err
     assert "sent=1" in out
