@@ -298,8 +298,10 @@ def seed_demo(
     recent = max(count // 8, 11)  # the last two weeks are busier, so queues are full
     offsets = [rng.random() * span for _ in range(count - recent)]
     offsets += [span - rng.random() * 14 * 86400 for _ in range(recent)]
-    # Some recent complaints wait at each step in turn (2..12), so every queue has work.
-    stops = dict(zip(sorted(offsets)[-recent:], [*range(2, 13)] * recent, strict=False))
+    # Some recent complaints wait at each step in turn (all but the first, which intake
+    # performs), so every queue has work.
+    waits = [s.number for s in sop.STEPS if s.number != sop.FIRST_STEP]
+    stops = dict(zip(sorted(offsets)[-recent:], waits * recent, strict=False))
     # Oldest first, so ticket numbers follow the arrival order.
     for offset in sorted(offsets):
         arrived = calendar.add_working_minutes(start + timedelta(seconds=offset), 0)
@@ -352,11 +354,12 @@ def _play_one(
         clock = calendar.add_working_minutes(clock, minutes)
         return clock
 
-    if stop_at == 2:
-        channel = sop.Channel.ONLINE  # only online complaints wait at step 2
+    receive_step = sop.action("receive").at
+    if stop_at == receive_step:
+        channel = sop.Channel.ONLINE  # only online complaints wait for the desk's receipt
     online = channel is sop.Channel.ONLINE
-    met = step_time(1)
-    received = met if online else step_time(2)
+    met = step_time(sop.FIRST_STEP)
+    received = met if online else step_time(receive_step)
     if received >= now:
         return
     docs = []
@@ -393,7 +396,7 @@ def _play_one(
     unit_id = rng.choice(list(unit_actors))
 
     if stop_at is not None:  # a complaint meant to wait at a step takes the path to it
-        oral = stop_at == 5
+        oral = stop_at not in sop.WRITTEN_PATH  # a step only the oral path has
 
     def act(key: str, actor, payload=None, documents=(), note=None) -> bool:
         step_number = sop.action(key).at
@@ -484,7 +487,9 @@ def _play_one(
         return
     if not act("sign", actors[Role.SEKRETARIS]):
         return
-    method = rng.choice(list(sop.DeliveryMethod))
+    # No demo e-mail deliveries: an e-mail delivery is recorded only with the message the
+    # mail server accepted (services.outbox), and demo data sends no mail.
+    method = rng.choice([m for m in sop.DeliveryMethod if m is not sop.DeliveryMethod.EMAIL])
     if not act(
         "deliver",
         actors[Role.PETUGAS],
