@@ -79,7 +79,7 @@ def _rows(result) -> list[ComplaintRow]:
 
 def steps_for_role(role: Role) -> frozenset[int]:
     """The SOP steps at which this role has an action (from the SOP table)."""
-    return frozenset(a.at for a in sop.ACTIONS if sop.action_role(a) is role)
+    return sop.table().steps_of_role(role)
 
 
 def _queue_condition(*, roles: Iterable[Role], unit_id: int | None) -> ColumnElement[bool]:

@@ -38,11 +38,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Complaint, ComplaintUnit, Rating, Setting, StepEvent, Unit, User, UtcDateTime
+from layanan import sop
 from layanan.calendar import OFFICE_TZ
 
+# Step events that do not complete a step: actions that stay at their step (e-mail
+# queued at step 11); their minutes are part of the step's completion that follows.
+STAYING_ACTIONS = tuple(a.key for a in sop.ACTIONS if not a.moves)
 # Step events that are not staff work against an SOP standard: the complainant's own
-# online submission (step 1 takes no time there).
-NOT_TIMED_ACTIONS = ("submit_online",)
+# online submission (the first step takes no time there), and the staying ones.
+NOT_TIMED_ACTIONS = (
+    *(a.key for a in sop.ACTIONS if a.role is sop.Role.PEMOHON),
+    *STAYING_ACTIONS,
+)
 GRAINS = ("week", "month")
 
 
@@ -377,7 +384,7 @@ def _totals_of_closed(session: Session, filters: Filters):
         select(key, func.sum(e.working_minutes).label("total"))
         .select_from(c)
         .join(e, e.complaint_id == c.id)
-        .where(*_closed(filters))
+        .where(*_closed(filters), e.action.not_in(STAYING_ACTIONS))
         .group_by(key)
         .subquery()
     )
@@ -443,14 +450,16 @@ def _due_table(days: Sequence[DueDay]):
 CLOCK_KEYS = ("verifikasi", "tindak_lanjut", "penyelesaian")
 
 
-CLOCK_STEPS = (4, 5, 7, 11)
+# Per regulatory clock, the step (per form) whose last completion ends it (sop table).
+CLOCK_ENDS = {key: sop.TABLE.clock_steps(key) for key in CLOCK_KEYS}
+CLOCK_STEPS = tuple(sorted({n for ends in CLOCK_ENDS.values() for n in ends.values()}))
 
 
 def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
     """Per clock: (done_at, due_at) expressions for a complaint, and joins they need.
 
-    Done: verification when step 4 was last done; follow-up when step 5 (oral) or 7
-    (written); completion when step 5 (oral) or 11 (written), as ``layanan.clocks``.
+    Done: when the step that ends the clock for the complaint's form was last completed
+    (``CLOCK_ENDS``, from the SOP table), as ``layanan.clocks``.
     SQLite: a correlated seek in ix_step_events_complaint_step per clock, cheapest for
     its nested loops. PostgreSQL: one grouped pass over the (step, at) range of the
     period joined by hash, which beats 3 seeks per complaint over long periods.
@@ -466,7 +475,7 @@ def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
                 e.complaint_id.label("complaint_id"),
                 *[func.max(case((e.step == n, e.at))).label(f"s{n}") for n in CLOCK_STEPS],
             )
-            .where(e.step.in_(CLOCK_STEPS), e.at >= filters.start)
+            .where(e.step.in_(CLOCK_STEPS), e.at >= filters.start, e.action.not_in(STAYING_ACTIONS))
             .group_by(e.complaint_id)
             .subquery("clock_steps")
         )
@@ -475,22 +484,31 @@ def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
         def done(step_number: int) -> ColumnElement:
             return done_steps.c[f"s{step_number}"]
 
-        follow = case((oral, done(5)), else_=done(7))
-        completion = case((oral, done(5)), else_=done(11))
-        verification = done(4)
     else:
 
         def done_at_step(step_expr) -> ColumnElement:
             e = StepEvent.__table__.alias("clock_event")
             return (
                 select(func.max(e.c.at))
-                .where(e.c.complaint_id == c.id, e.c.step == step_expr)
+                .where(
+                    e.c.complaint_id == c.id,
+                    e.c.step == step_expr,
+                    e.c.action.not_in(STAYING_ACTIONS),
+                )
                 .scalar_subquery()
             )
 
-        verification = done_at_step(literal(4))
-        follow = done_at_step(case((oral, 5), else_=7))
-        completion = done_at_step(case((oral, 5), else_=11))
+        def done(step_number: int) -> ColumnElement:
+            return done_at_step(literal(step_number))
+
+    def ended(clock: str) -> ColumnElement:
+        ends = CLOCK_ENDS[clock]
+        oral_end, written_end = ends[sop.Form.LISAN], ends[sop.Form.TERTULIS]
+        if oral_end == written_end:
+            return done(written_end)
+        return case((oral, done(oral_end)), else_=done(written_end))
+
+    verification, follow, completion = (ended(k) for k in CLOCK_KEYS)
     columns = {
         "verifikasi": (verification, dues.c.column2),
         "tindak_lanjut": (case((has_form, follow)), dues.c.column3),

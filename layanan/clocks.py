@@ -33,13 +33,10 @@ class RegulatoryStandards:
                 raise ValueError(f"{name} must be a positive number of working days")
 
 
-# Which SOP step ends each regulatory clock: verification ends when Sub Bagian Umum has
-# classified the complaint (step 4 done); follow-up when a unit acts on it (oral: step 5
-# done; written: the Head's disposition, step 7 done); completion when the reply is
-# delivered (step 11 done) or the oral complaint is settled.
-VERIFICATION_DONE_AFTER = 4
-FOLLOW_UP_DONE_AFTER = {sop.Form.LISAN: 5, sop.Form.TERTULIS: 7}
-COMPLETION_DONE_AFTER = {sop.Form.LISAN: 5, sop.Form.TERTULIS: 11}
+# Which SOP step ends each regulatory clock is declared on the steps of the SOP table
+# (``Step.ends_clocks``): verification when Sub Bagian Umum has classified the
+# complaint; follow-up when a unit acts on it (oral: settled; written: the Head's
+# disposition); completion when the reply is delivered or the oral complaint settled.
 
 
 @dataclass(frozen=True)
@@ -78,23 +75,28 @@ def regulatory_clocks(
         standards.supervisory_completion_days if supervisory else standards.completion_days
     )
     form_for_lookup = form or sop.Form.TERTULIS
+    table = sop.table()
+
+    def done(clock: str) -> datetime | None:
+        return done_steps.get(table.clock_steps(clock)[form_for_lookup])
+
     return (
         Clock(
             "verifikasi",
             f"Verifikasi ({standards.verification_days} hari kerja)",
             calendar.add_working_days(received_at, standards.verification_days),
-            done_steps.get(VERIFICATION_DONE_AFTER),
+            done("verifikasi"),
         ),
         Clock(
             "tindak_lanjut",
             f"Tindak lanjut ({standards.follow_up_days} hari kerja)",
             calendar.add_working_days(received_at, standards.follow_up_days),
-            done_steps.get(FOLLOW_UP_DONE_AFTER[form_for_lookup]) if form else None,
+            done("tindak_lanjut") if form else None,
         ),
         Clock(
             "penyelesaian",
             f"Penyelesaian ({completion_days} hari kerja)",
             calendar.add_working_days(received_at, completion_days),
-            done_steps.get(COMPLETION_DONE_AFTER[form_for_lookup]) if form else None,
+            done("penyelesaian") if form else None,
         ),
     )

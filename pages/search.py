@@ -30,7 +30,7 @@ with st.container(border=True):
     )
     c1, c2, c3, c4, c5 = st.columns([2.5, 1.5, 1.6, 2, 1.6], vertical_alignment="bottom")
     step, channel, category = step_channel_category(
-        c1, c3, c4, steps=[s.number for s in sop.STEPS], prefix="s"
+        c1, c3, c4, steps=[s.number for s in sop.table().steps], prefix="s"
     )
     status = c2.selectbox(
         "Status",

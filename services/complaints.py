@@ -703,7 +703,7 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
                 .order_by(StepEvent.seq)
             )
         )
-        done_steps = {e.step: e.at for e in events}
+        done_steps = {e.step: e.at for e in events if e.to_step != e.step}
         form = sop.Form(complaint.form) if complaint.form else None
         clocks = regulatory_clocks(
             calendar,

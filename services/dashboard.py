@@ -438,7 +438,7 @@ def step_times_frame(rows) -> pd.DataFrame:
         if minutes <= standard:
             on_time[step_number] = on_time.get(step_number, 0) + n
     records = []
-    for s in sop.STEPS:
+    for s in sop.table().steps:
         hist = per_step.get(s.number, [])
         count = sum(n for _, n in hist)
         done_on_time = on_time.get(s.number, 0)

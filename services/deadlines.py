@@ -28,7 +28,10 @@ def deadlines_in(session: Session, complaint: Complaint) -> Deadlines:
     done = dict(
         session.execute(
             select(StepEvent.step, func.max(StepEvent.at))
-            .where(StepEvent.complaint_id == complaint.id)
+            .where(
+                StepEvent.complaint_id == complaint.id,
+                StepEvent.to_step.is_distinct_from(StepEvent.step),  # staying: not done
+            )
             .group_by(StepEvent.step)
         ).all()
     )

@@ -229,7 +229,7 @@ def claim(
 def claim_in(
     session: Session, *, limit: int = 1, only: int | None = None, now: datetime | None = None
 ) -> list[Claim]:
-    """``claim`` inside the caller's transaction (the demo seed plays a send in one)."""
+    """``claim`` inside the caller's transaction."""
     now = now or datetime.now(UTC)
     lease = timedelta(seconds=get_settings().outbox_lease_seconds)
     claims: list[Claim] = []

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Complaint, OutboxMessage, Unit, User, UserRole
+from db.models import Complaint, Unit, User, UserRole
 from layanan import sop
 from layanan.calendar import WorkingCalendar
 from layanan.errors import InvalidInput
@@ -299,8 +299,10 @@ def seed_demo(
     recent = max(count // 8, 11)  # the last two weeks are busier, so queues are full
     offsets = [rng.random() * span for _ in range(count - recent)]
     offsets += [span - rng.random() * 14 * 86400 for _ in range(recent)]
-    # Some recent complaints wait at each step in turn (2..12), so every queue has work.
-    stops = dict(zip(sorted(offsets)[-recent:], [*range(2, 13)] * recent, strict=False))
+    # Some recent complaints wait at each step in turn (all but the first, which intake
+    # performs), so every queue has work.
+    waits = [s.number for s in sop.STEPS if s.number != sop.FIRST_STEP]
+    stops = dict(zip(sorted(offsets)[-recent:], waits * recent, strict=False))
     # Oldest first, so ticket numbers follow the arrival order.
     for offset in sorted(offsets):
         arrived = calendar.add_working_minutes(start + timedelta(seconds=offset), 0)
@@ -353,11 +355,12 @@ def _play_one(
         clock = calendar.add_working_minutes(clock, minutes)
         return clock
 
-    if stop_at == 2:
-        channel = sop.Channel.ONLINE  # only online complaints wait at step 2
+    receive_step = sop.action("receive").at
+    if stop_at == receive_step:
+        channel = sop.Channel.ONLINE  # only online complaints wait for the desk's receipt
     online = channel is sop.Channel.ONLINE
-    met = step_time(1)
-    received = met if online else step_time(2)
+    met = step_time(sop.FIRST_STEP)
+    received = met if online else step_time(receive_step)
     if received >= now:
         return
     docs = []
@@ -394,7 +397,7 @@ def _play_one(
     unit_id = rng.choice(list(unit_actors))
 
     if stop_at is not None:  # a complaint meant to wait at a step takes the path to it
-        oral = stop_at == 5
+        oral = stop_at not in sop.WRITTEN_PATH  # a step only the oral path has
 
     def act(key: str, actor, payload=None, documents=(), note=None, hook_input=None) -> bool:
         step_number = sop.action(key).at
@@ -486,13 +489,10 @@ def _play_one(
         return
     if not act("sign", actors[Role.SEKRETARIS]):
         return
+    # No demo e-mail deliveries: an e-mail delivery is recorded only with the message the
+    # mail server accepted (services.outbox), and demo data sends no mail.
     method = _demo_method(rng, complaint)
-    if method is sop.DeliveryMethod.EMAIL:
-        recipient = {"recipient_email": complaint.complainant_email}
-        if not act("send_email", actors[Role.PETUGAS], recipient):
-            return
-        _demo_mail_accepted(session, complaint.id, at=step_time(sop.action("send_email").at))
-    elif not act(
+    if not act(
         "deliver",
         actors[Role.PETUGAS],
         {
@@ -514,32 +514,16 @@ def _play_one(
 
 
 def _demo_method(rng: random.Random, complaint: Complaint) -> sop.DeliveryMethod:
-    """A delivery method the demo complaint's contact details allow."""
+    """WhatsApp or in person, as the demo complaint's contact details allow."""
     from services.delivery import normalize_phone
 
-    method = rng.choice(list(sop.DeliveryMethod))
-    if method is sop.DeliveryMethod.EMAIL and not complaint.complainant_email:
-        return sop.DeliveryMethod.LANGSUNG
+    method = rng.choice([m for m in sop.DeliveryMethod if m is not sop.DeliveryMethod.EMAIL])
     if method is sop.DeliveryMethod.WHATSAPP:
         try:
             normalize_phone(complaint.complainant_phone)
         except InvalidInput:
             return sop.DeliveryMethod.LANGSUNG
     return method
-
-
-def _demo_mail_accepted(session: Session, complaint_id: int, *, at: datetime) -> None:
-    """The demo has no mail server: play its acceptance of the queued reply through the
-    sender's own claim and record (which records step 11), at the demo's time."""
-    from services import outbox
-
-    message_pk = session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.complaint_id == complaint_id, OutboxMessage.status == outbox.PENDING
-        )
-    )
-    [claimed] = outbox.claim_in(session, only=message_pk, now=at)
-    outbox.record_in(session, claimed, outbox.Outcome(True), now=at)
 
 
 def database_is_empty(session: Session) -> bool:
