@@ -493,6 +493,22 @@ def test_a_failed_email_is_shown_on_the_page_and_the_step_stays_open(staff, smtp
     assert "terkirim ke s@example.id" in texts(fresh)
 
 
+def test_the_page_shows_an_email_waiting_for_a_retry(staff, monkeypatch):
+    from tests.apptest_helpers import open_page, texts
+
+    point_smtp_to(monkeypatch, free_port())  # the server is down
+    complaint_id = at_step_eleven(staff)
+    pending = send(staff, complaint_id).message
+    assert pending.status == "pending"
+    at = open_page("complaint", staff.petugas, tiket=state(complaint_id).ticket)
+    assert not at.exception
+    shown = texts(at)
+    assert "E-mail ke siti@example.id belum terkirim" in shown
+    assert "Server e-mail tidak dapat dihubungi" in shown
+    assert "Akan dicoba lagi pukul" in shown and "WITA" in shown
+    assert state(complaint_id).current_step == 11
+
+
 def test_other_roles_see_no_delivery_panel(staff):
     from tests.apptest_helpers import open_page, texts
 
