@@ -287,6 +287,32 @@ def test_a_queued_email_is_cancelled_when_the_letter_was_delivered_by_hand(
     assert event.payload["delivery_method"] == "langsung"
 
 
+def test_an_email_accepted_after_a_hand_delivery_is_marked_sent_with_the_reason(staff, smtp_server):
+    smtp_server()
+    complaint_id = at_step_eleven(staff)
+    workflow.perform(
+        complaint_id=complaint_id,
+        action="send_email",
+        user_id=staff.petugas.id,
+        expected_version=version_of(complaint_id),
+        payload={"recipient_email": "siti@example.id"},
+    )
+    [claimed] = outbox.claim()  # the sender has it in hand ...
+    by_hand(staff.petugas, complaint_id, "langsung", received_by="Siti Aminah")  # ... meanwhile
+    assert outbox.record(claimed, outbox.Outcome(True)) == "sent"
+    [row] = outbox_rows(complaint_id)
+    assert row.status == "sent" and "Terkirim, tetapi tidak dapat dicatat" in row.last_error
+    [event] = deliver_events(complaint_id)  # the hand delivery only; nothing half-written
+    assert event.payload["delivery_method"] == "langsung"
+    with read_session() as session:
+        kinds = session.scalars(
+            select(Document.content_type).where(
+                Document.complaint_id == complaint_id, Document.kind == "delivery_evidence"
+            )
+        ).all()
+    assert "message/rfc822" not in kinds
+
+
 def test_a_sender_killed_after_acceptance_resends_the_same_message_and_records_once(
     staff, smtp_server, monkeypatch
 ):
