@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from layanan import sop
 from layanan.sop import Role
 
 # Page keys per role. ``app.py`` maps each key to its file in ``pages/``.
@@ -37,11 +36,6 @@ def pages_for(roles: Iterable[Role]) -> tuple[str, ...]:
 
 def may_open(roles: Iterable[Role], page: str) -> bool:
     return page in pages_for(roles)
-
-
-def can_act(roles: Iterable[Role], action: sop.Action) -> bool:
-    """True if one of the roles performs this action (unit membership checked apart)."""
-    return sop.action_role(action) in set(roles)
 
 
 def sees_identity(roles: Iterable[Role], *, confidential: bool) -> bool:
