@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -136,7 +136,7 @@ class ListItem:
     due_at: datetime | None
     minutes_left: int | None  # working minutes; negative when overdue
     status: str  # see STATUS_LABELS
-    day_minutes: int = 510  # working minutes in a full office day (for "N hari kerja")
+    day_minutes: int  # working minutes in a full office day (for "N hari kerja")
 
 
 @dataclass(frozen=True)
@@ -166,12 +166,6 @@ class QueueView:
     steps: tuple[int, ...]  # the steps this user works at (for the step filter)
 
 
-def day_minutes(calendar: WorkingCalendar) -> int:
-    """Working minutes of a full office day (Monday's hours, as in working_days_between)."""
-    opens, closes = calendar.office_hours.get(0, (time(7, 30), time(16, 0)))
-    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
-
-
 def _items(
     rows: Iterable[queries.ComplaintRow],
     *,
@@ -179,7 +173,7 @@ def _items(
     now: datetime,
     identity_visible: bool,
 ) -> tuple[ListItem, ...]:
-    full_day = day_minutes(calendar)
+    full_day = calendar.day_minutes
     items = []
     for row in rows:
         left = (

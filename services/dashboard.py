@@ -30,7 +30,7 @@ from db import stats
 from db.engine import read_session
 from db.stats import Drill, DueDay, Filters
 from layanan import permissions, sop
-from layanan.calendar import WorkingCalendar
+from layanan.calendar import OFFICE_TZ, WorkingCalendar, day_bounds
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import NotAllowed
 from services.calendar_settings import load_calendar, load_standards
@@ -59,12 +59,6 @@ def require_manager(user: Any) -> None:
 
 
 # --- working-time helpers -------------------------------------------------------------
-
-
-def day_minutes(calendar: WorkingCalendar) -> int:
-    """Length of a working day for ages in days: Monday's hours (as the calendar does)."""
-    opens, closes = calendar.office_hours.get(0, (time(7, 30), time(16, 0)))
-    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
 
 
 def working_minutes_before(calendar: WorkingCalendar, end: datetime, minutes: int) -> datetime:
@@ -111,7 +105,7 @@ def age_bounds(
     calendar: WorkingCalendar, standards: RegulatoryStandards, now: datetime
 ) -> list[datetime]:
     """Instants newest first: received after ``bounds[i]`` = younger than limit i."""
-    per_day = day_minutes(calendar)
+    per_day = calendar.day_minutes
     return [working_minutes_before(calendar, now, k * per_day) for k in age_buckets(standards)]
 
 
@@ -276,7 +270,7 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
     calendar = load_calendar(session)
     standards = load_standards(session)
     units = _unit_names(session)
-    per_day = day_minutes(calendar)
+    per_day = calendar.day_minutes
 
     volume = _volume_frame(stats.volume(session=session, filters=filters))
     by_unit = pd.DataFrame(
@@ -628,15 +622,12 @@ def month_filters(
     year: int, month: int, *, unit_id=None, channel=None, category=None, tz=None
 ) -> Filters:
     """Filters for one office-local calendar month."""
-    from layanan.calendar import OFFICE_TZ
-
-    tz = tz or OFFICE_TZ
-    start = datetime.combine(date(year, month, 1), time(0), tzinfo=tz)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    end = datetime.combine(nxt, time(0), tzinfo=tz)
+    first = date(year, month, 1)
+    last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    start, end = day_bounds(first, last, tz=tz or OFFICE_TZ)
     return Filters(
-        start=start.astimezone(UTC),
-        end=end.astimezone(UTC),
+        start=start,
+        end=end,
         unit_id=unit_id,
         channel=channel,
         category=category,

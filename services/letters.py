@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 import qrcode
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,7 +45,7 @@ from documents.render import (
 )
 from documents.spreadsheet import XLSX_MIME, register_workbook
 from layanan import permissions, sop
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import day_bounds
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal, tanggal_jam
@@ -595,15 +595,9 @@ class RegisterBook:
     xlsx: Download
 
 
-def _office_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time.min, tzinfo=OFFICE_TZ).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=OFFICE_TZ).astimezone(UTC)
-    return lo, hi
-
-
 def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> list[dict]:
     """Complaints received in [start, end] (office dates) as register rows, oldest first."""
-    lo, hi = _office_day_bounds(start, end)
+    lo, hi = day_bounds(start, end)
     complaints = session.scalars(
         select(Complaint)
         .where(Complaint.received_at >= lo, Complaint.received_at < hi)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from functools import partial
 
 import streamlit as st
 
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from services import delivery, letters, uploads
 
@@ -47,7 +46,7 @@ def _record(*, detail, user, method: str, scan=None, spinner: str | None = None,
 
 
 def _today():
-    return datetime.now(UTC).astimezone(OFFICE_TZ).date()
+    return office_today()
 
 
 def _identity(detail, attr: str) -> str:
