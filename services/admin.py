@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import LocalHoliday, Setting, Unit, User, UserRole, utcnow
+from layanan import validate
 from layanan.calendar import national_holidays
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import InvalidInput, NotAllowed, NotFound
@@ -28,7 +29,6 @@ from services.passwords import hash_password
 STAFF_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PEMOHON)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 UNIT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # --- read models --------------------------------------------------------------------
@@ -164,11 +164,9 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
         digits = nip.replace(" ", "")
         if not digits.isdigit() or len(digits) != 18:
             raise InvalidInput("NIP harus 18 angka (boleh dengan spasi).")
-    email = _clean(data.email)
+    email = validate.email_address(data.email, label="E-mail")
     if email is not None:
         email = email.lower()
-        if not EMAIL_RE.match(email) or len(email) > 200:
-            raise InvalidInput("Alamat e-mail tidak valid.")
         taken = session.scalars(
             select(User.id).where(func.lower(User.email) == email, User.id != (user_id or -1))
         ).first()

@@ -14,7 +14,6 @@ of whoever received the letter is recorded, with an optional scan of the signed 
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -29,14 +28,14 @@ from sqlalchemy.orm import Session
 from config import get_settings
 from db.engine import read_session, write_session
 from db.models import Complaint
-from layanan import sop
+from layanan import sop, validate
+from layanan.calendar import office_today
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, NotFound, WorkflowError
 from layanan.text import tanggal, tanggal_jam
 from services import letter_settings, letters, workflow
 from services.workflow import NewDocument, Transition
 
 SMTP_TIMEOUT_SECONDS = 20
-EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
 class DeliveryFailed(WorkflowError):
@@ -47,33 +46,11 @@ class DeliveryFailed(WorkflowError):
 
 
 def normalize_phone(raw: str | None) -> str:
-    """An Indonesian mobile number as +62...; InvalidInput for anything else.
-
-    Accepts 0812-3456-7890, 62812..., +62 812 3456 7890, (0812) 345 678 90.
-    """
-    text = (raw or "").strip()
-    if not text:
+    """The WhatsApp number as +62... (``layanan.validate.phone_number``, mobile only)."""
+    number = validate.phone_number(raw, label="Nomor WhatsApp", mobile=True)
+    if number is None:
         raise InvalidInput("Nomor WhatsApp pemohon belum diisi.")
-    if re.search(r"[^\d\s\-+().]", text) or text.count("+") > 1 or "+" in text[1:]:
-        raise InvalidInput(f"Nomor WhatsApp \u201c{text}\u201d tidak valid: hanya angka.")
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("62"):
-        national = digits[2:]
-    elif digits.startswith("0"):
-        national = digits[1:]
-    elif digits.startswith("8") and not text.startswith("+"):
-        national = digits
-    else:
-        raise InvalidInput(
-            f"Nomor WhatsApp \u201c{text}\u201d bukan nomor Indonesia (awali dengan 08, 62 "
-            "atau +62)."
-        )
-    if not national.startswith("8") or not 9 <= len(national) <= 12:
-        raise InvalidInput(
-            f"Nomor WhatsApp \u201c{text}\u201d tidak valid: nomor seluler Indonesia diawali "
-            "08 dan terdiri dari 10-13 angka."
-        )
-    return "+62" + national
+    return number
 
 
 @dataclass(frozen=True)
@@ -203,7 +180,7 @@ def _send(msg: EmailMessage) -> None:
 
 def _clean_date(value: date | str | None) -> str:
     if value is None:
-        return datetime.now(UTC).date().isoformat()
+        return office_today().isoformat()
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -241,8 +218,7 @@ def deliver(
                     "pilih cara lain.",
                     missing=("email",),
                 )
-            if not EMAIL_RE.match(recipient):
-                raise InvalidInput(f"Alamat e-mail \u201c{recipient}\u201d tidak valid.")
+            validate.email_address(recipient, label="Alamat e-mail pemohon")
             msg = _email_message(session, complaint, recipient)
             evidence = (
                 f"Dikirim melalui e-mail ke {recipient} pada {tanggal_jam(now)}, "

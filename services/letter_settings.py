@@ -19,6 +19,7 @@ from documents import numbering
 from documents.render import Image
 from layanan.errors import InvalidInput, NotAllowed
 from layanan.sop import Role
+from layanan.validate import email_address
 from services.uploads import detect_type
 from services.workflow import load_actor
 
@@ -146,7 +147,9 @@ def validate(values: dict[str, Any]) -> LetterSettings:
                 f"NIP {'Kepala Dinas' if who == 'kepala' else 'Sekretaris'} harus 18 angka, "
                 "mis. 19780707 199712 1 001"
             )
-    if cleaned["email"] and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", cleaned["email"]):
+    try:
+        email_address(cleaned["email"], label="Pos-el kantor")
+    except InvalidInput:
         problems.append("Pos-el kantor tidak valid")
     if problems:
         raise InvalidInput("Pengaturan surat belum benar: " + "; ".join(problems) + ".")

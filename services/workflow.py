@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.engine import write_session
 from db.models import Complaint, Counter, Disposition, Document, StepEvent, Unit, User
-from layanan import sop
+from layanan import sop, validate
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import step_due_at
 from layanan.errors import (
@@ -567,8 +567,8 @@ def _clean_intake(data: IntakeData) -> None:
         if value and len(value) > limit:
             raise InvalidInput(f"Isian {attr} terlalu panjang (maksimal {limit} karakter).")
         setattr(data, attr, value)
-    if data.complainant_email and "@" not in data.complainant_email:
-        raise InvalidInput("Alamat e-mail pemohon tidak valid.")
+    validate.email_address(data.complainant_email, label="Alamat e-mail pemohon")
+    validate.phone_number(data.complainant_phone, label="Nomor telepon/WhatsApp pemohon")
     if data.anonymous:
         data.complainant_name = None
 
