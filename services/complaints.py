@@ -34,7 +34,7 @@ from layanan.clocks import regulatory_clocks
 from layanan.errors import NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal
-from services import workflow
+from services import authz, workflow
 from services.calendar_settings import load_calendar, load_standards
 
 HIDDEN = "[dirahasiakan]"
@@ -57,14 +57,6 @@ STATUS_LABELS = {
 
 
 # --- who is looking -----------------------------------------------------------------
-
-
-def _viewer(session: Session, user_id: int, page: str) -> workflow.Actor:
-    """The active user, refused unless one of their roles grants ``page``."""
-    actor = workflow.load_actor(session, user_id)
-    if not permissions.may_open(actor.roles, page):
-        raise NotAllowed("Anda tidak memiliki akses ke halaman ini.")
-    return actor
 
 
 def _sees_any_identity(roles: Iterable[Role]) -> bool:
@@ -251,7 +243,7 @@ def my_queue(
     """The complaints waiting for this user's roles (and unit), earliest deadline first."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "queue")
+        actor = authz.require(session, user_id=user_id, capability="page:queue")
         visible = _sees_any_identity(actor.roles)
         scope: dict[str, Any] = {
             "roles": actor.roles,
@@ -292,7 +284,7 @@ def search(
     """Every complaint matching the filters, newest first; identities masked as needed."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "search")
+        actor = authz.require(session, user_id=user_id, capability="page:search")
         visible = _sees_any_identity(actor.roles)
         scope: dict[str, Any] = {"now": now, "filters": filters, "identity_visible": visible}
         return _list_page(
@@ -331,7 +323,7 @@ def possible_duplicates(
     """Complaints of the last 30 days by the same complainant or on a similar subject."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "intake")
+        actor = authz.require(session, user_id=user_id, capability="page:intake")
         visible = _sees_any_identity(actor.roles)
         matches = queries.possible_duplicates(
             session, now=now, name=name, phone=phone, email=email, subject=subject
@@ -657,7 +649,7 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     ticket = (ticket or "").strip().upper()
     with read_session() as session:
-        actor = _viewer(session, user_id, "complaint")
+        actor = authz.require(session, user_id=user_id, capability="page:complaint")
         complaint = session.scalar(select(Complaint).where(Complaint.ticket == ticket))
         if complaint is None:
             raise NotFound(f"Pengaduan dengan nomor tiket {ticket or '-'} tidak ditemukan.")
@@ -828,7 +820,7 @@ def document_file(*, document_id: int, user_id: int, now: datetime | None = None
     complaint's documents are logged like views)."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "complaint")
+        actor = authz.require(session, user_id=user_id, capability="page:complaint")
         doc = session.get(Document, document_id)
         if doc is None:
             raise NotFound("Dokumen tidak ditemukan.")

@@ -2,7 +2,7 @@
 
 ``dashboard(user=..., filters=...)`` runs the queries of ``db.stats`` (grouped rows,
 never one row per event) and returns a ``Dashboard`` of small DataFrames that the chart
-functions in ``charts/`` draw. Only managers (``layanan.permissions``: Kepala Dinas,
+functions in ``charts/`` draw. Only managers (capability "view_dashboard": Kepala Dinas,
 Sekretaris, admin) get anything; everyone else is refused here, whatever page they
 reach.
 
@@ -29,10 +29,11 @@ import config
 from db import stats
 from db.engine import read_session
 from db.stats import Drill, DueDay, Filters
-from layanan import permissions, sop
+from layanan import sop
 from layanan.calendar import OFFICE_TZ, WorkingCalendar, day_bounds
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import NotAllowed
+from services import authz
 from services.calendar_settings import load_calendar, load_standards
 
 CACHE_SIZE = 32
@@ -47,15 +48,7 @@ CLOCK_LABELS = {
     "penyelesaian": "Penyelesaian",
 }
 UNASSIGNED = "Belum ditetapkan"
-
-
-def require_manager(user: Any) -> None:
-    """Refuse anyone whose roles do not grant the dashboard page."""
-    roles = getattr(user, "roles", None) or frozenset()
-    if not permissions.may_open(roles, "dashboard"):
-        raise NotAllowed(
-            "Dasbor pemantauan hanya untuk Kepala Dinas, Sekretaris dan Administrator."
-        )
+VIEW = "view_dashboard"  # services.authz capability
 
 
 # --- working-time helpers -------------------------------------------------------------
@@ -243,11 +236,11 @@ def dashboard(
     *, user: Any, filters: Filters, now: datetime | None = None, url: str | None = None
 ) -> Dashboard:
     """All dashboard figures for a manager (cached until a complaint moves)."""
-    require_manager(user)
-    check_filters(filters)
     now = _clock_now(now)
     url = url or config.get_settings().database_url
     with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=VIEW)
+        check_filters(filters)
         key = (url, stats.data_version(session=session), filters, now)
         with _cache_lock:
             hit = _cache.get(key)
@@ -598,11 +591,11 @@ def complaints_behind(
     url: str | None = None,
 ) -> ComplaintPage:
     """One page of the complaints behind a figure of ``board`` (same filters and time)."""
-    require_manager(user)
-    if drill.kind not in stats.DRILL_KINDS:
-        raise NotAllowed("Rincian tidak dikenal.")
-    page = max(1, page)
     with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=VIEW)
+        if drill.kind not in stats.DRILL_KINDS:
+            raise NotAllowed("Rincian tidak dikenal.")
+        page = max(1, page)
         calendar = load_calendar(session)
         rows, total = stats.complaint_list(
             session=session,
@@ -637,8 +630,8 @@ def month_filters(
 
 def units_for_filter(*, user: Any, url: str | None = None) -> list[tuple[int, str]]:
     """Units a manager can filter on, as (id, name)."""
-    require_manager(user)
     with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=VIEW)
         return [(uid, name) for uid, _code, name in stats.units(session=session)]
 
 
@@ -654,7 +647,6 @@ __all__ = [
     "dashboard",
     "month_filters",
     "quantile",
-    "require_manager",
     "step_times_frame",
     "units_for_filter",
     "working_minutes_before",

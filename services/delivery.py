@@ -30,9 +30,9 @@ from db.engine import read_session, write_session
 from db.models import Complaint
 from layanan import sop, validate
 from layanan.calendar import office_today
-from layanan.errors import InvalidInput, MissingItem, NotAllowed, NotFound, WorkflowError
+from layanan.errors import InvalidInput, MissingItem, NotFound, WorkflowError
 from layanan.text import tanggal, tanggal_jam
-from services import letter_settings, letters, workflow
+from services import authz, letter_settings, letters, workflow
 from services.workflow import NewDocument, Transition
 
 SMTP_TIMEOUT_SECONDS = 20
@@ -88,9 +88,7 @@ def _office_name(session: Session) -> str:
 def whatsapp_link(*, complaint_id: int, user_id: int, phone: str | None = None) -> WhatsAppLink:
     """The click-to-chat link with a prefilled message for the complainant's number."""
     with read_session() as session:
-        actor = workflow.load_actor(session, user_id)
-        if sop.Role.PETUGAS not in actor.roles:
-            raise NotAllowed("Penyampaian surat jawaban dilakukan oleh Petugas Pelayanan.")
+        authz.require(session, user_id=user_id, capability="deliver")
         complaint = _complaint_at_delivery(session, complaint_id)
         number = normalize_phone(phone if phone is not None else complaint.complainant_phone)
         message = (

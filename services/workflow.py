@@ -27,14 +27,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db.engine import write_session
-from db.models import Complaint, Counter, Disposition, Document, StepEvent, Unit, User
+from db.models import Complaint, Counter, Disposition, Document, StepEvent, Unit
 from layanan import sop, validate
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import step_due_at
 from layanan.errors import (
     InvalidInput,
     MissingItem,
-    NotAllowed,
     NotFound,
     StaleVersion,
     WrongRole,
@@ -43,24 +42,12 @@ from layanan.errors import (
 )
 from layanan.sop import Role
 from layanan.text import tanggal_jam, ticket_number
+from services.authz import PEMOHON, Actor, load_actor
 from services.calendar_settings import load_calendar
 
 MAX_TEXT = 500
 MAX_LONGTEXT = 20_000
 PIN_HASHER = PasswordHasher()
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a staff user (by id) or the complainant through the portal."""
-
-    user_id: int | None
-    name: str
-    roles: frozenset[Role]
-    unit_id: int | None = None
-
-
-PEMOHON = Actor(user_id=None, name="Pemohon", roles=frozenset({Role.PEMOHON}))
 
 
 @dataclass(frozen=True)
@@ -121,19 +108,6 @@ class IntakeData:
     arrived_at: datetime | None = None  # step 1: when the complainant came / called
     met_at: datetime | None = None  # step 1 done: when the officer met them
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def load_actor(session: Session, user_id: int) -> Actor:
-    """The active user as an Actor; refused if unknown or deactivated."""
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise NotAllowed("Akun Anda tidak aktif. Hubungi administrator.")
-    return Actor(
-        user_id=user.id,
-        name=user.full_name,
-        roles=frozenset(Role(r) for r in user.roles),
-        unit_id=user.unit_id,
-    )
 
 
 # --- checks -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from functools import partial
 import streamlit as st
 
 from documents import pdf
-from layanan import sop
+from layanan import permissions
 from layanan.errors import WorkflowError
 from services import letters
 from services.letters import Download
@@ -122,7 +122,7 @@ def documents_section(*, detail, user) -> None:
                 st.caption("Bertanda DRAF sampai ditandatangani Sekretaris (langkah 10).")
     if reason:
         st.caption(reason)
-    if detail.current_step == 11 and sop.Role.PETUGAS in user.roles:
+    if detail.current_step == 11 and permissions.allows(user.roles, "deliver"):
         delivery_ui.delivery_panel(detail=detail, user=user)
 
 
