@@ -10,6 +10,7 @@ once get two numbers (``Complaint.letter_number`` is UNIQUE as a last guard).
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -85,10 +86,20 @@ def draft_number(pattern: str, *, klasifikasi: str, unit: str, when: datetime) -
     )
 
 
-def allocate(session: Session, *, pattern: str, klasifikasi: str, unit: str, when: datetime) -> str:
-    """The next letter number of ``when``'s year (office time), inside ``session``."""
-    from services.workflow import next_counter
+def allocate(
+    session: Session,
+    *,
+    next_counter: Callable[[Session, str], int],
+    pattern: str,
+    klasifikasi: str,
+    unit: str,
+    when: datetime,
+) -> str:
+    """The next letter number of ``when``'s year (office time), inside ``session``.
 
+    ``next_counter(session, name)`` bumps a named counter atomically (the caller's, e.g.
+    ``services.workflow.next_counter``): documents/ imports no service.
+    """
     local = when.astimezone(OFFICE_TZ)
     sequence = next_counter(session, counter_name(local.year))
     return format_number(

@@ -318,6 +318,7 @@ def sign_in_session(
     settings = letter_settings.load(session)
     number = numbering.allocate(
         session,
+        next_counter=workflow.next_counter,
         pattern=settings.nomor_pola,
         klasifikasi=settings.klasifikasi,
         unit=_unit_code(session, complaint, settings),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,29 @@ def test_two_secretaries_signing_one_letter_at_once_give_one_number(staff):
         complaint_id=second, user_id=staff.sekretaris.id, expected_version=version_of(second)
     )
     assert state(second).letter_number.startswith("065/2/")
+
+
+def test_allocate_takes_the_sequence_from_the_counter_it_is_given():
+    calls = []
+
+    def counter(session, name):
+        calls.append((session, name))
+        return 7
+
+    number = numbering.allocate(
+        "the-session",
+        next_counter=counter,
+        pattern="{klasifikasi}/{urut}/{unit}/{bulan}/{tahun}",
+        klasifikasi="065",
+        unit="SEK",
+        when=datetime(2026, 12, 31, 16, 30, tzinfo=UTC),  # 1 January 2027 in WITA
+    )
+    assert number == "065/7/SEK/I/2027"
+    assert calls == [("the-session", numbering.counter_name(2027))]
+
+
+def test_documents_import_no_service():
+    root = Path(__file__).resolve().parent.parent / "documents"
+    for path in root.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "from services" not in source and "import services" not in source, path
