@@ -50,8 +50,9 @@ from layanan.errors import InvalidInput, NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal, tanggal_jam
 from services import authz, letter_settings, workflow
+from services.authz import Actor
 from services.letter_settings import LetterSettings
-from services.workflow import Actor, NewDocument, Transition
+from services.workflow import NewDocument, Transition
 
 STAFF, TEMPLATES = "staff", "manage_templates"  # services.authz capabilities
 PDF_MIME = "application/pdf"
