@@ -224,15 +224,18 @@ def _ensure_people(session) -> _People:
     )
 
 
+WORKING_DAY = WorkingCalendar().day_minutes  # working minutes of a default office day
+
+
 def _duration(rng: random.Random, step_number: int, slowness: float = 1.0) -> int:
     """Working minutes an action takes: mostly within the standard, sometimes far past."""
     standard = sop.step(step_number).minutes
     roll = rng.random()
     if roll < STALL_SHARE:
-        return int(rng.uniform(5, 40) * 510)
+        return int(rng.uniform(5, 40) * WORKING_DAY)
     if roll < STALL_SHARE + BREACH_SHARE[step_number] * slowness:
         if rng.random() < 0.3:
-            return int(rng.uniform(1, 6) * 510)  # waited one to six working days
+            return int(rng.uniform(1, 6) * WORKING_DAY)  # waited one to six working days
         return standard + 1 + int(rng.expovariate(1 / (standard * 2)))
     return max(1, int(standard * rng.betavariate(2, 2.5)))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Select,
@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Complaint, ComplaintUnit, Rating, Setting, StepEvent, Unit, User, UtcDateTime
 from layanan import sop
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import OFFICE_TZ, day_start
 
 # Step events that do not complete a step: actions that stay at their step (e-mail
 # queued at step 11); their minutes are part of the step's completion that follows.
@@ -103,7 +103,7 @@ def bucket_bounds(filters: Filters) -> list[tuple[datetime, str]]:
         day = first - timedelta(days=first.weekday())
     bounds = []
     while day <= last:
-        start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        start = day_start(day, tz=tz)
         if filters.grain == "month":
             bounds.append((start, day.strftime("%Y-%m")))
             day = date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -13,14 +13,6 @@ from typing import Any
 
 from documents.render import Paragraphs
 
-KANTOR_FIELDS = {
-    "provinsi": "PEMERINTAH PROVINSI ...",
-    "nama": "nama dinas (huruf kapital)",
-    "alamat": "alamat kantor",
-    "kontak": "telepon, pos-el dan laman dalam satu baris",
-    "kota": "kota tempat surat dibuat (Palu)",
-}
-
 COMMON_KEYS: dict[str, str] = {
     "kantor": "Kop surat: kantor.provinsi, kantor.nama, kantor.alamat, kantor.kontak, kantor.kota",
     "lambang": "Gambar lambang daerah (kosong bila tidak diunggah)",

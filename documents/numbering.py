@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from db.counters import next_counter
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import InvalidInput
 
@@ -87,8 +88,6 @@ def draft_number(pattern: str, *, klasifikasi: str, unit: str, when: datetime) -
 
 def allocate(session: Session, *, pattern: str, klasifikasi: str, unit: str, when: datetime) -> str:
     """The next letter number of ``when``'s year (office time), inside ``session``."""
-    from db.counters import next_counter
-
     local = when.astimezone(OFFICE_TZ)
     sequence = next_counter(session, counter_name(local.year))
     return format_number(

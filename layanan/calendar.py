@@ -8,7 +8,7 @@ must be timezone-aware; they work in the office's zone (WITA, Asia/Makassar).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,23 @@ DEFAULT_OFFICE_HOURS: dict[int, tuple[time, time]] = {
     3: (time(7, 30), time(16, 0)),
     4: (time(7, 30), time(16, 30)),
 }
+
+
+def office_today(now: datetime | None = None) -> date:
+    """The calendar day at the office (WITA) at ``now`` (default: this instant)."""
+    now = now or datetime.now(UTC)
+    _require_aware(now)
+    return now.astimezone(OFFICE_TZ).date()
+
+
+def day_start(day: date, *, tz: ZoneInfo = OFFICE_TZ) -> datetime:
+    """The aware UTC instant at which ``day`` begins at the office (local midnight)."""
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def day_bounds(first: date, last: date, *, tz: ZoneInfo = OFFICE_TZ) -> tuple[datetime, datetime]:
+    """``[start of first, start of the day after last)`` as aware UTC instants."""
+    return day_start(first, tz=tz), day_start(last + timedelta(days=1), tz=tz)
 
 
 @lru_cache(maxsize=64)
@@ -54,6 +71,12 @@ class WorkingCalendar:
                 str(self.tz),
             )
         )
+
+    @property
+    def day_minutes(self) -> int:
+        """Working minutes of a full office day, the unit of "N hari kerja": Monday's hours."""
+        opens, closes = self.office_hours.get(0, DEFAULT_OFFICE_HOURS[0])
+        return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
 
     def is_holiday(self, day: date) -> bool:
         """True on a national holiday or cuti bersama, or a local addition, unless removed."""
@@ -134,10 +157,8 @@ class WorkingCalendar:
         return hours[1]
 
     def working_days_between(self, start: datetime, end: datetime) -> float:
-        """Age in working days: working minutes divided by the length of a Monday."""
-        opens, closes = self.office_hours.get(0, (time(7, 30), time(16, 0)))
-        day_minutes = (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
-        return self.working_minutes(start, end) / day_minutes
+        """Age in working days: working minutes divided by ``day_minutes``."""
+        return self.working_minutes(start, end) / self.day_minutes
 
 
 def _require_aware(*instants: datetime) -> None:

@@ -1,17 +1,21 @@
-"""Who may do what: role to pages and to SOP actions, from the SOP table.
+"""Who may do what, as data: capabilities, each granted to a set of roles.
 
-The page list in ``app.py`` and the checks in the service layer both read this module:
-hiding a page is convenience, the service refusal is the security.
+``CAPABILITIES`` is the one table of permissions. Each page of ``PAGES_BY_ROLE`` is a
+capability ``page:<key>``; the other capabilities name what a service does. The page
+list in ``app.py`` (``pages_for``) and every service check (``services.authz.require``)
+read this module: hiding a page is convenience, the service refusal is the security.
+SOP actions are not here: who performs a step is a column of the SOP table
+(``layanan.sop``), checked by the workflow engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from layanan import sop
 from layanan.sop import Role
 
-# Page keys per role. ``app.py`` maps each key to its file in ``pages/``.
+# Page keys per role, in the order the navigation lists them. ``app.py`` maps each key to
+# its file in ``pages/``; each key is also the capability ``page:<key>``.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.PETUGAS: ("queue", "intake", "complaint", "search"),
     Role.SUBBAG_UMUM: ("queue", "complaint", "search", "register_book"),
@@ -25,6 +29,65 @@ PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
 # Roles that see a *rahasia* complaint's complainant identity (issue "Staff workspace").
 SEES_CONFIDENTIAL_IDENTITY = frozenset({Role.PETUGAS, Role.SUBBAG_UMUM, Role.KEPALA_DINAS})
 
+STAFF_ROLES = frozenset(Role) - {Role.PEMOHON}
+
+
+def page_capability(page: str) -> str:
+    """The capability that opens a page: ``page:<key>``."""
+    return f"page:{page}"
+
+
+def _grants(page: str) -> frozenset[Role]:
+    return frozenset(role for role, pages in PAGES_BY_ROLE.items() if page in pages)
+
+
+_PAGES = tuple(dict.fromkeys(p for pages in PAGES_BY_ROLE.values() for p in pages))
+
+# Capability -> the roles that hold it.
+CAPABILITIES: dict[str, frozenset[Role]] = {
+    **{page_capability(p): _grants(p) for p in _PAGES},
+    # Any staff account with a role: the documents of a complaint it can open.
+    "staff": STAFF_ROLES,
+    # Accounts, units, office hours, regulatory clocks, local holidays.
+    "manage_users": frozenset({Role.ADMIN}),
+    "manage_templates": frozenset({Role.ADMIN}),
+    "manage_letter_settings": frozenset({Role.ADMIN}),
+    # The monitoring dashboard and its monthly recapitulation.
+    "view_dashboard": _grants("dashboard"),
+    # The Buku Pengaduan (complaint register) in Word and Excel.
+    "print_register": _grants("register_book"),
+    # Step 11 at the front desk: the WhatsApp link and the delivery panel.
+    "deliver": frozenset({Role.PETUGAS}),
+    # The signed original of a rahasia complaint: step 10 signs it, step 12 files it.
+    "download_signed_original": frozenset({Role.SEKRETARIS, Role.ARSIPARIS}),
+}
+
+# The refusal shown when a capability is missing; it names what is refused.
+NO_PAGE = "Anda tidak memiliki akses ke halaman ini."
+REFUSALS: dict[str, str] = {
+    "staff": "Akun Anda belum memiliki peran. Hubungi administrator.",
+    "manage_users": "Hanya administrator yang dapat melakukan ini.",
+    "manage_templates": "Hanya administrator yang dapat mengelola templat surat.",
+    "manage_letter_settings": "Hanya administrator yang dapat mengubah pengaturan surat.",
+    "view_dashboard": ("Dasbor pemantauan hanya untuk Kepala Dinas, Sekretaris dan Administrator."),
+    "print_register": "Buku pengaduan hanya dapat dicetak oleh Sub Bagian Umum dan arsiparis.",
+    "deliver": "Penyampaian surat jawaban dilakukan oleh Petugas Pelayanan.",
+    "download_signed_original": (
+        "Surat jawaban bertanda tangan memuat identitas pemohon yang dirahasiakan dan tidak "
+        "dapat diunduh dengan peran Anda."
+    ),
+}
+
+
+def refusal(capability: str) -> str:
+    """The Indonesian refusal for a missing capability."""
+    return NO_PAGE if capability.startswith("page:") else REFUSALS[capability]
+
+
+def allows(roles: Iterable[Role], capability: str) -> bool:
+    """True if one of the roles holds the capability (KeyError for an unknown name)."""
+    return bool(CAPABILITIES[capability] & frozenset(roles))
+
 
 def pages_for(roles: Iterable[Role]) -> tuple[str, ...]:
     """The page keys granted to a set of roles, in a stable order, without repeats."""
@@ -36,12 +99,9 @@ def pages_for(roles: Iterable[Role]) -> tuple[str, ...]:
 
 
 def may_open(roles: Iterable[Role], page: str) -> bool:
-    return page in pages_for(roles)
-
-
-def can_act(roles: Iterable[Role], action: sop.Action) -> bool:
-    """True if one of the roles performs this action (unit membership checked apart)."""
-    return sop.action_role(action) in set(roles)
+    """True if the roles hold ``page:<page>`` (False for an unknown page)."""
+    capability = page_capability(page)
+    return capability in CAPABILITIES and allows(roles, capability)
 
 
 def sees_identity(roles: Iterable[Role], *, confidential: bool) -> bool:

@@ -19,11 +19,11 @@ def tanggal(value: date | datetime | None) -> str:
 
 
 def tanggal_jam(value: datetime | None) -> str:
-    """An instant as "28 November 2026 14:05 WITA"."""
+    """An instant as "28 November 2026 pukul 14.05 WITA" (EYD V)."""
     if value is None:
         return "-"
     local = value.astimezone(OFFICE_TZ)
-    return f"{tanggal(local.date())} {local:%H:%M} WITA"
+    return f"{tanggal(local.date())} pukul {local:%H.%M} WITA"
 
 
 def durasi(minutes: int | float | None) -> str:

@@ -7,11 +7,12 @@ tables below already show the change) and leaves a message for the next run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, time
+from datetime import time
 
 import pandas as pd
 import streamlit as st
 
+from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from layanan.sop import ROLE_LABELS
 from layanan.text import tanggal, tanggal_jam
@@ -342,7 +343,7 @@ with tab_clocks:
 # --- Hari libur ---------------------------------------------------------------------------
 with tab_holidays:
     year = st.number_input(
-        "Tahun", min_value=2020, max_value=2100, value=date.today().year, step=1, key="hol_year"
+        "Tahun", min_value=2020, max_value=2100, value=office_today().year, step=1, key="hol_year"
     )
     holidays = admin.holidays_of_year(acting_user_id=ME, year=int(year))
     st.dataframe(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from services import letters
 from ui.session import require_page
@@ -14,7 +12,7 @@ from ui.session import require_page
 user = require_page("register_book")
 st.title("Buku Pengaduan")
 
-today = datetime.now(UTC).astimezone(OFFICE_TZ).date()
+today = office_today()
 with st.form("register_period"):
     left, right = st.columns(2)
     start = left.date_input("Dari tanggal", value=today.replace(day=1), format="DD/MM/YYYY")

@@ -17,18 +17,19 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import LocalHoliday, Setting, Unit, User, UserRole, utcnow
+from layanan import validate
 from layanan.calendar import national_holidays
 from layanan.clocks import RegulatoryStandards
-from layanan.errors import InvalidInput, NotAllowed, NotFound
+from layanan.errors import InvalidInput, NotFound
 from layanan.sop import ROLE_LABELS, Role
-from services import calendar_settings
+from services import authz, calendar_settings
 from services.auth import normalise_username, revoke_user_sessions
 from services.passwords import hash_password
 
+MANAGE = "manage_users"
 STAFF_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PEMOHON)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 UNIT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # --- read models --------------------------------------------------------------------
@@ -83,14 +84,7 @@ class HolidayRow:
     local_change: str | None  # "ditambahkan" / "tetap masuk: <alasan>" / None
 
 
-# --- the admin check ------------------------------------------------------------------
-
-
-def _require_admin(session: Session, acting_user_id: int) -> User:
-    user = session.get(User, acting_user_id)
-    if user is None or not user.active or Role.ADMIN.value not in user.roles:
-        raise NotAllowed("Hanya administrator yang dapat melakukan ini.")
-    return user
+# --- the admin check: services.authz, capability "manage_users" ----------------------
 
 
 def _active_admin_ids(session: Session) -> set[int]:
@@ -115,7 +109,7 @@ def _keep_one_admin(session: Session, user: User, *, active: bool, roles: Iterab
 def list_users(*, acting_user_id: int) -> list[UserRow]:
     """Every account, by name."""
     with read_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         users = session.scalars(select(User).order_by(User.full_name)).all()
         return [
             UserRow(
@@ -164,11 +158,9 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
         digits = nip.replace(" ", "")
         if not digits.isdigit() or len(digits) != 18:
             raise InvalidInput("NIP harus 18 angka (boleh dengan spasi).")
-    email = _clean(data.email)
+    email = validate.email_address(data.email, label="E-mail")
     if email is not None:
         email = email.lower()
-        if not EMAIL_RE.match(email) or len(email) > 200:
-            raise InvalidInput("Alamat e-mail tidak valid.")
         taken = session.scalars(
             select(User.id).where(func.lower(User.email) == email, User.id != (user_id or -1))
         ).first()
@@ -189,7 +181,7 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
 def create_user(*, acting_user_id: int, data: UserData, password: str) -> int:
     """Create an active account with its roles and a first password; returns its id."""
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         username = normalise_username(data.username)
         if not USERNAME_RE.match(username):
             raise InvalidInput(
@@ -226,7 +218,7 @@ def _target(session: Session, user_id: int) -> User:
 def update_user(*, acting_user_id: int, user_id: int, data: UserData) -> None:
     """Change an account's identity, unit and roles (the username stays)."""
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         user = _target(session, user_id)
         clean = _check_user_data(session, data, user_id=user_id)
         _keep_one_admin(session, user, active=user.active, roles=(r.value for r in clean.roles))
@@ -247,7 +239,7 @@ def set_user_active(
 ) -> None:
     """Deactivate (ending every login session at once) or reactivate an account."""
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         user = _target(session, user_id)
         if not active:
             if user.id == acting_user_id:
@@ -262,7 +254,7 @@ def reset_password(
 ) -> None:
     """Set a new password, lift a lockout and end the account's open login sessions."""
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         user = _target(session, user_id)
         user.password_hash = hash_password(new_password)
         user.failed_logins = 0
@@ -275,7 +267,7 @@ def reset_password(
 
 def list_units(*, acting_user_id: int) -> list[UnitRow]:
     with read_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         counts = dict(
             session.execute(
                 select(User.unit_id, func.count(User.id))
@@ -300,7 +292,7 @@ def _unit_name(name: str) -> str:
 
 def create_unit(*, acting_user_id: int, code: str, name: str) -> int:
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         code = (code or "").strip().upper()
         if not UNIT_CODE_RE.match(code):
             raise InvalidInput("Kode unit 1-20 karakter: huruf besar, angka atau tanda hubung.")
@@ -321,7 +313,7 @@ def _unit(session: Session, unit_id: int) -> Unit:
 
 def rename_unit(*, acting_user_id: int, unit_id: int, name: str) -> None:
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         unit = _unit(session, unit_id)
         unit.name = _unit_name(name)
 
@@ -329,7 +321,7 @@ def rename_unit(*, acting_user_id: int, unit_id: int, name: str) -> None:
 def set_unit_active(*, acting_user_id: int, unit_id: int, active: bool) -> None:
     """A deactivated unit is no longer offered for accounts or dispositions; history stays."""
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         unit = _unit(session, unit_id)
         unit.active = active
 
@@ -340,7 +332,7 @@ def set_unit_active(*, acting_user_id: int, unit_id: int, active: bool) -> None:
 def office_hours(*, acting_user_id: int) -> dict[int, tuple[str, str]]:
     """Weekday (0 = Senin) -> ("07:30", "16:00") for the days the office is open."""
     with read_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         calendar = calendar_settings.load_calendar(session)
         return {
             day: (start.strftime("%H:%M"), end.strftime("%H:%M"))
@@ -351,13 +343,13 @@ def office_hours(*, acting_user_id: int) -> dict[int, tuple[str, str]]:
 def save_office_hours(*, acting_user_id: int, hours: dict[int, tuple[str, str]]) -> None:
     """Store the opening hours per weekday; deadlines computed from now on use them."""
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         calendar_settings.save_office_hours(session, hours)
 
 
 def regulatory_standards(*, acting_user_id: int) -> RegulatoryStandards:
     with read_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         return calendar_settings.load_standards(session)
 
 
@@ -380,7 +372,7 @@ def save_regulatory_standards(*, acting_user_id: int, standards: dict[str, int])
             "penyelesaian biasa."
         )
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         row = session.get(Setting, calendar_settings.REGULATORY_KEY)
         if row is None:
             session.add(Setting(key=calendar_settings.REGULATORY_KEY, value=asdict(checked)))
@@ -392,7 +384,7 @@ def holidays_of_year(*, acting_user_id: int, year: int) -> list[HolidayRow]:
     """The national list of the year merged with the office's local changes, by date."""
     national = national_holidays(year)
     with read_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         local = {
             day: (name, is_holiday)
             for day, name, is_holiday in session.execute(
@@ -430,7 +422,7 @@ def add_local_holiday(*, acting_user_id: int, day: date | None, name: str) -> No
     if not name:
         raise InvalidInput("Keterangan hari libur wajib diisi.")
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         if day in national_holidays(day.year):
             raise InvalidInput("Tanggal itu sudah hari libur nasional atau cuti bersama.")
         if session.get(LocalHoliday, day) is not None:
@@ -446,7 +438,7 @@ def cancel_national_holiday(*, acting_user_id: int, day: date | None, reason: st
         raise InvalidInput("Tanggal itu bukan hari libur nasional atau cuti bersama.")
     reason = (reason or "").strip()
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         if session.get(LocalHoliday, day) is not None:
             raise InvalidInput("Tanggal itu sudah diubah; batalkan perubahan itu dahulu.")
         session.add(LocalHoliday(day=day, name=(reason or national[day])[:200], is_holiday=False))
@@ -456,7 +448,7 @@ def undo_local_change(*, acting_user_id: int, day: date | None) -> None:
     """Remove a local addition or restore a cancelled national holiday."""
     day = _day(day)
     with write_session() as session:
-        _require_admin(session, acting_user_id)
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
         row = session.get(LocalHoliday, day)
         if row is None:
             raise NotFound("Tidak ada perubahan lokal pada tanggal itu.")

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -34,7 +34,7 @@ from layanan.clocks import regulatory_clocks
 from layanan.errors import NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal
-from services import workflow
+from services import authz, workflow
 from services.calendar_settings import load_calendar, load_standards
 
 HIDDEN = "[dirahasiakan]"
@@ -51,14 +51,6 @@ STATUS_LABELS = {
 
 
 # --- who is looking -----------------------------------------------------------------
-
-
-def _viewer(session: Session, user_id: int, page: str) -> workflow.Actor:
-    """The active user, refused unless one of their roles grants ``page``."""
-    actor = workflow.load_actor(session, user_id)
-    if not permissions.may_open(actor.roles, page):
-        raise NotAllowed("Anda tidak memiliki akses ke halaman ini.")
-    return actor
 
 
 def _sees_any_identity(roles: Iterable[Role]) -> bool:
@@ -130,7 +122,7 @@ class ListItem:
     due_at: datetime | None
     minutes_left: int | None  # working minutes; negative when overdue
     status: str  # see STATUS_LABELS
-    day_minutes: int = 510  # working minutes in a full office day (for "N hari kerja")
+    day_minutes: int  # working minutes in a full office day (for "N hari kerja")
 
 
 @dataclass(frozen=True)
@@ -160,12 +152,6 @@ class QueueView:
     steps: tuple[int, ...]  # the steps this user works at (for the step filter)
 
 
-def day_minutes(calendar: WorkingCalendar) -> int:
-    """Working minutes of a full office day (Monday's hours, as in working_days_between)."""
-    opens, closes = calendar.office_hours.get(0, (time(7, 30), time(16, 0)))
-    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
-
-
 def _items(
     rows: Iterable[queries.ComplaintRow],
     *,
@@ -173,7 +159,7 @@ def _items(
     now: datetime,
     identity_visible: bool,
 ) -> tuple[ListItem, ...]:
-    full_day = day_minutes(calendar)
+    full_day = calendar.day_minutes
     items = []
     for row in rows:
         left = (
@@ -251,7 +237,7 @@ def my_queue(
     """The complaints waiting for this user's roles (and unit), earliest deadline first."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "queue")
+        actor = authz.require(session, user_id=user_id, capability="page:queue")
         visible = _sees_any_identity(actor.roles)
         scope: dict[str, Any] = {
             "roles": actor.roles,
@@ -292,7 +278,7 @@ def search(
     """Every complaint matching the filters, newest first; identities masked as needed."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "search")
+        actor = authz.require(session, user_id=user_id, capability="page:search")
         visible = _sees_any_identity(actor.roles)
         scope: dict[str, Any] = {"now": now, "filters": filters, "identity_visible": visible}
         return _list_page(
@@ -331,7 +317,7 @@ def possible_duplicates(
     """Complaints of the last 30 days by the same complainant or on a similar subject."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "intake")
+        actor = authz.require(session, user_id=user_id, capability="page:intake")
         visible = _sees_any_identity(actor.roles)
         matches = queries.possible_duplicates(
             session, now=now, name=name, phone=phone, email=email, subject=subject
@@ -599,7 +585,7 @@ def _timeline(
 
 
 def _action_specs(
-    session: Session, complaint: Complaint, actor: workflow.Actor
+    session: Session, complaint: Complaint, actor: authz.Actor
 ) -> tuple[ActionSpec, ...]:
     specs = []
     for act in workflow.allowed_actions(session, complaint=complaint, actor=actor):
@@ -661,7 +647,7 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     ticket = (ticket or "").strip().upper()
     with read_session() as session:
-        actor = _viewer(session, user_id, "complaint")
+        actor = authz.require(session, user_id=user_id, capability="page:complaint")
         complaint = session.scalar(select(Complaint).where(Complaint.ticket == ticket))
         if complaint is None:
             raise NotFound(f"Pengaduan dengan nomor tiket {ticket or '-'} tidak ditemukan.")
@@ -832,7 +818,7 @@ def document_file(*, document_id: int, user_id: int, now: datetime | None = None
     complaint's documents are logged like views)."""
     now = now or datetime.now(UTC)
     with read_session() as session:
-        actor = _viewer(session, user_id, "complaint")
+        actor = authz.require(session, user_id=user_id, capability="page:complaint")
         doc = session.get(Document, document_id)
         if doc is None:
             raise NotFound("Dokumen tidak ditemukan.")

@@ -2,7 +2,7 @@
 
 ``dashboard(user=..., filters=...)`` runs the queries of ``db.stats`` (grouped rows,
 never one row per event) and returns a ``Dashboard`` of small DataFrames that the chart
-functions in ``charts/`` draw. Only managers (``layanan.permissions``: Kepala Dinas,
+functions in ``charts/`` draw. Only managers (capability "view_dashboard": Kepala Dinas,
 Sekretaris, admin) get anything; everyone else is refused here, whatever page they
 reach.
 
@@ -29,10 +29,11 @@ import config
 from db import stats
 from db.engine import read_session
 from db.stats import Drill, DueDay, Filters
-from layanan import permissions, sop
-from layanan.calendar import WorkingCalendar
+from layanan import sop
+from layanan.calendar import OFFICE_TZ, WorkingCalendar, day_bounds
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import NotAllowed
+from services import authz
 from services.calendar_settings import load_calendar, load_standards
 
 CACHE_SIZE = 32
@@ -47,24 +48,10 @@ CLOCK_LABELS = {
     "penyelesaian": "Penyelesaian",
 }
 UNASSIGNED = "Belum ditetapkan"
-
-
-def require_manager(user: Any) -> None:
-    """Refuse anyone whose roles do not grant the dashboard page."""
-    roles = getattr(user, "roles", None) or frozenset()
-    if not permissions.may_open(roles, "dashboard"):
-        raise NotAllowed(
-            "Dasbor pemantauan hanya untuk Kepala Dinas, Sekretaris dan Administrator."
-        )
+VIEW = "view_dashboard"  # services.authz capability
 
 
 # --- working-time helpers -------------------------------------------------------------
-
-
-def day_minutes(calendar: WorkingCalendar) -> int:
-    """Length of a working day for ages in days: Monday's hours (as the calendar does)."""
-    opens, closes = calendar.office_hours.get(0, (time(7, 30), time(16, 0)))
-    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
 
 
 def working_minutes_before(calendar: WorkingCalendar, end: datetime, minutes: int) -> datetime:
@@ -111,7 +98,7 @@ def age_bounds(
     calendar: WorkingCalendar, standards: RegulatoryStandards, now: datetime
 ) -> list[datetime]:
     """Instants newest first: received after ``bounds[i]`` = younger than limit i."""
-    per_day = day_minutes(calendar)
+    per_day = calendar.day_minutes
     return [working_minutes_before(calendar, now, k * per_day) for k in age_buckets(standards)]
 
 
@@ -249,11 +236,11 @@ def dashboard(
     *, user: Any, filters: Filters, now: datetime | None = None, url: str | None = None
 ) -> Dashboard:
     """All dashboard figures for a manager (cached until a complaint moves)."""
-    require_manager(user)
-    check_filters(filters)
     now = _clock_now(now)
     url = url or config.get_settings().database_url
     with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=VIEW)
+        check_filters(filters)
         key = (url, stats.data_version(session=session), filters, now)
         with _cache_lock:
             hit = _cache.get(key)
@@ -276,7 +263,7 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
     calendar = load_calendar(session)
     standards = load_standards(session)
     units = _unit_names(session)
-    per_day = day_minutes(calendar)
+    per_day = calendar.day_minutes
 
     volume = _volume_frame(stats.volume(session=session, filters=filters))
     by_unit = pd.DataFrame(
@@ -604,11 +591,11 @@ def complaints_behind(
     url: str | None = None,
 ) -> ComplaintPage:
     """One page of the complaints behind a figure of ``board`` (same filters and time)."""
-    require_manager(user)
-    if drill.kind not in stats.DRILL_KINDS:
-        raise NotAllowed("Rincian tidak dikenal.")
-    page = max(1, page)
     with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=VIEW)
+        if drill.kind not in stats.DRILL_KINDS:
+            raise NotAllowed("Rincian tidak dikenal.")
+        page = max(1, page)
         calendar = load_calendar(session)
         rows, total = stats.complaint_list(
             session=session,
@@ -628,15 +615,12 @@ def month_filters(
     year: int, month: int, *, unit_id=None, channel=None, category=None, tz=None
 ) -> Filters:
     """Filters for one office-local calendar month."""
-    from layanan.calendar import OFFICE_TZ
-
-    tz = tz or OFFICE_TZ
-    start = datetime.combine(date(year, month, 1), time(0), tzinfo=tz)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    end = datetime.combine(nxt, time(0), tzinfo=tz)
+    first = date(year, month, 1)
+    last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    start, end = day_bounds(first, last, tz=tz or OFFICE_TZ)
     return Filters(
-        start=start.astimezone(UTC),
-        end=end.astimezone(UTC),
+        start=start,
+        end=end,
         unit_id=unit_id,
         channel=channel,
         category=category,
@@ -646,8 +630,8 @@ def month_filters(
 
 def units_for_filter(*, user: Any, url: str | None = None) -> list[tuple[int, str]]:
     """Units a manager can filter on, as (id, name)."""
-    require_manager(user)
     with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=VIEW)
         return [(uid, name) for uid, _code, name in stats.units(session=session)]
 
 
@@ -663,7 +647,6 @@ __all__ = [
     "dashboard",
     "month_filters",
     "quantile",
-    "require_manager",
     "step_times_frame",
     "units_for_filter",
     "working_minutes_before",

@@ -25,7 +25,6 @@ of whoever received the letter is recorded, with an optional scan of the signed 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -38,11 +37,11 @@ from sqlalchemy.orm import Session
 from config import get_settings
 from db.engine import read_session
 from db.models import Complaint, OutboxMessage, StepEvent
-from layanan import sop
-from layanan.calendar import OFFICE_TZ
+from layanan import sop, validate
+from layanan.calendar import office_today
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, NotFound, WorkflowError
-from layanan.text import tanggal
-from services import letter_settings, letters, outbox, workflow
+from layanan.text import tanggal, tanggal_jam
+from services import authz, letter_settings, letters, outbox, workflow
 from services.workflow import NewDocument, Transition
 
 EMAIL_KIND = "reply_email"
@@ -59,33 +58,11 @@ class DeliveryFailed(WorkflowError):
 
 
 def normalize_phone(raw: str | None) -> str:
-    """An Indonesian mobile number as +62...; InvalidInput for anything else.
-
-    Accepts 0812-3456-7890, 62812..., +62 812 3456 7890, (0812) 345 678 90.
-    """
-    text = (raw or "").strip()
-    if not text:
+    """The WhatsApp number as +62... (``layanan.validate.phone_number``, mobile only)."""
+    number = validate.phone_number(raw, label="Nomor WhatsApp", mobile=True)
+    if number is None:
         raise InvalidInput("Nomor WhatsApp pemohon belum diisi.")
-    if re.search(r"[^\d\s\-+().]", text) or text.count("+") > 1 or "+" in text[1:]:
-        raise InvalidInput(f"Nomor WhatsApp \u201c{text}\u201d tidak valid: hanya angka.")
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("62"):
-        national = digits[2:]
-    elif digits.startswith("0"):
-        national = digits[1:]
-    elif digits.startswith("8") and not text.startswith("+"):
-        national = digits
-    else:
-        raise InvalidInput(
-            f"Nomor WhatsApp \u201c{text}\u201d bukan nomor Indonesia (awali dengan 08, 62 "
-            "atau +62)."
-        )
-    if not national.startswith("8") or not 9 <= len(national) <= 12:
-        raise InvalidInput(
-            f"Nomor WhatsApp \u201c{text}\u201d tidak valid: nomor seluler Indonesia diawali "
-            "08 dan terdiri dari 10-13 angka."
-        )
-    return "+62" + national
+    return number
 
 
 @dataclass(frozen=True)
@@ -123,9 +100,7 @@ def _office_name(session: Session) -> str:
 def whatsapp_link(*, complaint_id: int, user_id: int, phone: str | None = None) -> WhatsAppLink:
     """The click-to-chat link with a prefilled message for the complainant's number."""
     with read_session() as session:
-        actor = workflow.load_actor(session, user_id)
-        if sop.Role.PETUGAS not in actor.roles:
-            raise NotAllowed("Penyampaian surat jawaban dilakukan oleh Petugas Pelayanan.")
+        authz.require(session, user_id=user_id, capability="deliver")
         complaint = _complaint_at_delivery(session, complaint_id)
         number = normalize_phone(phone if phone is not None else complaint.complainant_phone)
         message = (
@@ -148,12 +123,6 @@ def email_step() -> int:
     return sop.action("send_email").at
 
 
-def _waktu(moment: datetime) -> str:
-    """ "1 Desember 2026 pukul 09.40 WITA" (EYD V)."""
-    local = moment.astimezone(OFFICE_TZ)
-    return f"{tanggal(local.date())} pukul {local:%H.%M} WITA"
-
-
 def clean_recipient(raw: str | None) -> str:
     """The recipient address, checked by the same rule as every e-mail field."""
     label = sop.FIELDS["recipient_email"].label
@@ -164,9 +133,7 @@ def clean_recipient(raw: str | None) -> str:
             "e-mail tujuan atau pilih cara lain.",
             missing=(label,),
         )
-    if len(recipient) > 254 or not workflow.EMAIL_RE.match(recipient):
-        raise InvalidInput(f"{label}: alamat \u201c{recipient}\u201d tidak valid.")
-    return recipient
+    return validate.email_address(recipient, label=label)
 
 
 def _email_message(
@@ -225,7 +192,7 @@ def queue_email_hook(ctx: workflow.HookContext) -> None:
             )
         # A pending retry to an older address gives way to this send.
         earlier.status = outbox.CANCELLED
-        earlier.last_error = f"Digantikan oleh pengiriman ke {recipient} ({_waktu(ctx.now)})."
+        earlier.last_error = f"Digantikan oleh pengiriman ke {recipient} ({tanggal_jam(ctx.now)})."
     msg = _email_message(session, complaint, recipient, now=ctx.now)
     ctx.data["recipient_email"] = recipient
     ctx.data["message_id"] = msg["Message-ID"]
@@ -272,7 +239,7 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
     if method is sop.DeliveryMethod.EMAIL:
         row = _accepted_message(ctx.session, complaint, given_input.get("outbox_message_id"))
         data["evidence"] = (
-            f"Dikirim melalui e-mail ke {row.recipient} pada {_waktu(row.sent_at)}, "
+            f"Dikirim melalui e-mail ke {row.recipient} pada {tanggal_jam(row.sent_at)}, "
             f"Message-ID {row.message_id}, surat terlampir {complaint.letter_number}."
             + _officer_note(given)
         )
@@ -299,7 +266,7 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
         data["phone"] = number
         data["evidence"] = (
             f"Dikirim melalui WhatsApp ke {number} oleh {ctx.actor.name}; pengiriman "
-            f"dikonfirmasi petugas pada {_waktu(ctx.now)}." + _officer_note(given)
+            f"dikonfirmasi petugas pada {tanggal_jam(ctx.now)}." + _officer_note(given)
         )
         return
     receiver = str(given_input.get("received_by") or "").strip()
@@ -366,7 +333,7 @@ def _on_sent(session: Session, row: OutboxMessage, now: datetime) -> None:
         user_id=row.requested_by_id,
         payload={
             "delivery_method": sop.DeliveryMethod.EMAIL.value,
-            "delivered_on": now.astimezone(OFFICE_TZ).date().isoformat(),
+            "delivered_on": office_today(now).isoformat(),
             "evidence": (cause.note if cause and cause.note else PANEL_NOTE),
         },
         hook_input={"outbox_message_id": row.id},  # only the sender passes it
@@ -392,7 +359,7 @@ class EmailResult:
         if self.delivered:
             return (
                 f"E-mail berisi surat jawaban terkirim ke {state.recipient} "
-                f"({_waktu(state.sent_at)}); penyampaian {self.transition.ticket} dicatat dan "
+                f"({tanggal_jam(state.sent_at)}); penyampaian {self.transition.ticket} dicatat dan "
                 "pengaduan kini menunggu pengarsipan (langkah 12)."
             )
         return message_text(state)
@@ -416,7 +383,7 @@ def message_text(state: outbox.MessageState) -> str:
         return f"E-mail ke {state.recipient} sedang dikirim."
     if state.status == outbox.CANCELLED:
         return f"E-mail ke {state.recipient} dibatalkan: {reason}"
-    return f"E-mail ke {state.recipient} terkirim ({_waktu(state.sent_at)}). {reason}".strip()
+    return f"E-mail ke {state.recipient} terkirim ({tanggal_jam(state.sent_at)}). {reason}".strip()
 
 
 def send_email(

@@ -17,10 +17,10 @@ from db.engine import read_session, write_session
 from db.models import Setting
 from documents import numbering
 from documents.render import Image
-from layanan.errors import InvalidInput, NotAllowed
-from layanan.sop import Role
+from layanan.errors import InvalidInput
+from layanan.validate import email_address
+from services import authz
 from services.uploads import detect_type
-from services.workflow import load_actor
 
 KEY = "letter_settings"
 EMBLEM_MAX_BYTES = 1024 * 1024
@@ -146,7 +146,9 @@ def validate(values: dict[str, Any]) -> LetterSettings:
                 f"NIP {'Kepala Dinas' if who == 'kepala' else 'Sekretaris'} harus 18 angka, "
                 "mis. 19780707 199712 1 001"
             )
-    if cleaned["email"] and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", cleaned["email"]):
+    try:
+        email_address(cleaned["email"], label="Pos-el kantor")
+    except InvalidInput:
         problems.append("Pos-el kantor tidak valid")
     if problems:
         raise InvalidInput("Pengaturan surat belum benar: " + "; ".join(problems) + ".")
@@ -178,9 +180,7 @@ def save_letter_settings(*, user_id: int, values: dict[str, Any]) -> LetterSetti
     """Store checked letter settings; administrators only."""
     settings = validate(values)
     with write_session() as session:
-        actor = load_actor(session, user_id)
-        if Role.ADMIN not in actor.roles:
-            raise NotAllowed("Hanya administrator yang dapat mengubah pengaturan surat.")
+        authz.require(session, user_id=user_id, capability="manage_letter_settings")
         value = asdict(settings)
         value["tembusan"] = list(settings.tembusan)
         row = session.get(Setting, KEY)

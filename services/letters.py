@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 import qrcode
 from sqlalchemy import exists, select
@@ -44,15 +44,17 @@ from documents.render import (
 )
 from documents.spreadsheet import XLSX_MIME, register_workbook
 from layanan import permissions, sop
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import day_bounds
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal, tanggal_jam
-from services import letter_settings, workflow
+from services import authz, letter_settings, workflow
+from services.authz import Actor
 from services.letter_settings import LetterSettings
 from services.pins import pin_matches
-from services.workflow import Actor, NewDocument
+from services.workflow import NewDocument
 
+STAFF, TEMPLATES = "staff", "manage_templates"  # services.authz capabilities
 PDF_MIME = "application/pdf"
 TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
 MASKED = "(identitas dirahasiakan)"
@@ -63,10 +65,6 @@ TEMPLATE_LABELS: dict[str, str] = {
     "buku_pengaduan": "Buku Pengaduan",
     "rekapitulasi": "Rekapitulasi Pengaduan",
 }
-REGISTER_ROLES = frozenset({Role.SUBBAG_UMUM, Role.ARSIPARIS})
-# Roles that handle the signed original by the SOP (step 10 signs it, step 12 files it),
-# so they may download it even where the complainant's identity is otherwise hidden.
-SIGNED_ORIGINAL_ROLES = frozenset({Role.SEKRETARIS, Role.ARSIPARIS})
 
 
 @dataclass(frozen=True)
@@ -90,13 +88,6 @@ class Offer:
 
 
 # --- access ----------------------------------------------------------------------------
-
-
-def _staff(session: Session, user_id: int) -> Actor:
-    actor = workflow.load_actor(session, user_id)
-    if not (actor.roles - {Role.PEMOHON}):
-        raise NotAllowed("Akun Anda belum memiliki peran. Hubungi administrator.")
-    return actor
 
 
 def _complaint(session: Session, complaint_id: int) -> Complaint:
@@ -258,15 +249,12 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
     ``body`` previews the text being typed in the step-8 form before it is submitted.
     """
     with read_session() as session:
-        actor = _staff(session, user_id)
+        actor = authz.require(session, user_id=user_id, capability=STAFF)
         complaint = _complaint(session, complaint_id)
         masked = not _sees_identity(actor, complaint)
         if complaint.signed_at is not None:
-            if masked and not (SIGNED_ORIGINAL_ROLES & actor.roles):
-                raise NotAllowed(
-                    "Surat jawaban bertanda tangan memuat identitas pemohon yang "
-                    "dirahasiakan dan tidak dapat diunduh dengan peran Anda."
-                )
+            if masked:  # Secretary and archivist handle the signed original by the SOP
+                authz.check(actor, capability="download_signed_original")
             doc = _signed_document(session, complaint_id)
             if doc is None:
                 raise NotFound(
@@ -347,7 +335,7 @@ def _sign(ctx: workflow.HookContext) -> None:
 def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
     """The Lembar Disposisi, filled with what is known at the complaint's step."""
     with read_session() as session:
-        actor = _staff(session, user_id)
+        actor = authz.require(session, user_id=user_id, capability=STAFF)
         complaint = _complaint(session, complaint_id)
         if not _reached(session, complaint, "lembar_disposisi"):
             raise NotFound(
@@ -491,7 +479,7 @@ def receipt_download(*, complaint_id: int, pin: str) -> Download:
 def receipt_for_staff(*, complaint_id: int, user_id: int) -> Download:
     """A copy of the receipt for staff (without the PIN, which is never stored in clear)."""
     with read_session() as session:
-        actor = _staff(session, user_id)
+        actor = authz.require(session, user_id=user_id, capability=STAFF)
         complaint = _complaint(session, complaint_id)
         return _receipt(session, complaint, pin=None, masked=not _sees_identity(actor, complaint))
 
@@ -541,7 +529,7 @@ def _offer(session: Session, complaint: Complaint, doc: OfficialDocument) -> Off
 def available_documents(*, complaint_id: int, user_id: int) -> list[Offer]:
     """The documents of a complaint, each available or with the reason it is not."""
     with read_session() as session:
-        _staff(session, user_id)
+        authz.require(session, user_id=user_id, capability=STAFF)
         complaint = _complaint(session, complaint_id)
         return [_offer(session, complaint, doc) for doc in DOCUMENTS.values()]
 
@@ -581,15 +569,9 @@ class RegisterBook:
     xlsx: Download
 
 
-def _office_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time.min, tzinfo=OFFICE_TZ).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=OFFICE_TZ).astimezone(UTC)
-    return lo, hi
-
-
 def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> list[dict]:
     """Complaints received in [start, end] (office dates) as register rows, oldest first."""
-    lo, hi = _office_day_bounds(start, end)
+    lo, hi = day_bounds(start, end)
     complaints = session.scalars(
         select(Complaint)
         .where(Complaint.received_at >= lo, Complaint.received_at < hi)
@@ -627,11 +609,7 @@ def register_book(*, user_id: int, start: date, end: date) -> RegisterBook:
     if (end - start).days > 366:
         raise InvalidInput("Periode buku pengaduan paling lama satu tahun.")
     with read_session() as session:
-        actor = _staff(session, user_id)
-        if not (REGISTER_ROLES & actor.roles):
-            raise NotAllowed(
-                "Buku pengaduan hanya dapat dicetak oleh Sub Bagian Umum dan arsiparis."
-            )
+        actor = authz.require(session, user_id=user_id, capability="print_register")
         rows = register_rows(session, start=start, end=end, actor=actor)
         settings = letter_settings.load(session)
         periode = f"{tanggal(start)} s.d. {tanggal(end)}"
@@ -694,13 +672,6 @@ class TemplateInfo:
     uploaded_by: str | None = None
 
 
-def _admin(session: Session, user_id: int) -> Actor:
-    actor = workflow.load_actor(session, user_id)
-    if Role.ADMIN not in actor.roles:
-        raise NotAllowed("Hanya administrator yang dapat mengelola templat surat.")
-    return actor
-
-
 def check_template(key: str, data: bytes) -> set[str]:
     """The names a replacement template uses, if all are allowed; else InvalidInput."""
     if key not in KEYS:
@@ -734,7 +705,7 @@ def upload_template(*, user_id: int, key: str, data: bytes) -> TemplateInfo:
     """Accept an admin's replacement template after checking its placeholders."""
     check_template(key, data)
     with write_session() as session:
-        actor = _admin(session, user_id)
+        actor = authz.require(session, user_id=user_id, capability=TEMPLATES)
         for row in session.scalars(
             select(LetterTemplate).where(LetterTemplate.key == key, LetterTemplate.active)
         ):
@@ -752,7 +723,7 @@ def upload_template(*, user_id: int, key: str, data: bytes) -> TemplateInfo:
 def revert_template(*, user_id: int, key: str) -> None:
     """Go back to the template in ``letter_templates/`` (uploads are kept, inactive)."""
     with write_session() as session:
-        _admin(session, user_id)
+        authz.require(session, user_id=user_id, capability=TEMPLATES)
         for row in session.scalars(
             select(LetterTemplate).where(LetterTemplate.key == key, LetterTemplate.active)
         ):
@@ -762,7 +733,7 @@ def revert_template(*, user_id: int, key: str) -> None:
 def template_overview(*, user_id: int) -> list[TemplateInfo]:
     """Each template and whether the file's or an upload is in force."""
     with read_session() as session:
-        _admin(session, user_id)
+        authz.require(session, user_id=user_id, capability=TEMPLATES)
         result = []
         for key in sop.TEMPLATES:
             row = _active_upload(session, key)
@@ -792,7 +763,7 @@ def template_download(*, user_id: int, key: str) -> Download:
     if key not in KEYS:
         raise NotFound(f"Templat {key} tidak dikenal.")
     with read_session() as session:
-        _admin(session, user_id)
+        authz.require(session, user_id=user_id, capability=TEMPLATES)
         data = template_source(session, key) or template_file_bytes(key)
         return Download(f"templat-{key}.docx", data, DOCX_MIME)
 
@@ -802,7 +773,7 @@ def template_preview(*, user_id: int, key: str) -> Download:
     if key not in KEYS:
         raise NotFound(f"Templat {key} tidak dikenal.")
     with read_session() as session:
-        _admin(session, user_id)
+        authz.require(session, user_id=user_id, capability=TEMPLATES)
         settings = letter_settings.load(session)
         context = {
             **sample_context(key),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import Complaint, Rating, StepEvent
-from layanan import sop
+from layanan import sop, validate
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from services import letters, ratelimit, workflow
 from services.deadlines import deadlines_in
@@ -257,6 +257,9 @@ def submit(
     if (honeypot or "").strip():
         ratelimit.hit(policy=policy, client=client)
         raise InvalidInput(HONEYPOT_REFUSAL)
+    # Checked here under the portal form's own labels (the intake checks them again).
+    validate.email_address(data.complainant_email, label="E-mail")
+    validate.phone_number(data.complainant_phone, label="Nomor telepon/WhatsApp")
     if len(files) > MAX_ATTACHMENTS:
         raise InvalidInput(f"Lampiran paling banyak {MAX_ATTACHMENTS} berkas.")
     documents = [check_upload(kind="attachment", filename=name, data=raw) for name, raw in files]

@@ -25,7 +25,7 @@ from documents.contexts import recap_context
 from layanan import sop
 from layanan.errors import NotAllowed
 from layanan.text import tanggal
-from services import dashboard
+from services import authz, dashboard
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -80,7 +80,8 @@ def monthly_recap(
     *, user, year: int, month: int, now: datetime | None = None, url: str | None = None
 ) -> Recap:
     """The month's figures (refused for anyone who may not open the dashboard)."""
-    dashboard.require_manager(user)
+    with read_session(url) as session:
+        authz.require(session, user_id=user.id, capability=dashboard.VIEW)
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         raise NotAllowed("Bulan atau tahun rekapitulasi tidak valid.")
     now = now or datetime.now(UTC)

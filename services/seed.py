@@ -18,7 +18,7 @@ from layanan import sop
 from layanan.calendar import WorkingCalendar
 from layanan.errors import InvalidInput
 from layanan.sop import Role
-from services import workflow
+from services import authz, workflow
 from services.calendar_settings import load_calendar
 from services.passwords import hash_password
 from services.pins import PIN_HASHER
@@ -259,10 +259,10 @@ def _work_minutes(rng: random.Random, standard: int, *, late: bool) -> int:
     return max(3, int(standard * rng.uniform(0.2, 0.95)))
 
 
-def _actors(users: dict[str, User]) -> dict[Role, workflow.Actor]:
-    def actor(username: str) -> workflow.Actor:
+def _actors(users: dict[str, User]) -> dict[Role, authz.Actor]:
+    def actor(username: str) -> authz.Actor:
         user = users[username]
-        return workflow.Actor(
+        return authz.Actor(
             user.id, user.full_name, frozenset(Role(r) for r in user.roles), user.unit_id
         )
 
@@ -322,8 +322,8 @@ def seed_demo(
     return count
 
 
-def _actors_unit(user: User) -> workflow.Actor:
-    return workflow.Actor(user.id, user.full_name, frozenset({Role.UNIT}), user.unit_id)
+def _actors_unit(user: User) -> authz.Actor:
+    return authz.Actor(user.id, user.full_name, frozenset({Role.UNIT}), user.unit_id)
 
 
 def _play_one(
@@ -387,7 +387,7 @@ def _play_one(
     created = workflow.create_complaint(
         session,
         data=data,
-        actor=workflow.PEMOHON if online else actors[Role.PETUGAS],
+        actor=authz.PEMOHON if online else actors[Role.PETUGAS],
         documents=docs,
         now=received,
         pin_hash=pin_hash,

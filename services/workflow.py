@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,14 +27,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.counters import next_counter
 from db.engine import write_session
-from db.models import Complaint, Disposition, Document, StepEvent, Unit, User
-from layanan import sop
+from db.models import Complaint, Disposition, Document, StepEvent, Unit
+from layanan import sop, validate
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import step_due_at
 from layanan.errors import (
     InvalidInput,
     MissingItem,
-    NotAllowed,
     NotFound,
     StaleVersion,
     WrongRole,
@@ -44,24 +42,12 @@ from layanan.errors import (
 )
 from layanan.sop import Role
 from layanan.text import tanggal_jam, ticket_number
+from services.authz import PEMOHON, Actor, load_actor
 from services.calendar_settings import load_calendar
 from services.pins import PIN_HASHER, new_pin
 
 MAX_TEXT = 500
 MAX_LONGTEXT = 20_000
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a staff user (by id) or the complainant through the portal."""
-
-    user_id: int | None
-    name: str
-    roles: frozenset[Role]
-    unit_id: int | None = None
-
-
-PEMOHON = Actor(user_id=None, name="Pemohon", roles=frozenset({Role.PEMOHON}))
 
 
 @dataclass(frozen=True)
@@ -122,19 +108,6 @@ class IntakeData:
     arrived_at: datetime | None = None  # step 1: when the complainant came / called
     met_at: datetime | None = None  # step 1 done: when the officer met them
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def load_actor(session: Session, user_id: int) -> Actor:
-    """The active user as an Actor; refused if unknown or deactivated."""
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise NotAllowed("Akun Anda tidak aktif. Hubungi administrator.")
-    return Actor(
-        user_id=user.id,
-        name=user.full_name,
-        roles=frozenset(Role(r) for r in user.roles),
-        unit_id=user.unit_id,
-    )
 
 
 # --- hooks: what leaves the office, registered by the services that produce it -------
@@ -295,9 +268,6 @@ def _clean_payload(session: Session, act: sop.Action, payload: Mapping[str, Any]
     return cleaned
 
 
-EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-
-
 def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
     if spec.kind in ("text", "longtext", "email"):
         if not isinstance(value, str):
@@ -308,8 +278,8 @@ def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
             raise MissingItem(f"Kelengkapan belum diisi: {spec.label}.", missing=(spec.label,))
         if len(text) > limit:
             raise InvalidInput(f"{spec.label} terlalu panjang (maksimal {limit} karakter).")
-        if spec.kind == "email" and not EMAIL_RE.match(text):
-            raise InvalidInput(f"{spec.label}: alamat \u201c{text}\u201d tidak valid.")
+        if spec.kind == "email":
+            return validate.email_address(text, label=spec.label)
         return text
     if spec.kind in ("unit", "units"):
         ids = [value] if spec.kind == "unit" else list(value)
@@ -634,8 +604,8 @@ def _clean_intake(data: IntakeData) -> None:
         if value and len(value) > limit:
             raise InvalidInput(f"Isian {attr} terlalu panjang (maksimal {limit} karakter).")
         setattr(data, attr, value)
-    if data.complainant_email and "@" not in data.complainant_email:
-        raise InvalidInput("Alamat e-mail pemohon tidak valid.")
+    validate.email_address(data.complainant_email, label="Alamat e-mail pemohon")
+    validate.phone_number(data.complainant_phone, label="Nomor telepon/WhatsApp pemohon")
     if data.anonymous:
         data.complainant_name = None
 
@@ -669,8 +639,8 @@ def create_complaint(
     online = actor.roles == {Role.PEMOHON}
     if online and data.channel is not sop.Channel.ONLINE:
         raise InvalidInput("Pengaduan dari portal harus bersaluran online.")
-    if not online and Role.PETUGAS not in actor.roles:
-        raise WrongRole("Penerimaan pengaduan hanya dapat dilakukan oleh Petugas Pelayanan.")
+    # Who may take a complaint in is the role of the first step's actions (checked by
+    # the engine below, before anything is kept).
     arrived_at = data.arrived_at or now
     met_at = data.met_at or now
     if arrived_at.tzinfo is None or met_at.tzinfo is None:
@@ -767,8 +737,6 @@ def allowed_actions(session: Session, *, complaint: Complaint, actor: Actor) -> 
 
 
 __all__ = [
-    "PEMOHON",
-    "Actor",
     "Created",
     "HookContext",
     "IntakeData",
@@ -778,7 +746,6 @@ __all__ = [
     "create_complaint",
     "hook",
     "intake",
-    "load_actor",
     "missing_requirements",
     "perform",
     "step_requirements",

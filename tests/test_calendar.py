@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layanan.calendar import OFFICE_TZ, WorkingCalendar
+from layanan.calendar import OFFICE_TZ, WorkingCalendar, day_bounds, day_start, office_today
 from layanan.clocks import RegulatoryStandards, regulatory_clocks
 
 CAL = WorkingCalendar()
@@ -137,3 +138,34 @@ def test_supervisory_complaints_get_sixty_working_days():
 def test_standards_must_be_positive():
     with pytest.raises(ValueError):
         RegulatoryStandards(verification_days=0)
+
+
+# --- one working-day length, one office-today, one local-day bounds -------------------
+
+
+def test_a_working_day_is_mondays_hours():
+    assert CAL.day_minutes == 510  # 07:30-16:00
+    late = WorkingCalendar(office_hours={0: (time(8, 0), time(15, 0))})
+    assert late.day_minutes == 420
+    assert late.working_days_between(wita(2026, 11, 23, 8), wita(2026, 11, 24, 8)) == 1
+
+
+def test_office_today_is_the_date_in_wita_not_in_utc():
+    # 23:30 UTC on Sunday 22 November is 07:30 on Monday 23 November at the office.
+    with time_machine.travel(datetime(2026, 11, 22, 23, 30, tzinfo=UTC), tick=False):
+        assert office_today() == date(2026, 11, 23)
+    with time_machine.travel(datetime(2026, 11, 22, 15, 59, tzinfo=UTC), tick=False):
+        assert office_today() == date(2026, 11, 22)  # 23:59 WITA
+    assert office_today(datetime(2026, 11, 22, 16, 0, tzinfo=UTC)) == date(2026, 11, 23)
+    with pytest.raises(ValueError):
+        office_today(datetime(2026, 11, 22, 16, 0))
+
+
+def test_local_day_bounds_are_wita_midnights_in_utc():
+    assert day_start(date(2026, 11, 23)) == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+    lo, hi = day_bounds(date(2026, 11, 1), date(2026, 11, 30))
+    assert lo == datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
+    assert hi == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    assert lo.tzinfo is UTC and hi.tzinfo is UTC
+    # The last minute of 30 November (WITA) is inside, midnight after it is not.
+    assert lo <= wita(2026, 11, 30, 23, 59) < hi <= wita(2026, 12, 1, 0, 0)

@@ -424,12 +424,19 @@ def test_whatsapp_delivery_is_recorded_once_the_officer_confirms(staff):
     assert state(complaint_id).delivery_method == "whatsapp"
 
 
-def test_whatsapp_refuses_a_garbage_number(staff):
-    complaint_id = at_step_eleven(staff, complainant_phone="tidak ada")
-    with pytest.raises(InvalidInput):
+def test_whatsapp_refuses_a_landline_or_a_garbage_number(staff):
+    # Intake accepts a landline (and refuses garbage); WhatsApp needs a mobile number.
+    complaint_id = at_step_eleven(staff, complainant_phone="(0451) 421234")
+    with pytest.raises(InvalidInput, match="nomor telepon rumah/kantor"):
         delivery.whatsapp_link(complaint_id=complaint_id, user_id=staff.petugas.id)
-    with pytest.raises(InvalidInput):
-        by_hand(staff.petugas, complaint_id, "whatsapp", confirmed=True)
+    with pytest.raises(InvalidInput, match="tidak valid"):
+        delivery.whatsapp_link(
+            complaint_id=complaint_id, user_id=staff.petugas.id, phone="tidak ada"
+        )
+    for phone in (None, "tidak ada"):
+        with pytest.raises(InvalidInput):
+            by_hand(staff.petugas, complaint_id, "whatsapp", phone=phone, confirmed=True)
+    assert state(complaint_id).current_step == 11
 
 
 def test_no_whatsapp_link_before_the_letter_is_signed(staff):

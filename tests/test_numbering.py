@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,10 @@ def test_two_secretaries_signing_one_letter_at_once_give_one_number(staff):
         expected_version=version_of(second),
     )
     assert state(second).letter_number.startswith("065/2/")
+
+
+def test_documents_import_no_service():
+    root = Path(__file__).resolve().parent.parent / "documents"
+    for path in root.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "from services" not in source and "import services" not in source, path

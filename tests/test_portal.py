@@ -14,7 +14,7 @@ from db.engine import read_session, write_session
 from db.models import Complaint, Document, Rating
 from layanan import sop
 from layanan.errors import InvalidInput, NotAllowed, NotFound
-from services import portal, workflow
+from services import authz, portal, workflow
 from services.complaints import my_queue
 from services.pins import PIN_HASHER
 from services.portal import CURRENT, DONE, WAITING, WRONG_CREDENTIALS
@@ -237,7 +237,7 @@ def test_an_online_submission_enters_the_front_desk_queue_at_step_two(staff):
         assert (complaint.channel, complaint.current_step) == ("online", 2)
         # Step 2 belongs to the front desk, whose officer may now receive it.
         assert sop.step(complaint.current_step).role is sop.Role.PETUGAS
-        actor = workflow.load_actor(session, staff.petugas.id)
+        actor = authz.load_actor(session, staff.petugas.id)
         actions = workflow.allowed_actions(session, complaint=complaint, actor=actor)
         assert [a.key for a in actions] == ["receive"]
         assert PIN_HASHER.verify(complaint.tracking_pin_hash, submitted.pin)

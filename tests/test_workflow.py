@@ -19,7 +19,7 @@ from layanan.errors import (
     WrongStep,
     WrongUnit,
 )
-from services import workflow
+from services import authz, workflow
 from tests.factories import (
     PDF,
     actor_for,
@@ -366,8 +366,8 @@ def test_allowed_actions_tell_the_page_which_forms_to_show(staff):
     complaint_id = bring_to(staff, 9)
     with read_session() as session:
         complaint = session.get(Complaint, complaint_id)
-        head = workflow.load_actor(session, staff.kepala.id)
-        unit = workflow.load_actor(session, staff.unit_kop.id)
+        head = authz.load_actor(session, staff.kepala.id)
+        unit = authz.load_actor(session, staff.unit_kop.id)
         assert [
             a.key for a in workflow.allowed_actions(session, complaint=complaint, actor=head)
         ] == ["approve", "return_draft"]

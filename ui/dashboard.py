@@ -10,7 +10,7 @@ The filters build a ``db.stats.Filters``; the figures come from
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +18,7 @@ import streamlit as st
 from charts import dashboard as charts
 from db.stats import Drill, Filters
 from layanan import sop
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import day_bounds, office_today
 from layanan.errors import WorkflowError
 from layanan.text import durasi, tanggal, tanggal_jam
 from services import dashboard, recap
@@ -67,13 +67,9 @@ def period_bounds(choice: str, today: date, picked: tuple[date, date] | None) ->
     return today - timedelta(days=29), today
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=OFFICE_TZ).astimezone(UTC)
-
-
 def render_filters(units: list[tuple[int, str]]) -> Filters:
     """Period, grain, unit, channel and category; returns the Filters they describe."""
-    today = datetime.now(OFFICE_TZ).date()
+    today = office_today()
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns([2, 1.4, 2.2, 1.6, 2.2], vertical_alignment="bottom")
         choice = c1.selectbox("Periode", PERIODS, key="dash_period")
@@ -122,9 +118,10 @@ def render_filters(units: list[tuple[int, str]]) -> Filters:
         f"Periode {tanggal(first)} s.d. {tanggal(last)} (WITA). Antrean, umur dan daftar "
         "terlambat menunjukkan keadaan saat ini, apa pun periodenya."
     )
+    start, end = day_bounds(first, last)
     return Filters(
-        start=_local_midnight(first),
-        end=_local_midnight(last + timedelta(days=1)),
+        start=start,
+        end=end,
         unit_id=unit_id,
         channel=channel,
         category=category,
@@ -500,7 +497,7 @@ def render_recap(user) -> None:
     from babel.dates import format_date
 
     st.subheader("Rekapitulasi Pengaduan bulanan")
-    today = datetime.now(OFFICE_TZ).date()
+    today = office_today()
     months = _months(today)
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     year, month = left.selectbox(

@@ -7,12 +7,11 @@ server's reason, waiting for a retry, being sent) above the form.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import partial
 
 import streamlit as st
 
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from services import delivery, letters, outbox, uploads, workflow
 
@@ -76,10 +75,6 @@ def _send_email(*, detail, user, recipient: str, note: str) -> None:
     st.rerun()
 
 
-def _today():
-    return datetime.now(UTC).astimezone(OFFICE_TZ).date()
-
-
 def _identity(detail, attr: str) -> str:
     identity = getattr(detail, "identity", None)
     return (getattr(identity, attr, None) or "") if identity else ""
@@ -137,7 +132,9 @@ def delivery_panel(*, detail, user) -> None:
                 on_click="ignore",
             )
             with st.form(f"{base}:wa"):
-                day = st.date_input("Tanggal penyampaian", value=_today(), format="DD/MM/YYYY")
+                day = st.date_input(
+                    "Tanggal penyampaian", value=office_today(), format="DD/MM/YYYY"
+                )
                 confirmed = st.checkbox(
                     "Saya sudah mengirim pesan WhatsApp beserta surat jawaban kepada pemohon."
                 )
@@ -154,7 +151,7 @@ def delivery_panel(*, detail, user) -> None:
                     )
     with hand_tab, st.form(f"{base}:hand"):
         receiver = st.text_input("Nama penerima surat")
-        day = st.date_input("Tanggal penyerahan", value=_today(), format="DD/MM/YYYY")
+        day = st.date_input("Tanggal penyerahan", value=office_today(), format="DD/MM/YYYY")
         scan = st.file_uploader(
             "Pindaian tanda terima bertanda tangan (opsional)", type=["pdf", "jpg", "jpeg", "png"]
         )
