@@ -59,10 +59,8 @@ class CheckResult:
         head = f"Pemeriksaan jejak audit terakhir: {tanggal_jam(self.at)} \u2014 "
         if self.ok:
             return head + f"utuh, {angka(self.events)} peristiwa diperiksa."
-        return (
-            head
-            + f"RUSAK pada {self.broken.describe()} ({angka(self.events)} peristiwa diperiksa)."
-        )
+        intact = f"{angka(self.events)} peristiwa sebelumnya utuh"
+        return head + f"RUSAK pada {self.broken.describe()} ({intact})."
 
     def to_json(self) -> dict[str, Any]:
         return {
