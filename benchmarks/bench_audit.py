@@ -45,18 +45,24 @@ def _timed(label: str, call):
     return result
 
 
+def _show(result) -> None:
+    print(f"  ok={result.ok} events={result.events:,}")
+    if result.broken:
+        print(f"  broken: {result.broken.describe()}")
+
+
 def run(url: str, count: int) -> int:
     use_database(url)
     totals = _timed(f"bulk_seed {count:,}", lambda: bulk_seed(url=url, count=count, now=NOW))
     print(f"  {totals['events']:,} events")
     result = _timed("verify_audit", lambda: verify(url))
-    print(f"  ok={result.ok} events={result.events:,}")
+    _show(result)
     db_engine.dispose_all()
     cfg = _alembic(url)
     _timed("downgrade to 0004", lambda: command.downgrade(cfg, "0004"))
     _timed("upgrade 0004 -> head (backfill)", lambda: command.upgrade(cfg, "head"))
     result = _timed("verify_audit after the migration", lambda: verify(url))
-    print(f"  ok={result.ok} events={result.events:,}")
+    _show(result)
     return 0 if result.ok and result.events == totals["events"] else 1
 
 
