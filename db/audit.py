@@ -66,12 +66,16 @@ APPEND_ONLY_TABLES: tuple[str, ...] = ("step_events", "confidential_views")
 # --- the hash ------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime in a step event: use aware UTC")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_INSTANTS = ("at", "step_entered_at")
+
+
+def _utc(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a step event: use aware UTC")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def canonical(event: Mapping[str, Any]) -> str:
@@ -81,10 +85,10 @@ def canonical(event: Mapping[str, Any]) -> str:
     ``_mapping``, a dict for a bulk insert). Datetimes are written as
     ``2026-11-27T06:00:00.000000Z``; the payload's keys are sorted at every depth.
     """
-    doc = {name: _plain(event[name]) for name in CONTENT_COLUMNS}
-    return json.dumps(
-        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    doc = {name: event[name] for name in CONTENT_COLUMNS}
+    for name in _INSTANTS:
+        doc[name] = _utc(doc[name])
+    return _ENCODER.encode(doc)
 
 
 def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
