@@ -406,3 +406,28 @@ def test_migration_backfills_valid_hashes_on_existing_events(fresh_url):
     command.upgrade(cfg, "head")
     assert audit_service.verify(fresh_url).ok
     engine.dispose()
+
+
+def _triggers(url: str) -> set[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        names = set(conn.execute(text(sql)).scalars())
+    engine.dispose()
+    return names
+
+
+def test_the_migrated_head_has_the_append_only_triggers(fresh_url, backend):
+    """A later migration that rebuilds step_events (SQLite batch mode drops its triggers)
+    must reinstall them with db.audit.install_append_only: this test notices if not."""
+    command.upgrade(_alembic(fresh_url), "head")
+    if backend == "postgresql":
+        expected = {f"trg_{t}_append_only" for t in audit.APPEND_ONLY_TABLES}
+    else:
+        expected = {
+            f"trg_{t}_no_{op}" for t in audit.APPEND_ONLY_TABLES for op in ("update", "delete")
+        }
+    assert _triggers(fresh_url) >= expected
