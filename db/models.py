@@ -26,7 +26,10 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db import audit
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -181,7 +184,11 @@ class ComplaintUnit(Base):
 
 
 class StepEvent(Base):
-    """Append-only: one row per action. Never updated or deleted."""
+    """Append-only: one row per action. Never updated or deleted.
+
+    Database triggers refuse UPDATE and DELETE; ``prev_hash`` and ``hash`` chain the
+    complaint's events (``db.audit``, docs/audit.md) and are filled on every ORM insert.
+    """
 
     __tablename__ = "step_events"
     __table_args__ = (
@@ -217,6 +224,13 @@ class StepEvent(Base):
     standard_minutes: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Hash chain (migration 0005): sha256 hex of prev_hash + canonical JSON of the row.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# Every ORM insert of a StepEvent is chained to the complaint's previous event.
+orm_event.listen(StepEvent, "before_insert", audit.fill_hash)
 
 
 class Document(Base):
@@ -315,7 +329,7 @@ class RateLimitHit(Base):
 
 
 class ConfidentialView(Base):
-    """Every view of a *rahasia* complaint by staff is logged."""
+    """Every view of a *rahasia* complaint by staff is logged (append-only: triggers)."""
 
     __tablename__ = "confidential_views"
 

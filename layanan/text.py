@@ -1,10 +1,11 @@
-"""Formatting for users: Indonesian dates, durations, ticket numbers."""
+"""Formatting for users: Indonesian dates, durations, numbers, ticket numbers."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from layanan.calendar import OFFICE_TZ
 
@@ -38,6 +39,11 @@ def durasi(minutes: int | float | None) -> str:
     if hours:
         return f"{sign}{hours} jam"
     return f"{sign}{rest} menit"
+
+
+def angka(value: int) -> str:
+    """A count as Indonesians write it: "3.120", "1.000.000"."""
+    return format_decimal(value, locale="id")
 
 
 def ticket_number(year: int, sequence: int) -> str:

@@ -1,4 +1,5 @@
-"""Administrasi (admin only): accounts, units, office hours, time standards, holidays.
+"""Administrasi (admin only): accounts, units, office hours, time standards, holidays,
+the audit-trail check.
 
 Each form's button calls one function of ``services.admin`` in its callback (so the
 tables below already show the change) and leaves a message for the next run.
@@ -68,8 +69,8 @@ unit_names = {u.id: f"{u.name} ({u.code})" for u in units}
 active_unit_ids = [u.id for u in units if u.active]
 roles = admin.role_choices()
 
-tab_users, tab_units, tab_hours, tab_clocks, tab_holidays = st.tabs(
-    ["Pengguna", "Unit kerja", "Jam kerja", "Standar waktu", "Hari libur"]
+tab_users, tab_units, tab_hours, tab_clocks, tab_holidays, tab_audit = st.tabs(
+    ["Pengguna", "Unit kerja", "Jam kerja", "Standar waktu", "Hari libur", "Jejak audit"]
 )
 
 # --- Pengguna -----------------------------------------------------------------------------
@@ -408,3 +409,24 @@ with tab_holidays:
             call=lambda: admin.undo_local_change(acting_user_id=ME, day=undo_day),
             form=False,
         )
+
+# --- Jejak audit --------------------------------------------------------------------------
+with tab_audit:
+    st.caption(
+        "Riwayat setiap pengaduan dirantai dengan hash dan tidak dapat diubah atau dihapus. "
+        "Pemeriksaan menghitung ulang seluruh rantai."
+    )
+    act_button(
+        "Periksa jejak audit sekarang",
+        key="run_audit_check",
+        success=lambda: "Pemeriksaan jejak audit selesai.",
+        call=lambda: admin.run_audit_check(acting_user_id=ME),
+        form=False,
+    )
+    last = admin.audit_check_status(acting_user_id=ME)
+    if last is None:
+        st.info("Jejak audit belum pernah diperiksa.")
+    elif last.ok:
+        st.success(last.summary(), icon=":material/verified:")
+    else:
+        st.error(last.summary(), icon=":material/gpp_bad:")

@@ -1,4 +1,5 @@
-"""Administration: accounts, units, office hours, regulatory clocks and local holidays.
+"""Administration: accounts, units, office hours, regulatory clocks, local holidays and
+the audit-trail check.
 
 Every function takes the acting user's id and checks again that this user is an active
 administrator: the admin page being hidden from other roles is convenience, this check
@@ -22,7 +23,7 @@ from layanan.calendar import national_holidays
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import InvalidInput, NotFound
 from layanan.sop import ROLE_LABELS, Role
-from services import authz, calendar_settings
+from services import audit, authz, calendar_settings
 from services.auth import normalise_username, revoke_user_sessions
 from services.passwords import hash_password
 
@@ -453,6 +454,23 @@ def undo_local_change(*, acting_user_id: int, day: date | None) -> None:
         if row is None:
             raise NotFound("Tidak ada perubahan lokal pada tanggal itu.")
         session.delete(row)
+
+
+# --- audit trail (docs/audit.md) ---------------------------------------------------------
+
+
+def audit_check_status(*, acting_user_id: int) -> audit.CheckResult | None:
+    """The last check of the audit trail (``scripts.verify_audit`` or the button), if any."""
+    with read_session() as session:
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
+        return audit.last_check(session)
+
+
+def run_audit_check(*, acting_user_id: int) -> audit.CheckResult:
+    """Check every complaint's hash chain now and record the result."""
+    with read_session() as session:
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
+    return audit.check_and_record()
 
 
 def role_choices() -> dict[Role, str]:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import config
+from db import audit
 from db import engine as db_engine
 from db.models import Base, User
 from layanan.sop import Role
@@ -61,14 +62,22 @@ def db_url(request, tmp_path_factory) -> Iterator[str]:
 
 
 def _empty_all_tables(url: str) -> None:
+    """Empty every table; the append-only triggers are (re)installed afterwards.
+
+    PostgreSQL's TRUNCATE does not fire the row triggers; SQLite's DELETE would, so the
+    triggers are dropped first. Both reinstall them through ``db.audit`` (the function
+    migration 0005 uses), which also restores them after a test that dropped them.
+    """
     engine = db_engine.get_engine(url)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            audit.drop_append_only(conn)
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+        audit.install_append_only(conn)
 
 
 @pytest.fixture

@@ -3,21 +3,23 @@ and that no other role gets in, neither through the page nor through the service
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from db.engine import read_session
+from db import audit as db_audit
+from db.engine import get_engine, read_session
 from db.models import LocalHoliday, Setting, Unit, User
 from layanan.calendar import national_holidays
 from layanan.errors import NotAllowed
 from layanan.sop import Role
-from services import admin, auth
+from services import admin, audit, auth
 from services.calendar_settings import OFFICE_HOURS_KEY, REGULATORY_KEY
 from services.seed import DEMO_PASSWORD
+from tests.factories import events, new_complaint
 from ui.session import USER_KEY
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "admin.py")
@@ -361,6 +363,56 @@ def test_national_list_of_the_year_is_shown(staff):
     assert set(shown["Sumber"]) == {"nasional/cuti bersama"}
 
 
+# --- audit trail --------------------------------------------------------------------------
+
+CHECKED_AT = datetime(2026, 12, 1, 1, 40, tzinfo=UTC)  # 09.40 WITA
+
+
+def test_admin_runs_the_audit_check_and_sees_its_result(staff):
+    new_complaint(staff)
+    new_complaint(staff)  # two complaints, two events each (steps 1 and 2)
+    at = admin_page(staff)
+    assert [i.value for i in at.info] == ["Jejak audit belum pernah diperiksa."]
+
+    at = press(at, "run_audit_check")
+
+    assert message(at) == ("success", "Pemeriksaan jejak audit selesai.")
+    last = at.success[-1].value
+    assert last.startswith("Pemeriksaan jejak audit terakhir: ")
+    assert last.endswith(" WITA \u2014 utuh, 4 peristiwa diperiksa.")
+    assert not at.error and not at.info
+
+
+def test_admin_page_shows_the_last_recorded_check(staff):
+    new_complaint(staff)
+    audit.check_and_record(now=CHECKED_AT)
+    at = admin_page(staff)
+    assert at.success[-1].value == (
+        "Pemeriksaan jejak audit terakhir: 1 Desember 2026 09:40 WITA \u2014 utuh, "
+        "2 peristiwa diperiksa."
+    )
+
+
+def test_admin_page_shows_a_broken_trail_in_red(staff):
+    created = new_complaint(staff)
+    second = events(created.complaint_id)[1]
+    with get_engine().begin() as conn:  # behind the triggers' back
+        db_audit.drop_append_only(conn)
+        conn.exec_driver_sql(
+            f"UPDATE step_events SET actor_name = 'Orang Lain' WHERE id = {second.id}"
+        )
+        db_audit.install_append_only(conn)
+    audit.check_and_record(now=CHECKED_AT)
+
+    at = admin_page(staff)
+
+    assert [e.value for e in at.error] == [
+        "Pemeriksaan jejak audit terakhir: 1 Desember 2026 09:40 WITA \u2014 RUSAK pada "
+        f"pengaduan {created.ticket}, peristiwa ke-2 (id {second.id}): isi peristiwa tidak "
+        "cocok dengan hash-nya: baris ini diubah (1 peristiwa sebelumnya utuh)."
+    ]
+
+
 # --- no admin access for anyone else -------------------------------------------------------
 
 
@@ -430,6 +482,8 @@ def test_admin_services_refuse_everyone_but_an_admin(staff):
         "undo_local_change": lambda me: admin.undo_local_change(
             acting_user_id=me, day=date(2026, 8, 17)
         ),
+        "audit_check_status": lambda me: admin.audit_check_status(acting_user_id=me),
+        "run_audit_check": lambda me: admin.run_audit_check(acting_user_id=me),
     }
     public = {
         name
@@ -462,3 +516,4 @@ def test_admin_services_refuse_everyone_but_an_admin(staff):
         assert session.get(Setting, OFFICE_HOURS_KEY) is None
         assert session.get(Setting, REGULATORY_KEY) is None
         assert session.get(LocalHoliday, date(2026, 9, 28)) is None
+        assert session.get(Setting, audit.AUDIT_CHECK_KEY) is None
