@@ -388,7 +388,7 @@ def test_admin_page_shows_the_last_recorded_check(staff):
     audit.check_and_record(now=CHECKED_AT)
     at = admin_page(staff)
     assert at.success[-1].value == (
-        "Pemeriksaan jejak audit terakhir: 1 Desember 2026 09:40 WITA \u2014 utuh, "
+        "Pemeriksaan jejak audit terakhir: 1 Desember 2026 pukul 09.40 WITA \u2014 utuh, "
         "2 peristiwa diperiksa."
     )
 
@@ -407,7 +407,7 @@ def test_admin_page_shows_a_broken_trail_in_red(staff):
     at = admin_page(staff)
 
     assert [e.value for e in at.error] == [
-        "Pemeriksaan jejak audit terakhir: 1 Desember 2026 09:40 WITA \u2014 RUSAK pada "
+        "Pemeriksaan jejak audit terakhir: 1 Desember 2026 pukul 09.40 WITA \u2014 RUSAK pada "
         f"pengaduan {created.ticket}, peristiwa ke-2 (id {second.id}): isi peristiwa tidak "
         "cocok dengan hash-nya: baris ini diubah (1 peristiwa sebelumnya utuh)."
     ]
