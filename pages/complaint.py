@@ -1,14 +1,14 @@
 """The complaint page: summary, clocks, documents, timeline and the current step's form.
 
 Opened with ``?tiket=ADU-2026-000123``. Everything shown comes from
-``services.complaints.complaint_detail``, which checks the user may view the complaint,
+``services.complaint_detail.complaint_detail``, which checks the user may view the complaint,
 masks a *rahasia* complainant's identity and logs the view.
 """
 
 import streamlit as st
 
 from layanan.errors import WorkflowError
-from services import complaints
+from services import complaint_detail, identity
 from ui.action_form import render_action_forms, show_flash
 from ui.complaint_view import esc, render_clocks, render_documents, render_summary
 from ui.documents import documents_section
@@ -28,7 +28,7 @@ if not ticket:
     st.stop()
 
 try:
-    detail = complaints.complaint_detail(ticket=ticket, user_id=user.id)
+    detail = complaint_detail.complaint_detail(ticket=ticket, user_id=user.id)
 except WorkflowError as err:
     st.title("Pengaduan")
     st.error(err.message)
@@ -44,9 +44,7 @@ render_action_forms(detail, user_id=user.id)
 st.subheader("Dokumen")
 render_documents(
     detail,
-    fetch=lambda document_id: complaints.document_file(
-        document_id=document_id, user_id=user.id
-    ).data,
+    fetch=lambda document_id: identity.document_file(document_id=document_id, user_id=user.id).data,
 )
 
 # Letters (surat jawaban, lembar disposisi, tanda terima) and the step-11 delivery panel.

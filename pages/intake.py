@@ -12,7 +12,7 @@ import streamlit as st
 from layanan import sop
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
-from services import complaints, uploads, workflow
+from services import complaint_lists, uploads, workflow
 from services.uploads import UPLOAD_EXTENSIONS
 from ui.complaint_view import complaint_link, esc
 from ui.documents import receipt_download
@@ -149,7 +149,7 @@ attachments = u2.file_uploader(
 )
 
 if (name and not anonymous) or phone or email or subject:
-    duplicates = complaints.possible_duplicates(
+    duplicates = complaint_lists.possible_duplicates(
         user_id=user.id,
         name=None if anonymous else name,
         phone=phone,

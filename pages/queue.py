@@ -7,7 +7,7 @@ import streamlit as st
 
 from layanan import sop
 from layanan.errors import WorkflowError
-from services import complaints
+from services import complaint_lists
 from ui.complaint_view import (
     page_caption,
     page_number,
@@ -28,15 +28,15 @@ with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns([3, 2.5, 1.6, 2, 1.6], vertical_alignment="bottom")
     text = c1.text_input("Cari tiket, nama atau isi", key="q_text", placeholder="ADU-2026-...")
     step, channel, category = step_channel_category(
-        c2, c3, c4, steps=complaints.queue_steps(roles=user.roles), prefix="q"
+        c2, c3, c4, steps=complaint_lists.queue_steps(roles=user.roles), prefix="q"
     )
     overdue = c5.checkbox("Terlambat saja", key="q_overdue")
 
 page = page_number("q_page", (text, step, channel, category, overdue))
 try:
-    view = complaints.my_queue(
+    view = complaint_lists.my_queue(
         user_id=user.id,
-        filters=complaints.ComplaintFilter(
+        filters=complaint_lists.ComplaintFilter(
             text=text, step=step, channel=channel, category=category, overdue_only=overdue
         ),
         page=page,

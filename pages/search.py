@@ -8,7 +8,7 @@ import streamlit as st
 
 from layanan import sop
 from layanan.errors import WorkflowError
-from services import complaints
+from services import complaint_lists
 from ui.complaint_view import (
     page_caption,
     page_number,
@@ -43,9 +43,9 @@ with st.container(border=True):
     overdue = c5.checkbox("Terlambat saja", key="s_overdue")
 
 try:
-    result = complaints.search(
+    result = complaint_lists.search(
         user_id=user.id,
-        filters=complaints.ComplaintFilter(
+        filters=complaint_lists.ComplaintFilter(
             text=text,
             step=step,
             closed=None if status is None else status == "closed",

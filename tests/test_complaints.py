@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from layanan.errors import NotAllowed, NotFound
-from services import complaints
+from services import complaint_detail, complaint_lists, identity
 from tests.factories import LETTER, bring_to, do, new_complaint, payload_for, state
 
 
 def detail(user, complaint_id):
-    return complaints.complaint_detail(ticket=state(complaint_id).ticket, user_id=user.id)
+    return complaint_detail.complaint_detail(ticket=state(complaint_id).ticket, user_id=user.id)
 
 
 def test_the_head_sees_the_approve_and_return_forms_at_step_9(staff):
@@ -48,7 +48,7 @@ def test_a_user_without_a_staff_role_may_not_view_a_complaint(staff):
 
 def test_an_unknown_ticket_is_reported(staff):
     with pytest.raises(NotFound, match="ADU-1999-000001"):
-        complaints.complaint_detail(ticket="adu-1999-000001", user_id=staff.petugas.id)
+        complaint_detail.complaint_detail(ticket="adu-1999-000001", user_id=staff.petugas.id)
 
 
 def test_confidential_identity_is_hidden_from_the_secretary_and_the_view_is_logged(staff):
@@ -63,29 +63,29 @@ def test_confidential_identity_is_hidden_from_the_secretary_and_the_view_is_logg
     secret = detail(staff.sekretaris, cid)
     assert secret.identity is None and not secret.identity_visible
     assert "Rahmat" not in secret.body and "081234567890" not in secret.body
-    assert complaints.HIDDEN in secret.body
+    assert identity.HIDDEN in secret.body
     assert secret.documents == () and secret.hidden_documents == 1  # the scanned letter
     seen = detail(staff.kepala, cid)
     assert seen.identity.name == "Rahmat Hidayat"
     assert "Rahmat Hidayat" in seen.body
     assert [d.kind for d in seen.documents] == ["complaint_letter"]
-    assert complaints.confidential_views(complaint_id=cid) == [
+    assert identity.confidential_views(complaint_id=cid) == [
         (staff.sekretaris.id, False),
         (staff.kepala.id, True),
     ]
     with pytest.raises(NotAllowed, match="dirahasiakan"):
-        complaints.document_file(document_id=seen.documents[0].id, user_id=staff.sekretaris.id)
+        identity.document_file(document_id=seen.documents[0].id, user_id=staff.sekretaris.id)
     assert (
-        complaints.document_file(document_id=seen.documents[0].id, user_id=staff.petugas.id).data
+        identity.document_file(document_id=seen.documents[0].id, user_id=staff.petugas.id).data
         == LETTER.data
     )
-    assert len(complaints.confidential_views(complaint_id=cid)) == 3
+    assert len(identity.confidential_views(complaint_id=cid)) == 3
 
 
 def test_an_ordinary_complaint_is_not_logged(staff):
     cid = bring_to(staff, 3)
     assert detail(staff.sekretaris, cid).identity.name == "Siti Aminah"
-    assert complaints.confidential_views(complaint_id=cid) == []
+    assert identity.confidential_views(complaint_id=cid) == []
 
 
 def test_the_timeline_shows_returned_drafts_with_reasons_in_plain_words(staff):
@@ -108,19 +108,19 @@ def test_the_timeline_shows_returned_drafts_with_reasons_in_plain_words(staff):
 
 def test_queue_masks_confidential_names_for_roles_without_identity(staff):
     bring_to(staff, 7, confidential=True, complainant_name="Rahmat Hidayat")
-    head = complaints.my_queue(user_id=staff.kepala.id)
+    head = complaint_lists.my_queue(user_id=staff.kepala.id)
     assert [i.complainant for i in head.page.items] == ["Rahmat Hidayat"]
-    found = complaints.search(
-        user_id=staff.sekretaris.id, filters=complaints.ComplaintFilter(text="koperasi")
+    found = complaint_lists.search(
+        user_id=staff.sekretaris.id, filters=complaint_lists.ComplaintFilter(text="koperasi")
     )
     assert found.total == 0  # subject/body do not mention it
-    everything = complaints.search(user_id=staff.sekretaris.id)
-    assert [i.complainant for i in everything.items] == [complaints.HIDDEN]
+    everything = complaint_lists.search(user_id=staff.sekretaris.id)
+    assert [i.complainant for i in everything.items] == [identity.HIDDEN]
 
 
 def test_overdue_and_due_soon_marks_use_working_time(staff):
     late = new_complaint(staff, now=datetime.now(UTC) - timedelta(days=10))
-    view = complaints.my_queue(user_id=staff.petugas.id)
+    view = complaint_lists.my_queue(user_id=staff.petugas.id)
     [item] = view.page.items
     assert item.ticket == late.ticket and item.status == "terlambat" and item.minutes_left < 0
     assert [(c.step, c.total, c.overdue) for c in view.counts] == [(3, 1, 1)]
@@ -130,13 +130,13 @@ def test_overdue_and_due_soon_marks_use_working_time(staff):
 def test_the_queue_page_number_is_clamped(staff):
     for _ in range(3):
         new_complaint(staff)
-    view = complaints.my_queue(user_id=staff.petugas.id, page=9, page_size=2)
+    view = complaint_lists.my_queue(user_id=staff.petugas.id, page=9, page_size=2)
     assert (view.page.page, view.page.pages, len(view.page.items)) == (2, 2, 1)
 
 
 def test_possible_duplicates_for_the_front_desk(staff):
     first = new_complaint(staff)
-    found = complaints.possible_duplicates(user_id=staff.petugas.id, name="Siti Aminah")
+    found = complaint_lists.possible_duplicates(user_id=staff.petugas.id, name="Siti Aminah")
     assert [d.ticket for d in found] == [first.ticket]
     with pytest.raises(NotAllowed):
-        complaints.possible_duplicates(user_id=staff.kepala.id, name="Siti Aminah")
+        complaint_lists.possible_duplicates(user_id=staff.kepala.id, name="Siti Aminah")

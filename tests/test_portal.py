@@ -15,7 +15,7 @@ from db.models import Complaint, Document, Rating
 from layanan import sop
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from services import authz, portal, workflow
-from services.complaints import my_queue
+from services.complaint_lists import my_queue
 from services.pins import PIN_HASHER
 from services.portal import CURRENT, DONE, WAITING, WRONG_CREDENTIALS
 from services.ratelimit import Throttled

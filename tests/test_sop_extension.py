@@ -14,7 +14,7 @@ import pytest
 from layanan import sop
 from layanan.errors import InvalidInput, MissingItem, WrongRole
 from layanan.sop import Role
-from services import complaints, portal, workflow
+from services import complaint_detail, portal, workflow
 from tests.factories import (
     PDF,
     actor_for,
@@ -74,7 +74,7 @@ def test_a_thirteenth_step_between_two_steps_runs_with_no_other_module_changed(s
         done = []
         while (step := state(created.complaint_id).current_step) is not None:
             if step == CHECK.number:
-                at_check = complaints.complaint_detail(
+                at_check = complaint_detail.complaint_detail(
                     ticket=created.ticket, user_id=staff.subbag.id
                 )
                 with pytest.raises(WrongRole):

@@ -1,6 +1,6 @@
 """The form of the current SOP step, rendered from the SOP table's fields.
 
-The page shows a form only for the actions ``services.complaints`` lists as allowed
+The page shows a form only for the actions ``services.complaint_detail`` lists as allowed
 for this user (``workflow.allowed_actions``). Nothing is enforced here: empty values go
 to the engine, which refuses them and whose ``err.message`` the page shows.
 
@@ -21,7 +21,7 @@ from layanan import sop
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
 from services import uploads, workflow
-from services.complaints import ActionSpec, ComplaintDetail
+from services.complaint_detail import ActionSpec, ComplaintDetail
 from services.uploads import UPLOAD_EXTENSIONS
 
 FLASH_KEY = "flash_message"

@@ -17,8 +17,9 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from layanan import sop
 from layanan.text import durasi, tanggal, tanggal_jam
-from services import complaints
-from services.complaints import ComplaintDetail, ListItem, ListPage
+from services.complaint_detail import ComplaintDetail
+from services.complaint_lists import ListItem, ListPage
+from services.identity import HIDDEN
 
 COMPLAINT_PAGE = Path(__file__).resolve().parents[1] / "pages" / "complaint.py"
 STATUS_MARKS = {
@@ -142,7 +143,7 @@ def render_summary(detail: ComplaintDetail) -> None:
             st.markdown("Anonim (identitas tidak dicatat).")
         elif detail.identity is None:
             st.markdown(
-                f"{complaints.HIDDEN}  \n:gray[Identitas pemohon pengaduan rahasia hanya "
+                f"{HIDDEN}  \n:gray[Identitas pemohon pengaduan rahasia hanya "
                 "dapat dilihat Petugas Pelayanan, Sub Bagian Umum dan Kepala Dinas.]"
             )
         else:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from layanan.text import durasi, tanggal_jam
-from services.complaints import TimelineEntry
+from services.complaint_detail import TimelineEntry
 from ui.complaint_view import esc
 
 

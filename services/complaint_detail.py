@@ -1,343 +1,38 @@
-"""Read models of the staff workspace: my queue, search, the complaint page, duplicates.
+"""The read model of the complaint page: facts, clocks, documents, timeline, forms.
 
-Pages call these functions and never see a database session. Each function first
-checks that the user is active and that one of their roles grants the page it serves
-(``layanan.permissions``); the refusal is here, not in the page.
-
-*Rahasia* complaints: the complainant's identity (name, phone, e-mail, address, and the
-documents that carry it, such as the scanned letter) is removed here for every role
-except the front desk, Sub Bagian Umum and the Head (``permissions.sees_identity``);
-the page never receives it. Every opening of a *rahasia* complaint, and every download
-of one of its documents, is logged as a ``ConfidentialView``.
+``complaint_detail`` checks the viewer (``services.authz``), masks the identity where
+the viewer may not see it (``services.identity``), lists the forms the SOP table offers
+this viewer now (``workflow.allowed_actions``) and logs the view of a *rahasia*
+complaint.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.engine import read_session, write_session
-from db.models import Complaint, ConfidentialView, Document, StepEvent, Unit, User
-from db.queries import NO_FILTER, ComplaintFilter
+from db.engine import read_session
+from db.models import Complaint, Document, StepEvent, Unit, User
 from layanan import permissions, sop
-from layanan.calendar import WorkingCalendar
 from layanan.clocks import regulatory_clocks
-from layanan.errors import NotAllowed, NotFound
+from layanan.errors import NotFound
 from layanan.sop import Role
 from layanan.text import tanggal
 from services import authz, workflow
 from services.calendar_settings import load_calendar, load_standards
+from services.complaint_lists import step_status, working_days_left, working_minutes_left
+from services.identity import (
+    HIDDEN,
+    IDENTITY_DOCUMENT_KINDS,
+    Redactor,
+    log_confidential_view,
+)
 
-HIDDEN = "[dirahasiakan]"
-ANONYMOUS = "Anonim"
-# Documents that carry the complainant's identity: withheld with the identity.
-IDENTITY_DOCUMENT_KINDS = frozenset({"complaint_letter", "attachment", "receipt"})
 FORM_LABELS = {sop.Form.LISAN.value: "Lisan", sop.Form.TERTULIS.value: "Tertulis"}
-STATUS_LABELS = {
-    "terlambat": "Terlambat",
-    "segera": "Segera jatuh tempo",
-    "berjalan": "Dalam waktu",
-    "selesai": "Selesai",
-}
-
-
-# --- who is looking -----------------------------------------------------------------
-
-
-def _sees_any_identity(roles: Iterable[Role]) -> bool:
-    return permissions.sees_identity(roles, confidential=True)
-
-
-def complainant_label(
-    *, name: str | None, anonymous: bool, confidential: bool, visible: bool
-) -> str:
-    """What a list shows as the complainant: the name, "Anonim" or "[dirahasiakan]"."""
-    if anonymous:
-        return ANONYMOUS
-    if confidential and not visible:
-        return HIDDEN
-    return name or "-"
-
-
-# --- step clock ---------------------------------------------------------------------
-
-
-def working_minutes_left(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> int:
-    """Working minutes until ``due_at``; negative once it has passed."""
-    if now <= due_at:
-        return calendar.working_minutes(now, due_at)
-    return -calendar.working_minutes(due_at, now)
-
-
-def working_days_left(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> float:
-    """Working days until ``due_at``; negative once it has passed."""
-    if now <= due_at:
-        return calendar.working_days_between(now, due_at)
-    return -calendar.working_days_between(due_at, now)
-
-
-def due_soon_threshold(standard_minutes: int) -> int:
-    """A step is "due soon" when at most a third of its standard (min. 10) is left."""
-    return max(10, standard_minutes // 3)
-
-
-def step_status(
-    *, step: int | None, due_at: datetime | None, minutes_left: int | None, now: datetime
-) -> str:
-    """ "selesai", "terlambat", "segera" or "berjalan" for a complaint's current step."""
-    if step is None or due_at is None or minutes_left is None:
-        return "selesai"
-    if now > due_at:
-        return "terlambat"
-    if minutes_left <= due_soon_threshold(sop.step(step).minutes):
-        return "segera"
-    return "berjalan"
-
-
-# --- lists: my queue and search -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListItem:
-    id: int
-    ticket: str
-    step: int | None
-    step_label: str
-    channel_label: str
-    category: str
-    subject: str
-    complainant: str
-    confidential: bool
-    received_at: datetime
-    closed_at: datetime | None
-    due_at: datetime | None
-    minutes_left: int | None  # working minutes; negative when overdue
-    status: str  # see STATUS_LABELS
-    day_minutes: int  # working minutes in a full office day (for "N hari kerja")
-
-
-@dataclass(frozen=True)
-class ListPage:
-    items: tuple[ListItem, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-
-@dataclass(frozen=True)
-class StepCountView:
-    step: int
-    label: str
-    total: int
-    overdue: int
-
-
-@dataclass(frozen=True)
-class QueueView:
-    page: ListPage
-    counts: tuple[StepCountView, ...]
-    steps: tuple[int, ...]  # the steps this user works at (for the step filter)
-
-
-def _items(
-    rows: Iterable[queries.ComplaintRow],
-    *,
-    calendar: WorkingCalendar,
-    now: datetime,
-    identity_visible: bool,
-) -> tuple[ListItem, ...]:
-    full_day = calendar.day_minutes
-    items = []
-    for row in rows:
-        left = (
-            working_minutes_left(calendar, row.step_due_at, now)
-            if row.current_step is not None and row.step_due_at is not None
-            else None
-        )
-        items.append(
-            ListItem(
-                id=row.id,
-                ticket=row.ticket,
-                step=row.current_step,
-                step_label=sop.step_label(row.current_step),
-                channel_label=sop.CHANNEL_LABELS.get(sop.Channel(row.channel), row.channel),
-                category=row.category,
-                subject=row.subject,
-                complainant=complainant_label(
-                    name=row.complainant_name,
-                    anonymous=row.anonymous,
-                    confidential=row.confidential,
-                    visible=identity_visible,
-                ),
-                confidential=row.confidential,
-                received_at=row.received_at,
-                closed_at=row.closed_at,
-                due_at=row.step_due_at,
-                minutes_left=left,
-                status=step_status(
-                    step=row.current_step, due_at=row.step_due_at, minutes_left=left, now=now
-                ),
-                day_minutes=full_day,
-            )
-        )
-    return tuple(items)
-
-
-def _page_bounds(total: int, page: int, page_size: int) -> tuple[int, int]:
-    pages = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), pages)
-    return page, (page - 1) * page_size
-
-
-def queue_steps(*, roles: Iterable[Role]) -> tuple[int, ...]:
-    """The SOP steps at which these roles have work, in order."""
-    return tuple(sorted({n for role in roles for n in queries.steps_for_role(role)}))
-
-
-def _list_page(
-    session: Session,
-    *,
-    count: Callable[[Session], int],
-    fetch: Callable[..., list[queries.ComplaintRow]],
-    page: int,
-    page_size: int,
-    now: datetime,
-    identity_visible: bool,
-) -> ListPage:
-    """One page of a queue or search list, clamped to the pages there are."""
-    total = count(session)
-    page, offset = _page_bounds(total, page, page_size)
-    rows = fetch(session, limit=page_size, offset=offset)
-    calendar = load_calendar(session)
-    items = _items(rows, calendar=calendar, now=now, identity_visible=identity_visible)
-    return ListPage(items, total, page, page_size)
-
-
-def my_queue(
-    *,
-    user_id: int,
-    filters: ComplaintFilter = NO_FILTER,
-    page: int = 1,
-    page_size: int = 25,
-    now: datetime | None = None,
-) -> QueueView:
-    """The complaints waiting for this user's roles (and unit), earliest deadline first."""
-    now = now or datetime.now(UTC)
-    with read_session() as session:
-        actor = authz.require(session, user_id=user_id, capability="page:queue")
-        visible = _sees_any_identity(actor.roles)
-        scope: dict[str, Any] = {
-            "roles": actor.roles,
-            "unit_id": actor.unit_id,
-            "now": now,
-            "filters": filters,
-            "identity_visible": visible,
-        }
-        listed = _list_page(
-            session,
-            count=partial(queries.queue_count, **scope),
-            fetch=partial(queries.queue_page, **scope),
-            page=page,
-            page_size=page_size,
-            now=now,
-            identity_visible=visible,
-        )
-        counts = queries.queue_step_counts(
-            session, roles=actor.roles, unit_id=actor.unit_id, now=now
-        )
-    return QueueView(
-        page=listed,
-        counts=tuple(
-            StepCountView(c.step, sop.step_label(c.step), c.total, c.overdue) for c in counts
-        ),
-        steps=queue_steps(roles=actor.roles),
-    )
-
-
-def search(
-    *,
-    user_id: int,
-    filters: ComplaintFilter = NO_FILTER,
-    page: int = 1,
-    page_size: int = 25,
-    now: datetime | None = None,
-) -> ListPage:
-    """Every complaint matching the filters, newest first; identities masked as needed."""
-    now = now or datetime.now(UTC)
-    with read_session() as session:
-        actor = authz.require(session, user_id=user_id, capability="page:search")
-        visible = _sees_any_identity(actor.roles)
-        scope: dict[str, Any] = {"now": now, "filters": filters, "identity_visible": visible}
-        return _list_page(
-            session,
-            count=partial(queries.search_count, **scope),
-            fetch=partial(queries.search_page, **scope),
-            page=page,
-            page_size=page_size,
-            now=now,
-            identity_visible=visible,
-        )
-
-
-# --- possible duplicates at intake --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DuplicateItem:
-    ticket: str
-    subject: str
-    complainant: str
-    received_at: datetime
-    step_label: str
-    reasons: tuple[str, ...]
-
-
-def possible_duplicates(
-    *,
-    user_id: int,
-    name: str | None = None,
-    phone: str | None = None,
-    email: str | None = None,
-    subject: str | None = None,
-    now: datetime | None = None,
-) -> list[DuplicateItem]:
-    """Complaints of the last 30 days by the same complainant or on a similar subject."""
-    now = now or datetime.now(UTC)
-    with read_session() as session:
-        actor = authz.require(session, user_id=user_id, capability="page:intake")
-        visible = _sees_any_identity(actor.roles)
-        matches = queries.possible_duplicates(
-            session, now=now, name=name, phone=phone, email=email, subject=subject
-        )
-    return [
-        DuplicateItem(
-            ticket=m.row.ticket,
-            subject=m.row.subject,
-            complainant=complainant_label(
-                name=m.row.complainant_name,
-                anonymous=m.row.anonymous,
-                confidential=m.row.confidential,
-                visible=visible,
-            ),
-            received_at=m.row.received_at,
-            step_label=sop.step_label(m.row.current_step),
-            reasons=m.reasons,
-        )
-        for m in matches
-    ]
 
 
 # --- the complaint page -------------------------------------------------------------
@@ -488,29 +183,12 @@ class ComplaintDetail:
         return self.current_step is None
 
 
-class _Redactor:
-    """Replaces the complainant's identity in free text (rahasia, hidden identity)."""
-
-    def __init__(self, values: Iterable[str | None], active: bool) -> None:
-        words = sorted({v.strip() for v in values if v and len(v.strip()) >= 3}, key=len)
-        self.pattern = (
-            re.compile("|".join(re.escape(w) for w in reversed(words)), re.IGNORECASE)
-            if active and words
-            else None
-        )
-
-    def __call__(self, text: str | None) -> str | None:
-        if text is None or self.pattern is None:
-            return text
-        return self.pattern.sub(HIDDEN, text)
-
-
 def _payload_items(
     payload: dict[str, Any],
     *,
     units: dict[int, str],
     filenames: dict[int, str],
-    redact: _Redactor,
+    redact: Redactor,
 ) -> tuple[PayloadItem, ...]:
     """An event's values in plain Indonesian: unit names, dates, labels."""
     items = []
@@ -550,7 +228,7 @@ def _timeline(
     *,
     units: dict[int, str],
     filenames: dict[int, str],
-    redact: _Redactor,
+    redact: Redactor,
 ) -> tuple[TimelineEntry, ...]:
     entries = []
     rounds = 0
@@ -628,15 +306,6 @@ def _requirements(session: Session, complaint: Complaint) -> tuple[RequirementSt
     return tuple(RequirementStatus(k, sop.REQUIREMENTS[k].label, ok) for k, ok in met.items())
 
 
-def _log_confidential_view(complaint_id: int, user_id: int, shown: bool, now: datetime) -> None:
-    with write_session() as session:
-        session.add(
-            ConfidentialView(
-                complaint_id=complaint_id, user_id=user_id, at=now, identity_shown=shown
-            )
-        )
-
-
 def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) -> ComplaintDetail:
     """Everything the complaint page shows to this user (identity masked where required).
 
@@ -653,7 +322,7 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
             raise NotFound(f"Pengaduan dengan nomor tiket {ticket or '-'} tidak ditemukan.")
         visible = permissions.sees_identity(actor.roles, confidential=complaint.confidential)
         hide = not visible
-        redact = _Redactor(
+        redact = Redactor(
             (
                 complaint.complainant_name,
                 complaint.complainant_phone,
@@ -802,46 +471,5 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
             viewer_roles=actor.roles,
         )
     if detail.confidential:
-        _log_confidential_view(detail.id, user_id, visible, now)
+        log_confidential_view(detail.id, user_id, visible, now)
     return detail
-
-
-@dataclass(frozen=True)
-class DocumentFile:
-    filename: str
-    content_type: str
-    data: bytes
-
-
-def document_file(*, document_id: int, user_id: int, now: datetime | None = None) -> DocumentFile:
-    """A stored document's content, for a user who may see it (downloads of a rahasia
-    complaint's documents are logged like views)."""
-    now = now or datetime.now(UTC)
-    with read_session() as session:
-        actor = authz.require(session, user_id=user_id, capability="page:complaint")
-        doc = session.get(Document, document_id)
-        if doc is None:
-            raise NotFound("Dokumen tidak ditemukan.")
-        complaint = session.get(Complaint, doc.complaint_id)
-        visible = permissions.sees_identity(actor.roles, confidential=complaint.confidential)
-        if not visible and doc.kind in IDENTITY_DOCUMENT_KINDS:
-            raise NotAllowed("Dokumen ini memuat identitas pemohon yang dirahasiakan.")
-        result = DocumentFile(doc.filename, doc.content_type, doc.data)
-        confidential, complaint_id = complaint.confidential, complaint.id
-    if confidential:
-        _log_confidential_view(complaint_id, user_id, visible, now)
-    return result
-
-
-def confidential_views(*, complaint_id: int) -> list[tuple[int, bool]]:
-    """(user id, identity shown) of each logged view of a complaint, oldest first."""
-    with read_session() as session:
-        return list(
-            session.execute(
-                select(ConfidentialView.user_id, ConfidentialView.identity_shown)
-                .where(ConfidentialView.complaint_id == complaint_id)
-                .order_by(ConfidentialView.id)
-            )
-            .tuples()
-            .all()
-        )

@@ -1,0 +1,307 @@
+"""Read models of the lists: my queue, search, and possible duplicates at intake.
+
+Pages call these functions and never see a database session. Each function first
+checks that the user is active and that one of their roles grants the page it serves
+(``services.authz``); the refusal is here, not in the page. Names of *rahasia*
+complainants are masked by ``services.identity``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.engine import read_session
+from db.queries import NO_FILTER, ComplaintFilter
+from layanan import sop
+from layanan.calendar import WorkingCalendar
+from layanan.sop import Role
+from services import authz
+from services.calendar_settings import load_calendar
+from services.identity import complainant_label, sees_any_identity
+
+STATUS_LABELS = {
+    "terlambat": "Terlambat",
+    "segera": "Segera jatuh tempo",
+    "berjalan": "Dalam waktu",
+    "selesai": "Selesai",
+}
+
+
+# --- step clock ---------------------------------------------------------------------
+
+
+def working_minutes_left(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> int:
+    """Working minutes until ``due_at``; negative once it has passed."""
+    if now <= due_at:
+        return calendar.working_minutes(now, due_at)
+    return -calendar.working_minutes(due_at, now)
+
+
+def working_days_left(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> float:
+    """Working days until ``due_at``; negative once it has passed."""
+    if now <= due_at:
+        return calendar.working_days_between(now, due_at)
+    return -calendar.working_days_between(due_at, now)
+
+
+def due_soon_threshold(standard_minutes: int) -> int:
+    """A step is "due soon" when at most a third of its standard (min. 10) is left."""
+    return max(10, standard_minutes // 3)
+
+
+def step_status(
+    *, step: int | None, due_at: datetime | None, minutes_left: int | None, now: datetime
+) -> str:
+    """ "selesai", "terlambat", "segera" or "berjalan" for a complaint's current step."""
+    if step is None or due_at is None or minutes_left is None:
+        return "selesai"
+    if now > due_at:
+        return "terlambat"
+    if minutes_left <= due_soon_threshold(sop.step(step).minutes):
+        return "segera"
+    return "berjalan"
+
+
+# --- lists: my queue and search -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListItem:
+    id: int
+    ticket: str
+    step: int | None
+    step_label: str
+    channel_label: str
+    category: str
+    subject: str
+    complainant: str
+    confidential: bool
+    received_at: datetime
+    closed_at: datetime | None
+    due_at: datetime | None
+    minutes_left: int | None  # working minutes; negative when overdue
+    status: str  # see STATUS_LABELS
+    day_minutes: int  # working minutes in a full office day (for "N hari kerja")
+
+
+@dataclass(frozen=True)
+class ListPage:
+    items: tuple[ListItem, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+@dataclass(frozen=True)
+class StepCountView:
+    step: int
+    label: str
+    total: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class QueueView:
+    page: ListPage
+    counts: tuple[StepCountView, ...]
+    steps: tuple[int, ...]  # the steps this user works at (for the step filter)
+
+
+def _items(
+    rows: Iterable[queries.ComplaintRow],
+    *,
+    calendar: WorkingCalendar,
+    now: datetime,
+    identity_visible: bool,
+) -> tuple[ListItem, ...]:
+    full_day = calendar.day_minutes
+    items = []
+    for row in rows:
+        left = (
+            working_minutes_left(calendar, row.step_due_at, now)
+            if row.current_step is not None and row.step_due_at is not None
+            else None
+        )
+        items.append(
+            ListItem(
+                id=row.id,
+                ticket=row.ticket,
+                step=row.current_step,
+                step_label=sop.step_label(row.current_step),
+                channel_label=sop.CHANNEL_LABELS.get(sop.Channel(row.channel), row.channel),
+                category=row.category,
+                subject=row.subject,
+                complainant=complainant_label(
+                    name=row.complainant_name,
+                    anonymous=row.anonymous,
+                    confidential=row.confidential,
+                    visible=identity_visible,
+                ),
+                confidential=row.confidential,
+                received_at=row.received_at,
+                closed_at=row.closed_at,
+                due_at=row.step_due_at,
+                minutes_left=left,
+                status=step_status(
+                    step=row.current_step, due_at=row.step_due_at, minutes_left=left, now=now
+                ),
+                day_minutes=full_day,
+            )
+        )
+    return tuple(items)
+
+
+def _page_bounds(total: int, page: int, page_size: int) -> tuple[int, int]:
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), pages)
+    return page, (page - 1) * page_size
+
+
+def queue_steps(*, roles: Iterable[Role]) -> tuple[int, ...]:
+    """The SOP steps at which these roles have work, in order."""
+    return tuple(sorted({n for role in roles for n in queries.steps_for_role(role)}))
+
+
+def _list_page(
+    session: Session,
+    *,
+    count: Callable[[Session], int],
+    fetch: Callable[..., list[queries.ComplaintRow]],
+    page: int,
+    page_size: int,
+    now: datetime,
+    identity_visible: bool,
+) -> ListPage:
+    """One page of a queue or search list, clamped to the pages there are."""
+    total = count(session)
+    page, offset = _page_bounds(total, page, page_size)
+    rows = fetch(session, limit=page_size, offset=offset)
+    calendar = load_calendar(session)
+    items = _items(rows, calendar=calendar, now=now, identity_visible=identity_visible)
+    return ListPage(items, total, page, page_size)
+
+
+def my_queue(
+    *,
+    user_id: int,
+    filters: ComplaintFilter = NO_FILTER,
+    page: int = 1,
+    page_size: int = 25,
+    now: datetime | None = None,
+) -> QueueView:
+    """The complaints waiting for this user's roles (and unit), earliest deadline first."""
+    now = now or datetime.now(UTC)
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability="page:queue")
+        visible = sees_any_identity(actor.roles)
+        scope: dict[str, Any] = {
+            "roles": actor.roles,
+            "unit_id": actor.unit_id,
+            "now": now,
+            "filters": filters,
+            "identity_visible": visible,
+        }
+        listed = _list_page(
+            session,
+            count=partial(queries.queue_count, **scope),
+            fetch=partial(queries.queue_page, **scope),
+            page=page,
+            page_size=page_size,
+            now=now,
+            identity_visible=visible,
+        )
+        counts = queries.queue_step_counts(
+            session, roles=actor.roles, unit_id=actor.unit_id, now=now
+        )
+    return QueueView(
+        page=listed,
+        counts=tuple(
+            StepCountView(c.step, sop.step_label(c.step), c.total, c.overdue) for c in counts
+        ),
+        steps=queue_steps(roles=actor.roles),
+    )
+
+
+def search(
+    *,
+    user_id: int,
+    filters: ComplaintFilter = NO_FILTER,
+    page: int = 1,
+    page_size: int = 25,
+    now: datetime | None = None,
+) -> ListPage:
+    """Every complaint matching the filters, newest first; identities masked as needed."""
+    now = now or datetime.now(UTC)
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability="page:search")
+        visible = sees_any_identity(actor.roles)
+        scope: dict[str, Any] = {"now": now, "filters": filters, "identity_visible": visible}
+        return _list_page(
+            session,
+            count=partial(queries.search_count, **scope),
+            fetch=partial(queries.search_page, **scope),
+            page=page,
+            page_size=page_size,
+            now=now,
+            identity_visible=visible,
+        )
+
+
+# --- possible duplicates at intake --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateItem:
+    ticket: str
+    subject: str
+    complainant: str
+    received_at: datetime
+    step_label: str
+    reasons: tuple[str, ...]
+
+
+def possible_duplicates(
+    *,
+    user_id: int,
+    name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    subject: str | None = None,
+    now: datetime | None = None,
+) -> list[DuplicateItem]:
+    """Complaints of the last 30 days by the same complainant or on a similar subject."""
+    now = now or datetime.now(UTC)
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability="page:intake")
+        visible = sees_any_identity(actor.roles)
+        matches = queries.possible_duplicates(
+            session, now=now, name=name, phone=phone, email=email, subject=subject
+        )
+    return [
+        DuplicateItem(
+            ticket=m.row.ticket,
+            subject=m.row.subject,
+            complainant=complainant_label(
+                name=m.row.complainant_name,
+                anonymous=m.row.anonymous,
+                confidential=m.row.confidential,
+                visible=visible,
+            ),
+            received_at=m.row.received_at,
+            step_label=sop.step_label(m.row.current_step),
+            reasons=m.reasons,
+        )
+        for m in matches
+    ]
