@@ -1,8 +1,9 @@
 """What each template may print: its context keys, documented, with a full sample.
 
-``KEYS`` is the contract between the code that gathers data (``services.letters``, the
-dashboard's monthly recap) and the templates, including admin-uploaded replacements:
-a replacement may use only these names and must use the ``REQUIRED`` ones.
+``KEYS`` is the contract between the code that gathers data (the builders of
+``services.official_documents``, the dashboard's monthly recap) and the templates,
+including admin-uploaded replacements: a replacement may use only these names and must use
+the ``REQUIRED`` ones.
 ``sample_context`` fills every key; the template check renders a replacement with it.
 """
 

@@ -132,7 +132,7 @@ def render(
     """The .docx bytes of ``template_key`` rendered with ``context``.
 
     ``template`` replaces the file in ``letter_templates/`` (an admin-uploaded
-    replacement, see ``services.letters``).
+    replacement, see ``services.letter_templates``).
     """
     source = template if template is not None else template_file_bytes(template_key)
     tpl = DocxTemplate(io.BytesIO(source))

@@ -220,14 +220,52 @@ DOCUMENT_KINDS: dict[str, str] = {
     "archive_receipt": "Tanda terima arsip",
 }
 
+
+@dataclass(frozen=True)
+class OfficialDocument:
+    """A document the office issues, rendered from ``letter_templates/<key>.docx``.
+
+    A per-complaint document is offered on the complaint page from the first step that
+    declares its template (``Step.template``) on; ``services.official_documents`` builds
+    it (its context) and names its file ``<file_stem>-<ticket>.docx``.
+    """
+
+    key: str  # the template key, and the document's key everywhere
+    title: str  # as its heading and the template administration name it
+    label: str  # as the complaint page lists it
+    file_stem: str
+    per_complaint: bool = True
+    # Document kind of its frozen copy: a draft (DRAF) until then, that file after.
+    frozen_kind: str | None = None
+
+
+# The one registry of the office's documents, in the order the complaint page lists them.
+OFFICIAL_DOCUMENTS: dict[str, OfficialDocument] = {
+    d.key: d
+    for d in (
+        OfficialDocument(
+            "tanda_terima", "Tanda Terima Pengaduan", "Tanda terima pengaduan", "tanda-terima"
+        ),
+        OfficialDocument(
+            "lembar_disposisi", "Lembar Disposisi", "Lembar disposisi", "lembar-disposisi"
+        ),
+        OfficialDocument(
+            "surat_jawaban",
+            "Surat Jawaban Pengaduan",
+            "Surat jawaban",
+            "surat-jawaban",
+            frozen_kind="reply_letter_signed",
+        ),
+        OfficialDocument(
+            "buku_pengaduan", "Buku Pengaduan", "Buku pengaduan", "buku-pengaduan", False
+        ),
+        OfficialDocument(
+            "rekapitulasi", "Rekapitulasi Pengaduan", "Rekapitulasi", "rekapitulasi", False
+        ),
+    )
+}
 # Template keys in ``letter_templates/`` (file ``<key>.docx``).
-TEMPLATES: tuple[str, ...] = (
-    "surat_jawaban",
-    "lembar_disposisi",
-    "tanda_terima",
-    "buku_pengaduan",
-    "rekapitulasi",
-)
+TEMPLATES: tuple[str, ...] = tuple(OFFICIAL_DOCUMENTS)
 
 
 @dataclass(frozen=True)

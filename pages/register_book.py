@@ -6,7 +6,7 @@ import streamlit as st
 
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
-from services import letters
+from services import register_book
 from ui.session import require_page
 
 user = require_page("register_book")
@@ -23,7 +23,7 @@ if not start or not end:
     st.info("Pilih tanggal awal dan akhir periode.")
     st.stop()
 try:
-    book = letters.register_book(user_id=user.id, start=start, end=end)
+    book = register_book.register_book(user_id=user.id, start=start, end=end)
 except WorkflowError as err:
     st.error(err.message)
     st.stop()

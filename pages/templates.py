@@ -11,7 +11,7 @@ from documents import numbering
 from documents.contexts import KEYS, REQUIRED
 from layanan.errors import WorkflowError
 from layanan.text import tanggal_jam
-from services import letter_settings, letters
+from services import document_files, letter_settings, letter_templates
 from ui.session import require_page
 
 user = require_page("templates")
@@ -106,7 +106,7 @@ st.caption(
     "kembali. Templat diperiksa sebelum diterima: hanya isian yang dikenal yang boleh dipakai."
 )
 try:
-    overview = letters.template_overview(user_id=user.id)
+    overview = letter_templates.template_overview(user_id=user.id)
 except WorkflowError as err:
     st.error(err.message)
     st.stop()
@@ -123,24 +123,24 @@ for info in overview:
         a, b, c = st.columns(3)
         a.download_button(
             "Unduh templat",
-            data=letters.template_download(user_id=user.id, key=info.key).data,
+            data=letter_templates.template_download(user_id=user.id, key=info.key).data,
             file_name=f"templat-{info.key}.docx",
-            mime=letters.DOCX_MIME,
+            mime=document_files.DOCX_MIME,
             key=f"tpl-dl:{info.key}",
             on_click="ignore",
         )
         b.download_button(
             "Unduh contoh terisi",
-            data=letters.template_preview(user_id=user.id, key=info.key).data,
+            data=letter_templates.template_preview(user_id=user.id, key=info.key).data,
             file_name=f"contoh-{info.key}.docx",
-            mime=letters.DOCX_MIME,
+            mime=document_files.DOCX_MIME,
             key=f"tpl-preview:{info.key}",
             on_click="ignore",
         )
         if info.source == "unggahan" and c.button(
             "Kembali ke bawaan", key=f"tpl-revert:{info.key}"
         ):
-            letters.revert_template(user_id=user.id, key=info.key)
+            letter_templates.revert_template(user_id=user.id, key=info.key)
             st.session_state["templates_notice"] = f"{info.label}: kembali ke templat bawaan."
             st.rerun()
         with st.expander("Isian yang tersedia"):
@@ -154,7 +154,7 @@ for info in overview:
                     st.error("Pilih berkas .docx terlebih dahulu.")
                 else:
                     try:
-                        letters.upload_template(
+                        letter_templates.upload_template(
                             user_id=user.id, key=info.key, data=upload.getvalue()
                         )
                     except WorkflowError as err:

@@ -41,7 +41,7 @@ from layanan import sop, validate
 from layanan.calendar import office_today
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, NotFound, WorkflowError
 from layanan.text import tanggal, tanggal_jam
-from services import authz, letter_settings, letters, outbox, workflow
+from services import authz, document_files, letter_settings, outbox, reply_letter, workflow
 from services.workflow import NewDocument, Transition
 
 EMAIL_KIND = "reply_email"
@@ -108,7 +108,7 @@ def whatsapp_link(*, complaint_id: int, user_id: int, phone: str | None = None) 
             f"Bersama ini kami sampaikan surat jawaban atas pengaduan Anda nomor "
             f"{complaint.ticket} (surat nomor {complaint.letter_number}). Surat terlampir "
             "pada pesan ini.\n\n"
-            f"Status pengaduan dapat dilacak di {letters.tracking_url(complaint.ticket)}\n\n"
+            f"Status pengaduan dapat dilacak di {document_files.tracking_url(complaint.ticket)}\n\n"
             f"Hormat kami,\n{_office_name(session)}"
         )
         url = f"https://wa.me/{number.lstrip('+')}?text={quote(message, safe='')}"
@@ -140,7 +140,7 @@ def _email_message(
     session: Session, complaint: Complaint, recipient: str, *, now: datetime
 ) -> EmailMessage:
     settings = get_settings()
-    letter = letters._signed_document(session, complaint.id)
+    letter = reply_letter.signed_document(session, complaint.id)
     if letter is None:
         raise NotFound("Berkas surat jawaban bertanda tangan tidak ditemukan.")
     office = _office_name(session)
@@ -155,7 +155,7 @@ def _email_message(
         f"Bersama ini kami sampaikan surat jawaban atas pengaduan Anda nomor "
         f"{complaint.ticket}, surat nomor {complaint.letter_number} tanggal "
         f"{tanggal(complaint.signed_at)}, terlampir dalam e-mail ini.\n\n"
-        f"Status pengaduan dapat dilacak di {letters.tracking_url(complaint.ticket)} dengan "
+        f"Status pengaduan dapat dilacak di {document_files.tracking_url(complaint.ticket)} dengan "
         "nomor tiket dan PIN pada tanda terima Anda.\n\n"
         f"Hormat kami,\n{office}\n"
     )

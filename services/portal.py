@@ -25,9 +25,10 @@ from db.engine import read_session, write_session
 from db.models import Complaint, Rating, StepEvent
 from layanan import sop, validate
 from layanan.errors import InvalidInput, NotAllowed, NotFound
-from services import letters, ratelimit, workflow
+from services import ratelimit, workflow
 from services.deadlines import deadlines_in
 from services.pins import PIN_HASHER, pin_matches
+from services.reply_letter import signed_reply
 from services.uploads import check_upload
 from services.workflow import Created, IntakeData
 
@@ -137,7 +138,7 @@ def _path(complaint: Complaint, visited: Sequence[int]) -> tuple[int, ...]:
 
 
 def _letter_exists(session: Session, complaint: Complaint) -> bool:
-    return letters.signed_reply(session, complaint_id=complaint.id) is not None
+    return signed_reply(session, complaint_id=complaint.id) is not None
 
 
 def _status(session: Session, complaint: Complaint) -> PublicStatus:
@@ -209,7 +210,7 @@ def reply_letter(*, ticket: str, pin: str, client: str) -> LetterFile:
                 "Surat jawaban pengaduan rahasia tidak tersedia di portal; surat "
                 "disampaikan langsung kepada Anda."
             )
-        letter = letters.signed_reply(session, complaint_id=complaint.id)
+        letter = signed_reply(session, complaint_id=complaint.id)
         if letter is None:
             raise NotFound("Surat jawaban belum tersedia. Hubungi Petugas Pelayanan.")
         return LetterFile(letter.filename, letter.mime, letter.data)

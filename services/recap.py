@@ -3,8 +3,8 @@
 The figures are the dashboard's for one office-local calendar month
 (``services.dashboard``): complaints received in the month by channel, category, unit
 and status now, and the on-time share of the SOP steps done in the month. The Word
-file is the ``rekapitulasi`` template of letter_templates/, filled through
-``documents.contexts.recap_context`` and ``services.letters.render_recap``.
+file is the ``rekapitulasi`` template of letter_templates/ (or the admin's replacement),
+filled through ``documents.contexts.recap_context``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from documents.contexts import recap_context
 from layanan import sop
 from layanan.errors import NotAllowed
 from layanan.text import tanggal
-from services import authz, dashboard
+from services import authz, dashboard, letter_settings
+from services.document_files import render_template
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -173,9 +174,7 @@ def recap_excel(recap: Recap) -> bytes:
 
 def recap_word(recap: Recap) -> bytes:
     """The recap in the ``rekapitulasi`` Word template (letterhead from letter settings)."""
-    from services import letters
-
-    head = letters.recap_letterhead()
+    head = _recap_letterhead()
     context = recap_context(
         kantor=head["kantor"],
         lambang=head["lambang"],
@@ -189,7 +188,27 @@ def recap_word(recap: Recap) -> bytes:
         kepala=head["kepala"],
         tanggal_cetak=recap.printed,
     )
-    return letters.render_recap(context)
+    return _render_recap(context)
+
+
+def _render_recap(context: dict) -> bytes:
+    """The ``rekapitulasi`` document (context from ``documents.contexts.recap_context``)."""
+    with read_session() as session:
+        return render_template(session, "rekapitulasi", context)
+
+
+def _recap_letterhead() -> dict:
+    """The ``kantor``, ``lambang`` and ``kepala`` keys of the recap, from letter settings."""
+    settings = letter_settings.get_letter_settings()
+    return {
+        "kantor": settings.kantor(),
+        "lambang": settings.lambang(),
+        "kepala": {
+            "nama": settings.kepala_nama,
+            "pangkat": settings.kepala_pangkat,
+            "nip": settings.kepala_nip,
+        },
+    }
 
 
 def build_recap(

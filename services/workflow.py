@@ -113,7 +113,7 @@ class IntakeData:
 # --- hooks: what leaves the office, registered by the services that produce it -------
 
 # Modules whose import registers the hooks the SOP table names (``Action.hook``).
-HOOK_MODULES = ("services.letters", "services.delivery")
+HOOK_MODULES = ("services.reply_letter", "services.delivery")
 
 
 @dataclass

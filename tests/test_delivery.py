@@ -21,7 +21,7 @@ import config
 from db.engine import read_session, write_session
 from db.models import Document, OutboxMessage, StepEvent
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, StaleVersion, WrongRole
-from services import delivery, letters, outbox, workflow
+from services import delivery, outbox, reply_letter, workflow
 from tests.conftest import point_smtp_to
 from tests.factories import PDF, bring_to, new_complaint, state, version_of
 from tests.mailserver import free_port
@@ -96,7 +96,7 @@ def test_an_accepted_email_records_step_eleven_exactly_once_with_its_message_id(
     inbox = smtp_server()
     complaint_id = at_step_eleven(staff)
     ticket = state(complaint_id).ticket
-    signed = letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id)
+    signed = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id)
     result = send(staff, complaint_id, note="Pemohon minta dikirim ke e-mail kantornya.")
     assert result.delivered and result.message.status == "sent"
     assert "terkirim ke siti@example.id" in result.text and "pukul" in result.text

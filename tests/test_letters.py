@@ -15,7 +15,17 @@ from db.engine import read_session
 from db.models import Complaint, Counter, Document, StepEvent
 from documents.pdf import PdfUnavailable
 from layanan.errors import InvalidInput, NotAllowed, NotFound, StaleVersion, WrongRole
-from services import letter_settings, letters, workflow
+from services import (
+    disposition_sheet,
+    document_files,
+    letter_settings,
+    letter_templates,
+    official_documents,
+    receipt,
+    register_book,
+    reply_letter,
+    workflow,
+)
 from tests.factories import bring_to, do, new_complaint, payload_for, state, version_of
 from tests.test_render import text_of
 
@@ -42,10 +52,10 @@ def signed_documents(complaint_id: int) -> list[Document]:
 
 def test_the_draft_is_marked_draf_until_the_secretary_signs(staff):
     complaint_id = bring_to(staff, 9)
-    letter = letters.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
+    letter = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
     ticket = state(complaint_id).ticket
     assert letter.filename == f"draf-surat-jawaban-{ticket}.docx"
-    assert letter.mime == letters.DOCX_MIME
+    assert letter.mime == document_files.DOCX_MIME
     text = text_of(letter.data)
     assert "DRAF \u2014 BELUM DITANDATANGANI" in text
     assert "065/...../BKOP/" in text  # the number is taken only at signing
@@ -59,8 +69,8 @@ def test_the_draft_is_marked_draf_until_the_secretary_signs(staff):
 def test_the_unit_previews_the_text_it_is_typing(staff):
     complaint_id = bring_to(staff, 8)
     with pytest.raises(NotFound):
-        letters.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
-    preview = letters.reply_letter(
+        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    preview = reply_letter.reply_letter(
         complaint_id=complaint_id, user_id=staff.unit_kop.id, body="Teks <baru> & {{ x }}"
     )
     assert "Teks <baru> & {{ x }}" in text_of(preview.data)
@@ -69,7 +79,7 @@ def test_the_unit_previews_the_text_it_is_typing(staff):
 def test_no_reply_letter_before_the_unit_drafts(staff):
     complaint_id = bring_to(staff, 7)
     with pytest.raises(NotFound) as err:
-        letters.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
+        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
     assert "langkah 8" in err.value.message
 
 
@@ -97,7 +107,7 @@ def test_signing_numbers_and_freezes_the_letter(staff):
         assert len(event.payload["documents"]) == 1
     # Every later download returns exactly the stored bytes, whoever asks.
     for user in (staff.petugas, staff.sekretaris, staff.arsiparis, staff.kepala):
-        again = letters.reply_letter(complaint_id=complaint_id, user_id=user.id)
+        again = reply_letter.reply_letter(complaint_id=complaint_id, user_id=user.id)
         assert again.filename == filename
         assert hashlib.sha256(again.data).hexdigest() == digest
 
@@ -105,11 +115,11 @@ def test_signing_numbers_and_freezes_the_letter(staff):
 def test_the_signed_letter_does_not_change_when_settings_change(staff):
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
-    before = letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    before = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
     letter_settings.save_letter_settings(
         user_id=staff.admin.id, values={"nama_dinas": "DINAS BARU", "kota": "Donggala"}
     )
-    after = letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    after = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
     assert after == before
     assert "DINAS BARU" not in text_of(after)
 
@@ -206,7 +216,9 @@ def test_settings_signer_and_kop_are_printed(staff):
     )
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
-    text = text_of(letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data)
+    text = text_of(
+        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    )
     assert "Ir. Budi Santoso, M.M." in text
     assert "NIP. 19780707 199712 1 001" in text
     assert (
@@ -230,7 +242,7 @@ def test_settings_are_checked_and_only_the_admin_saves_them(staff):
         with pytest.raises(InvalidInput) as err:
             letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)
         assert fragment in err.value.message, values
-    png = letters.qr_png("lambang")
+    png = document_files.qr_png("lambang")
     saved = letter_settings.save_letter_settings(
         user_id=staff.admin.id, values={"lambang_b64": png}
     )
@@ -241,10 +253,10 @@ def test_settings_are_checked_and_only_the_admin_saves_them(staff):
 def test_the_disposition_sheet_follows_steps_six_and_seven(staff):
     complaint_id = bring_to(staff, 4)
     with pytest.raises(NotFound):
-        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id)
+        disposition_sheet.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id)
     do(staff.subbag, complaint_id, "classify_written")
     blank = text_of(
-        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id).data
+        disposition_sheet.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id).data
     )
     assert "LEMBAR DISPOSISI" in blank and "Surat dari: Siti Aminah" in blank
     assert "\u2611" not in blank  # nothing ticked yet
@@ -265,7 +277,7 @@ def test_the_disposition_sheet_follows_steps_six_and_seven(staff):
         },
         note="Mohon segera <dijawab> & dilaporkan.",
     )
-    sheet = letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id)
+    sheet = disposition_sheet.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id)
     ticket = state(complaint_id).ticket
     assert sheet.filename == f"lembar-disposisi-{ticket}.docx"
     text = text_of(sheet.data)
@@ -284,37 +296,39 @@ def test_the_disposition_sheet_follows_steps_six_and_seven(staff):
 def test_a_confidential_complainant_is_masked_for_those_who_may_not_see_them(staff):
     complaint_id = bring_to(staff, 10, confidential=True)
     sheet = text_of(
-        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.unit_kop.id).data
+        disposition_sheet.disposition_sheet(
+            complaint_id=complaint_id, user_id=staff.unit_kop.id
+        ).data
     )
-    assert "Siti Aminah" not in sheet and letters.MASKED in sheet
+    assert "Siti Aminah" not in sheet and document_files.MASKED in sheet
     assert "Siti Aminah" in text_of(
-        letters.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id).data
+        disposition_sheet.disposition_sheet(complaint_id=complaint_id, user_id=staff.subbag.id).data
     )
     sign(staff, complaint_id)
     with pytest.raises(NotAllowed):
-        letters.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
-    original = letters.reply_letter(complaint_id=complaint_id, user_id=staff.arsiparis.id)
+        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    original = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.arsiparis.id)
     assert "Siti Aminah" in text_of(original.data)
 
 
 def test_the_receipt_carries_the_pin_only_when_given(staff):
     created = new_complaint(staff, body="Isi <pengaduan> & {% if %} lengkap.")
     with pytest.raises(NotAllowed):
-        letters.receipt_download(
+        receipt.receipt_download(
             complaint_id=created.complaint_id, pin="000000" if created.pin != "000000" else "111111"
         )
-    receipt = letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
-    assert receipt.filename == f"tanda-terima-{created.ticket}.docx"
-    text = text_of(receipt.data)
+    file = receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
+    assert file.filename == f"tanda-terima-{created.ticket}.docx"
+    text = text_of(file.data)
     assert created.ticket in text and created.pin in text
     assert "Datang langsung" in text
     assert "Isi <pengaduan> & {% if %} lengkap." in text
     assert "Rina Marlina, S.Sos." in text and "NIP. 19880312 201101 2 004" in text
     assert f"/lacak?tiket={created.ticket}" in text
-    doc = DocxDocument(io.BytesIO(receipt.data))
+    doc = DocxDocument(io.BytesIO(file.data))
     assert len(doc.inline_shapes) == 1  # the QR code
     staff_copy = text_of(
-        letters.receipt_for_staff(complaint_id=created.complaint_id, user_id=staff.subbag.id).data
+        receipt.receipt_for_staff(complaint_id=created.complaint_id, user_id=staff.subbag.id).data
     )
     assert created.ticket in staff_copy
     assert "PIN pelacakan" not in staff_copy and created.pin not in staff_copy
@@ -322,48 +336,54 @@ def test_the_receipt_carries_the_pin_only_when_given(staff):
 
 def test_the_qr_code_reads_the_tracking_address(staff, monkeypatch):
     created = new_complaint(staff)
-    url = letters.tracking_url(created.ticket)
+    url = document_files.tracking_url(created.ticket)
     assert url.endswith(f"/lacak?tiket={created.ticket}")
-    receipt = letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
-    doc = DocxDocument(io.BytesIO(receipt.data))
+    file = receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
+    doc = DocxDocument(io.BytesIO(file.data))
     blobs = [r.target_part.blob for r in doc.part.rels.values() if r.reltype.endswith("/image")]
-    assert letters.qr_png(url) in blobs
+    assert document_files.qr_png(url) in blobs
 
 
 def test_the_page_offers_what_exists_at_each_step(staff):
     complaint_id = bring_to(staff, 3)
     offers = {
         o.key: o
-        for o in letters.available_documents(complaint_id=complaint_id, user_id=staff.petugas.id)
+        for o in official_documents.available_documents(
+            complaint_id=complaint_id, user_id=staff.petugas.id
+        )
     }
-    assert offers["receipt"].available
+    assert offers["tanda_terima"].available
     assert (
-        not offers["disposition_sheet"].available
-        and "langkah 6" in offers["disposition_sheet"].reason
+        not offers["lembar_disposisi"].available
+        and "langkah 6" in offers["lembar_disposisi"].reason
     )
-    assert not offers["reply_letter"].available
+    assert not offers["surat_jawaban"].available
     complaint_id = bring_to(staff, 9)
     offers = {
         o.key: o
-        for o in letters.available_documents(complaint_id=complaint_id, user_id=staff.kepala.id)
+        for o in official_documents.available_documents(
+            complaint_id=complaint_id, user_id=staff.kepala.id
+        )
     }
-    assert offers["disposition_sheet"].available
-    assert offers["reply_letter"].available and not offers["reply_letter"].final
+    assert offers["lembar_disposisi"].available
+    assert offers["surat_jawaban"].available and not offers["surat_jawaban"].final
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
     offers = {
         o.key: o
-        for o in letters.available_documents(complaint_id=complaint_id, user_id=staff.petugas.id)
+        for o in official_documents.available_documents(
+            complaint_id=complaint_id, user_id=staff.petugas.id
+        )
     }
-    assert offers["reply_letter"].final
+    assert offers["surat_jawaban"].final
     with pytest.raises(NotAllowed):
-        letters.available_documents(complaint_id=complaint_id, user_id=staff.outsider.id)
+        official_documents.available_documents(complaint_id=complaint_id, user_id=staff.outsider.id)
 
 
 def test_pdf_conversion_with_libreoffice(staff):
     complaint_id = bring_to(staff, 9)
-    letter = letters.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
-    converted = letters.as_pdf(letter)
+    letter = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id)
+    converted = document_files.as_pdf(letter)
     assert converted.data.startswith(b"%PDF")
     assert converted.filename == letter.filename.replace(".docx", ".pdf")
     assert converted.mime == "application/pdf"
@@ -380,7 +400,7 @@ def test_without_libreoffice_pdf_says_why(staff, monkeypatch):
         reason = pdf_unavailable_reason()
         assert reason and "LibreOffice" in reason
         with pytest.raises(PdfUnavailable) as err:
-            letters.as_pdf(letters.Download("a.docx", b"x", letters.DOCX_MIME))
+            document_files.as_pdf(document_files.Download("a.docx", b"x", document_files.DOCX_MIME))
         assert err.value.message == reason
     finally:
         monkeypatch.delenv("SOFFICE_PATH")
@@ -394,7 +414,7 @@ def test_the_register_lists_a_period_in_word_and_excel(staff):
     first = bring_to(staff, 7)
     bring_to(staff, 3, subject='=HYPERLINK("http://x") <b>rumus</b>')
     today = datetime.now(UTC).astimezone(sop_tz()).date()
-    book = letters.register_book(user_id=staff.subbag.id, start=today, end=today)
+    book = register_book.register_book(user_id=staff.subbag.id, start=today, end=today)
     assert [r["no"] for r in book.rows] == [1, 2]
     row = book.rows[0]
     assert row["nomor_agenda"] == "123/TNDE/XI/2026"
@@ -419,7 +439,7 @@ def test_the_register_lists_a_period_in_word_and_excel(staff):
     ]
     assert values[5][4] == '=HYPERLINK("http://x") <b>rumus</b>'
     assert sheet.cell(row=6, column=5).data_type == "s"  # text, not a formula
-    empty = letters.register_book(
+    empty = register_book.register_book(
         user_id=staff.arsiparis.id, start=date(2020, 1, 1), end=date(2020, 1, 31)
     )
     assert empty.rows == []
@@ -429,9 +449,9 @@ def test_the_register_is_for_subbag_umum_and_the_archivist(staff):
     today = date.today()
     for user in (staff.petugas, staff.unit_kop, staff.kepala, staff.outsider):
         with pytest.raises(NotAllowed):
-            letters.register_book(user_id=user.id, start=today, end=today)
+            register_book.register_book(user_id=user.id, start=today, end=today)
     with pytest.raises(InvalidInput):
-        letters.register_book(user_id=staff.subbag.id, start=today, end=date(2000, 1, 1))
+        register_book.register_book(user_id=staff.subbag.id, start=today, end=date(2000, 1, 1))
 
 
 def sop_tz():
@@ -455,20 +475,22 @@ def _edited_template(key: str, extra: str) -> bytes:
 
 def test_an_admin_replaces_a_template_after_it_is_checked(staff):
     data = _edited_template("tanda_terima", "Templat pengganti untuk {{ tiket }}")
-    info = letters.upload_template(user_id=staff.admin.id, key="tanda_terima", data=data)
+    info = letter_templates.upload_template(user_id=staff.admin.id, key="tanda_terima", data=data)
     assert info.source == "unggahan"
-    overview = {i.key: i for i in letters.template_overview(user_id=staff.admin.id)}
+    overview = {i.key: i for i in letter_templates.template_overview(user_id=staff.admin.id)}
     assert overview["tanda_terima"].source == "unggahan"
     assert overview["surat_jawaban"].source == "bawaan"
     created = new_complaint(staff)
     text = text_of(
-        letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
+        receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
     )
     assert f"Templat pengganti untuk {created.ticket}" in text
-    assert letters.template_download(user_id=staff.admin.id, key="tanda_terima").data == data
-    letters.revert_template(user_id=staff.admin.id, key="tanda_terima")
+    assert (
+        letter_templates.template_download(user_id=staff.admin.id, key="tanda_terima").data == data
+    )
+    letter_templates.revert_template(user_id=staff.admin.id, key="tanda_terima")
     text = text_of(
-        letters.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
+        receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
     )
     assert "Templat pengganti" not in text
 
@@ -494,9 +516,9 @@ def test_an_admin_replaces_a_template_after_it_is_checked(staff):
 )
 def test_a_template_with_unknown_or_broken_placeholders_is_refused(staff, key, data, fragment):
     with pytest.raises(InvalidInput) as err:
-        letters.upload_template(user_id=staff.admin.id, key=key, data=data())
+        letter_templates.upload_template(user_id=staff.admin.id, key=key, data=data())
     assert fragment in err.value.message
-    assert {i.key: i.source for i in letters.template_overview(user_id=staff.admin.id)}[
+    assert {i.key: i.source for i in letter_templates.template_overview(user_id=staff.admin.id)}[
         key
     ] == "bawaan"
 
@@ -507,7 +529,9 @@ def test_a_template_missing_a_required_placeholder_is_refused(staff):
     out = io.BytesIO()
     doc.save(out)
     with pytest.raises(InvalidInput) as err:
-        letters.upload_template(user_id=staff.admin.id, key="tanda_terima", data=out.getvalue())
+        letter_templates.upload_template(
+            user_id=staff.admin.id, key="tanda_terima", data=out.getvalue()
+        )
     assert "pin" in err.value.message and "tanggal_jam" in err.value.message
 
 
@@ -515,9 +539,9 @@ def test_only_the_admin_manages_templates(staff):
     data = _edited_template("tanda_terima", "ok")
     for user in (staff.sekretaris, staff.subbag):
         with pytest.raises(NotAllowed):
-            letters.upload_template(user_id=user.id, key="tanda_terima", data=data)
+            letter_templates.upload_template(user_id=user.id, key="tanda_terima", data=data)
         with pytest.raises(NotAllowed):
-            letters.template_overview(user_id=user.id)
+            letter_templates.template_overview(user_id=user.id)
 
 
 def test_demo_seed_freezes_its_signed_letters(db):

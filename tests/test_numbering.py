@@ -12,7 +12,7 @@ from db.engine import write_session
 from db.models import User, UserRole
 from documents import numbering
 from layanan.errors import InvalidInput, StaleVersion
-from services import letters, workflow
+from services import reply_letter, workflow
 from tests.factories import bring_to, state, version_of
 
 SIGNERS = 8
@@ -110,7 +110,7 @@ def test_many_signings_at_once_never_share_a_number(staff):
         f"065/{n}/BKOP/{year}" for n in range(1, SIGNERS + 1)
     ]
     for complaint_id, number in zip(complaints, numbers, strict=True):
-        letter = letters.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id)
+        letter = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id)
         from tests.test_render import text_of
 
         assert number in text_of(letter.data)

@@ -7,7 +7,7 @@ import io
 from docx import Document as DocxDocument
 
 from documents.render import template_file_bytes
-from services import letter_settings, letters
+from services import letter_settings, letter_templates
 from tests.apptest_helpers import open_page, texts
 
 
@@ -20,7 +20,7 @@ def test_the_admin_sees_settings_and_every_template(staff):
     assert not at.exception
     shown = texts(at)
     assert "Templat Surat" in shown
-    for label in letters.TEMPLATE_LABELS.values():
+    for label in letter_templates.TEMPLATE_LABELS.values():
         assert label in shown
     assert shown.count("bawaan (letter_templates/)") == 5
     assert (
@@ -58,7 +58,9 @@ def test_an_uploaded_template_is_shown_and_can_be_reverted(staff):
     doc.add_paragraph("Versi kantor {{ nomor_agenda }}")
     out = io.BytesIO()
     doc.save(out)
-    letters.upload_template(user_id=staff.admin.id, key="lembar_disposisi", data=out.getvalue())
+    letter_templates.upload_template(
+        user_id=staff.admin.id, key="lembar_disposisi", data=out.getvalue()
+    )
     at = open_page("templates", staff.admin)
     shown = texts(at)
     assert shown.count("bawaan (letter_templates/)") == 4
@@ -66,7 +68,7 @@ def test_an_uploaded_template_is_shown_and_can_be_reverted(staff):
     _by_label(at.button, "Kembali ke bawaan").click()
     at.run()
     assert "Lembar Disposisi: kembali ke templat bawaan." in texts(at)
-    overview = {i.key: i.source for i in letters.template_overview(user_id=staff.admin.id)}
+    overview = {i.key: i.source for i in letter_templates.template_overview(user_id=staff.admin.id)}
     assert overview["lembar_disposisi"] == "bawaan"
 
 

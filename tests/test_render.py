@@ -21,7 +21,7 @@ from documents import render as render_module
 from documents.contexts import KEYS, REQUIRED, recap_context, sample_context, terbilang
 from documents.render import Image, Paragraphs, RenderError, clean_text, render
 from layanan import sop
-from services.letters import qr_png
+from services.document_files import qr_png
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_PLACE_DATE = ("lembar_disposisi", "buku_pengaduan")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
-from services import delivery, letters, outbox, uploads, workflow
+from services import delivery, document_files, outbox, reply_letter, uploads, workflow
 
 FLASH_KEY = "flash_message"  # shown by ui.action_form.show_flash on the next run
 
@@ -126,8 +126,8 @@ def delivery_panel(*, detail, user) -> None:
             right.download_button(
                 "Unduh surat untuk dilampirkan",
                 data=partial(_letter, detail.id, user.id),
-                file_name=letters.reply_filename(detail.ticket, draft=False),
-                mime=letters.DOCX_MIME,
+                file_name=reply_letter.reply_filename(detail.ticket, draft=False),
+                mime=document_files.DOCX_MIME,
                 key=f"{base}:wa-letter",
                 on_click="ignore",
             )
@@ -169,4 +169,4 @@ def delivery_panel(*, detail, user) -> None:
 
 
 def _letter(complaint_id: int, user_id: int) -> bytes:
-    return letters.reply_letter(complaint_id=complaint_id, user_id=user_id).data
+    return reply_letter.reply_letter(complaint_id=complaint_id, user_id=user_id).data

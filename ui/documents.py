@@ -13,8 +13,8 @@ import streamlit as st
 
 from documents import pdf
 from layanan.errors import WorkflowError
-from services import letters
-from services.letters import Download
+from services import document_files, official_documents, receipt
+from services.document_files import Download
 from ui import delivery as delivery_ui
 from ui.action_form import DELIVERY_HOOKS
 
@@ -22,15 +22,17 @@ ICON = ":material/description:"
 
 
 def _fetch(key: str, complaint_id: int, user_id: int) -> bytes:
-    return letters.document_download(key=key, complaint_id=complaint_id, user_id=user_id).data
+    return official_documents.document_download(
+        key=key, complaint_id=complaint_id, user_id=user_id
+    ).data
 
 
-def _filename(offer: letters.Offer, ticket: str) -> str:
-    return letters.document_filename(offer.key, ticket, final=offer.final)
+def _filename(offer: official_documents.Offer, ticket: str) -> str:
+    return official_documents.document_filename(offer.key, ticket, final=offer.final)
 
 
 def _pdf_controls(
-    offer: letters.Offer, *, complaint_id: int, ticket: str, version: int, user_id: int
+    offer: official_documents.Offer, *, complaint_id: int, ticket: str, version: int, user_id: int
 ) -> None:
     reason = pdf.pdf_unavailable_reason()
     if reason:
@@ -51,10 +53,10 @@ def _pdf_controls(
         ):
             try:
                 with st.spinner("Mengonversi ke PDF..."):
-                    source = letters.document_download(
+                    source = official_documents.document_download(
                         key=offer.key, complaint_id=complaint_id, user_id=user_id
                     )
-                    st.session_state[state_key] = letters.as_pdf(source)
+                    st.session_state[state_key] = document_files.as_pdf(source)
             except WorkflowError as err:
                 st.error(err.message)
                 return
@@ -75,7 +77,7 @@ def documents_section(*, detail, user) -> None:
     """Download buttons for the documents that exist at the complaint's step."""
     st.subheader("Surat dan dokumen resmi")
     try:
-        offers = letters.available_documents(complaint_id=detail.id, user_id=user.id)
+        offers = official_documents.available_documents(complaint_id=detail.id, user_id=user.id)
     except WorkflowError as err:
         st.error(err.message)
         return
@@ -88,7 +90,7 @@ def documents_section(*, detail, user) -> None:
                     f"{offer.label} (Word)",
                     data=partial(_fetch, offer.key, detail.id, user.id),
                     file_name=_filename(offer, detail.ticket),
-                    mime=letters.DOCX_MIME,
+                    mime=document_files.DOCX_MIME,
                     key=f"letter:{detail.ticket}:{offer.key}:{offer.final}",
                     on_click="ignore",
                     icon=ICON,
@@ -113,10 +115,10 @@ def documents_section(*, detail, user) -> None:
         with note:
             if not offer.available:
                 st.caption(offer.reason)
-            elif offer.key == "reply_letter" and offer.final:
+            elif offer.final:
                 st.caption("Berkas yang ditandatangani; setiap unduhan identik.")
-            elif offer.key == "reply_letter":
-                st.caption("Bertanda DRAF sampai ditandatangani Sekretaris (langkah 10).")
+            elif offer.draft:
+                st.caption("Bertanda DRAF sampai ditandatangani Sekretaris.")
     if reason:
         st.caption(reason)
     if any(spec.hook in DELIVERY_HOOKS for spec in detail.actions):
@@ -126,15 +128,15 @@ def documents_section(*, detail, user) -> None:
 def receipt_download(*, complaint_id: int, pin: str, key: str = "receipt") -> None:
     """The receipt (tanda terima) with the tracking PIN, for the intake page and the portal."""
     try:
-        receipt = letters.receipt_download(complaint_id=complaint_id, pin=pin)
+        file = receipt.receipt_download(complaint_id=complaint_id, pin=pin)
     except WorkflowError as err:
         st.error(err.message)
         return
     st.download_button(
         "Unduh tanda terima (Word)",
-        data=receipt.data,
-        file_name=receipt.filename,
-        mime=receipt.mime,
+        data=file.data,
+        file_name=file.filename,
+        mime=file.mime,
         key=f"{key}:{complaint_id}",
         on_click="ignore",
         icon=":material/receipt_long:",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from layanan.errors import WorkflowError
 from layanan.text import tanggal
-from services import letters
+from services import receipt
 from services.portal import CURRENT, DONE, WAITING, PublicStatus, Submitted
 from ui.session import client_address
 
@@ -66,14 +66,14 @@ def hide_honeypot() -> None:
 def receipt_button(submitted: Submitted) -> None:
     """Download of the receipt (tanda terima) with the PIN, right after submitting."""
     try:
-        receipt = letters.receipt_download(complaint_id=submitted.complaint_id, pin=submitted.pin)
+        file = receipt.receipt_download(complaint_id=submitted.complaint_id, pin=submitted.pin)
     except WorkflowError as err:
         st.error(err.message)
         return
     st.download_button(
         "Unduh tanda terima",
-        data=receipt.data,
-        file_name=receipt.filename,
-        mime=receipt.mime,
+        data=file.data,
+        file_name=file.filename,
+        mime=file.mime,
         type="primary",
     )

@@ -61,7 +61,7 @@ def finish_by_staff(ticket: str) -> int:
         [supporting],
     )
     act("kepala", "approve", {"paraf": True})
-    act("sekretaris", "sign")  # freezes the signed letter (the sign hook in services.letters)
+    act("sekretaris", "sign")  # freezes the signed letter (the sign hook in services.reply_letter)
     act(
         "petugas",
         "deliver",

@@ -1,0 +1,139 @@
+"""What every official document of a complaint shares: the file, the complaint, the
+template in force (the file's, or the admin's replacement), PDF, and the tracking link.
+"""
+
+import io
+from dataclasses import dataclass
+
+import qrcode
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import get_settings
+from db.models import (
+    Complaint,
+    LetterTemplate,
+)
+from documents import pdf
+from documents.render import (
+    DOCX_MIME,
+    RenderError,
+    render,
+)
+from layanan import permissions, sop
+from layanan.errors import InvalidInput, NotFound
+from services.authz import Actor
+
+PDF_MIME = "application/pdf"
+MASKED = "(identitas dirahasiakan)"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file for ``st.download_button``."""
+
+    filename: str
+    data: bytes
+    mime: str
+
+
+# --- access ----------------------------------------------------------------------------
+
+
+def load_complaint(session: Session, complaint_id: int) -> Complaint:
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound("Pengaduan tidak ditemukan.")
+    return complaint
+
+
+def identity_visible(actor: Actor, complaint: Complaint) -> bool:
+    return permissions.sees_identity(actor.roles, confidential=complaint.confidential)
+
+
+def complainant_name(complaint: Complaint, *, masked: bool) -> str:
+    if masked:
+        return MASKED
+    if complaint.anonymous or not complaint.complainant_name:
+        return "Anonim"
+    return complaint.complainant_name
+
+
+# --- templates: the file, or the admin's replacement -------------------------------------
+
+_uploaded_cache: dict[str, bytes] = {}
+
+
+def active_upload(session: Session, key: str) -> LetterTemplate | None:
+    return session.scalars(
+        select(LetterTemplate)
+        .where(LetterTemplate.key == key, LetterTemplate.active.is_(True))
+        .order_by(LetterTemplate.uploaded_at.desc(), LetterTemplate.id.desc())
+        .limit(1)
+    ).first()
+
+
+def template_source(session: Session, key: str) -> bytes | None:
+    """The uploaded replacement of ``key`` in force, or None for the file's template."""
+    row = active_upload(session, key)
+    if row is None:
+        return None
+    cached = _uploaded_cache.get(row.sha256)
+    if cached is None:
+        cached = row.data
+        _uploaded_cache[row.sha256] = cached
+    return cached
+
+
+def render_template(session: Session, key: str, context: dict) -> bytes:
+    try:
+        return render(key, context, template=template_source(session, key))
+    except RenderError as exc:
+        raise InvalidInput(exc.message) from exc
+
+
+def tracking_url(ticket: str) -> str:
+    return f"{get_settings().public_base_url}/lacak?tiket={ticket}"
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of ``text`` as PNG bytes."""
+    image = qrcode.make(text, box_size=6, border=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def as_pdf(download: Download) -> Download:
+    """The same document as PDF (LibreOffice); PdfUnavailable says why when it cannot."""
+    if download.mime == PDF_MIME:
+        return download
+    data = pdf.to_pdf(download.data)
+    stem = download.filename.rsplit(".", 1)[0]
+    return Download(f"{stem}.pdf", data, PDF_MIME)
+
+
+def document_filename(key: str, ticket: str, *, final: bool = False, ext: str = "docx") -> str:
+    """The file name of a complaint's document (``sop.OFFICIAL_DOCUMENTS``):
+    ``[draf-]<file_stem>-<ticket>.<ext>``, "draf-" until a frozen copy exists."""
+    doc = sop.OFFICIAL_DOCUMENTS[key]
+    draft = doc.frozen_kind is not None and not final
+    return f"{'draf-' if draft else ''}{doc.file_stem}-{ticket}.{ext}"
+
+
+__all__ = [
+    "DOCX_MIME",
+    "MASKED",
+    "PDF_MIME",
+    "Download",
+    "active_upload",
+    "as_pdf",
+    "complainant_name",
+    "document_filename",
+    "identity_visible",
+    "load_complaint",
+    "qr_png",
+    "render_template",
+    "template_source",
+    "tracking_url",
+]

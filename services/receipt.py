@@ -1,0 +1,89 @@
+"""The receipt (tanda terima, SOP step 2): with the tracking PIN for the complainant, a
+copy without it for staff."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import read_session
+from db.models import (
+    Complaint,
+    StepEvent,
+    User,
+)
+from documents.render import (
+    DOCX_MIME,
+    Image,
+)
+from layanan import sop
+from layanan.errors import NotAllowed
+from layanan.text import tanggal, tanggal_jam
+from services import authz, letter_settings
+from services.document_files import (
+    Download,
+    complainant_name,
+    identity_visible,
+    load_complaint,
+    qr_png,
+    render_template,
+    tracking_url,
+)
+from services.pins import pin_matches
+
+STAFF = "staff"  # services.authz capability
+
+
+def _receipt(session: Session, complaint: Complaint, *, pin: str | None, masked: bool) -> Download:
+    settings = letter_settings.load(session)
+    receive = session.scalars(
+        select(StepEvent)
+        .where(
+            StepEvent.complaint_id == complaint.id,
+            StepEvent.step.in_(sop.table().steps_with_template("tanda_terima")),
+        )
+        .order_by(StepEvent.seq.desc())
+        .limit(1)
+    ).first()
+    officer = session.get(User, receive.actor_id) if receive and receive.actor_id else None
+    url = tracking_url(complaint.ticket)
+    context = {
+        "kantor": settings.kantor(),
+        "lambang": settings.lambang(),
+        "tiket": complaint.ticket,
+        "pin": pin or "",
+        "tanggal_jam": tanggal_jam(complaint.received_at),
+        "saluran": sop.CHANNEL_LABELS[sop.Channel(complaint.channel)],
+        "pengadu": complainant_name(complaint, masked=masked),
+        "perihal": complaint.subject,
+        "ringkasan": _summary(complaint.body),
+        "petugas": {
+            "nama": officer.full_name if officer else "(menunggu penerimaan petugas)",
+            "nip": (officer.nip or "-") if officer else "-",
+        },
+        "tanggal_cetak": tanggal(receive.at if receive else complaint.received_at),
+        "alamat_lacak": url,
+        "qr": Image(qr_png(url), 30),
+    }
+    data = render_template(session, "tanda_terima", context)
+    return Download(f"tanda-terima-{complaint.ticket}.docx", data, DOCX_MIME)
+
+
+def _summary(body: str, limit: int = 600) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def receipt_download(*, complaint_id: int, pin: str) -> Download:
+    """The receipt with the tracking PIN, for the intake page and the portal (PIN checked)."""
+    with read_session() as session:
+        complaint = load_complaint(session, complaint_id)
+        if not pin_matches(complaint.tracking_pin_hash, pin):
+            raise NotAllowed("PIN pelacakan tidak cocok dengan pengaduan ini.")
+        return _receipt(session, complaint, pin=pin, masked=False)
+
+
+def receipt_for_staff(*, complaint_id: int, user_id: int) -> Download:
+    """A copy of the receipt for staff (without the PIN, which is never stored in clear)."""
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability=STAFF)
+        complaint = load_complaint(session, complaint_id)
+        return _receipt(session, complaint, pin=None, masked=not identity_visible(actor, complaint))

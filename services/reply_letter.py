@@ -1,0 +1,225 @@
+"""The reply letter (SOP steps 8-12): a DRAF rendered on request until it is signed;
+the ``sign`` hook numbers the final letter and freezes its bytes in the signing
+transaction, and every later download returns exactly those bytes.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import read_session
+from db.models import (
+    Complaint,
+    Document,
+    User,
+)
+from documents import numbering
+from documents.contexts import lampiran_text
+from documents.render import (
+    DOCX_MIME,
+    Paragraphs,
+)
+from layanan import sop
+from layanan.errors import InvalidInput, NotFound
+from layanan.sop import Role
+from layanan.text import tanggal
+from services import authz, letter_settings, workflow
+from services.document_files import (
+    MASKED,
+    Download,
+    complainant_name,
+    document_filename,
+    identity_visible,
+    load_complaint,
+    render_template,
+)
+from services.letter_settings import LetterSettings
+from services.official_documents_rules import first_step_with
+from services.workflow import NewDocument
+
+STAFF = "staff"  # services.authz capability
+
+
+def _unit_code(session: Session, complaint: Complaint, settings: LetterSettings) -> str:
+    if settings.kode_unit:
+        return settings.kode_unit
+    codes = sorted(u.code for u in complaint.units)
+    return codes[0] if codes else "SEK"
+
+
+def _signer(session: Session, settings: LetterSettings, user: User | None) -> dict[str, str]:
+    if user is None and not settings.sekretaris_nama:
+        # A draft before signing: the Secretary's account, if there is one.
+        user = next(
+            (
+                u
+                for u in session.scalars(
+                    select(User).where(User.active.is_(True)).order_by(User.id)
+                )
+                if Role.SEKRETARIS.value in u.roles
+            ),
+            None,
+        )
+    return {
+        "atas_nama": settings.atas_nama,
+        "jabatan": settings.jabatan_penandatangan,
+        "nama": settings.sekretaris_nama or (user.full_name if user else ""),
+        "pangkat": settings.sekretaris_pangkat or ((user.rank or "") if user else ""),
+        "nip": settings.sekretaris_nip or ((user.nip or "") if user else ""),
+    }
+
+
+def _supporting_count(session: Session, complaint_id: int) -> int:
+    return len(
+        session.scalars(
+            select(Document.id).where(
+                Document.complaint_id == complaint_id, Document.kind == "supporting"
+            )
+        ).all()
+    )
+
+
+def reply_context(
+    session: Session,
+    complaint: Complaint,
+    settings: LetterSettings,
+    *,
+    body: str,
+    draft: bool,
+    when: datetime,
+    letter_number: str | None = None,
+    signer: User | None = None,
+    masked: bool = False,
+) -> dict:
+    """The ``surat_jawaban`` context of a complaint."""
+    unit = _unit_code(session, complaint, settings)
+    number = letter_number or numbering.draft_number(
+        settings.nomor_pola, klasifikasi=settings.klasifikasi, unit=unit, when=when
+    )
+    name = complainant_name(complaint, masked=masked)
+    return {
+        "kantor": settings.kantor(),
+        "lambang": settings.lambang(),
+        "draf": draft,
+        "tanggal_surat": tanggal(when),
+        "nomor_surat": number,
+        "sifat": (complaint.sifat or "biasa").capitalize(),
+        "lampiran": lampiran_text(_supporting_count(session, complaint.id)),
+        "hal": f"Jawaban atas Pengaduan Nomor {complaint.ticket}",
+        "penerima": {
+            "nama": name if name in (MASKED, "Anonim") else f"Bapak/Ibu {name}",
+            "alamat": "" if masked else (complaint.complainant_address or ""),
+        },
+        "isi_surat": Paragraphs(body),
+        "penandatangan": _signer(session, settings, signer),
+        "tembusan": list(settings.tembusan),
+    }
+
+
+def reply_filename(ticket: str, *, draft: bool, ext: str = "docx") -> str:
+    return document_filename("surat_jawaban", ticket, final=not draft, ext=ext)
+
+
+def signed_document(session: Session, complaint_id: int) -> Document | None:
+    return session.scalars(
+        select(Document)
+        .where(Document.complaint_id == complaint_id, Document.kind == "reply_letter_signed")
+        .order_by(Document.uploaded_at.desc(), Document.id.desc())
+        .limit(1)
+    ).first()
+
+
+def signed_reply(session: Session, *, complaint_id: int) -> Download | None:
+    """The frozen signed reply letter exactly as stored at step 10 (None before signing).
+
+    No access check: the caller decides who may have it (the portal, after ticket + PIN).
+    """
+    doc = signed_document(session, complaint_id)
+    return None if doc is None else Download(doc.filename, doc.data, doc.content_type)
+
+
+def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) -> Download:
+    """The reply letter: the frozen signed file after step 10, else a DRAF rendered now.
+
+    ``body`` previews the text being typed in the step-8 form before it is submitted.
+    """
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability=STAFF)
+        complaint = load_complaint(session, complaint_id)
+        masked = not identity_visible(actor, complaint)
+        if complaint.signed_at is not None:
+            if masked:  # Secretary and archivist handle the signed original by the SOP
+                authz.check(actor, capability="download_signed_original")
+            doc = signed_document(session, complaint_id)
+            if doc is None:
+                raise NotFound(
+                    "Berkas surat jawaban bertanda tangan tidak ditemukan. Hubungi administrator."
+                )
+            return Download(doc.filename, doc.data, doc.content_type)
+        if complaint.current_step not in sop.table().steps_with_template("surat_jawaban"):
+            raise NotFound(
+                "Draf surat jawaban baru tersedia setelah disposisi, saat unit menyusun "
+                f"jawaban (langkah {first_step_with('surat_jawaban')})."
+            )
+        text = body if body is not None else complaint.reply_body
+        if not (text or "").strip():
+            raise NotFound("Isi draf surat jawaban belum ditulis oleh unit.")
+        settings = letter_settings.load(session)
+        data = render_template(
+            session,
+            "surat_jawaban",
+            reply_context(
+                session,
+                complaint,
+                settings,
+                body=text,
+                draft=True,
+                when=datetime.now(UTC),
+                masked=masked,
+            ),
+        )
+        return Download(reply_filename(complaint.ticket, draft=True), data, DOCX_MIME)
+
+
+@workflow.hook("sign")
+def _sign(ctx: workflow.HookContext) -> None:
+    """Step 10's hook: take the year's next letter number and freeze the final letter.
+
+    Runs inside the signing transaction with the complaint row locked, so the letter
+    printed is the complaint as it is at signing, and a refused signing gives its number
+    back with the rollback. The engine then refuses the signing unless the frozen letter
+    and the number are there (requirement ``signed_letter``).
+    """
+    session, complaint = ctx.session, ctx.complaint
+    if not (complaint.reply_body or "").strip():
+        raise InvalidInput("Surat jawaban belum memiliki isi; tidak dapat ditandatangani.")
+    settings = letter_settings.load(session)
+    number = numbering.allocate(
+        session,
+        pattern=settings.nomor_pola,
+        klasifikasi=settings.klasifikasi,
+        unit=_unit_code(session, complaint, settings),
+        when=ctx.now,
+    )
+    signer = session.get(User, ctx.actor.user_id) if ctx.actor.user_id else None
+    data = render_template(
+        session,
+        "surat_jawaban",
+        reply_context(
+            session,
+            complaint,
+            settings,
+            body=complaint.reply_body,
+            draft=False,
+            when=ctx.now,
+            letter_number=number,
+            signer=signer,
+        ),
+    )
+    ctx.data["letter_number"] = number
+    ctx.documents.append(
+        NewDocument(
+            "reply_letter_signed", reply_filename(complaint.ticket, draft=False), DOCX_MIME, data
+        )
+    )
