@@ -360,7 +360,7 @@ class EmailResult:
             return (
                 f"E-mail berisi surat jawaban terkirim ke {state.recipient} "
                 f"({tanggal_jam(state.sent_at)}); penyampaian {self.transition.ticket} dicatat dan "
-                "pengaduan kini menunggu pengarsipan (langkah 12)."
+                f"pengaduan kini di {sop.step_label(self.transition.to_step)}."
             )
         return message_text(state)
 
@@ -371,12 +371,13 @@ def message_text(state: outbox.MessageState) -> str:
     if state.status == outbox.FAILED:
         return (
             f"E-mail ke {state.recipient} gagal dikirim: {reason} Surat belum terkirim dan "
-            "langkah 11 belum dicatat; periksa alamat e-mail pemohon lalu kirim lagi, atau "
+            f"langkah {email_step()} belum dicatat; periksa alamat e-mail pemohon lalu kirim "
+            "lagi, atau "
             "sampaikan dengan cara lain."
         )
     if state.status == outbox.PENDING:
         return (
-            f"E-mail ke {state.recipient} belum terkirim: {reason} Langkah 11 dicatat "
+            f"E-mail ke {state.recipient} belum terkirim: {reason} Langkah {email_step()} dicatat "
             "otomatis setelah server e-mail menerimanya."
         )
     if state.status == outbox.SENDING:

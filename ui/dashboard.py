@@ -330,7 +330,7 @@ def render_charts(board: Dashboard) -> None:
                 charts.on_time_share(
                     board.on_time_by_unit,
                     x="unit",
-                    title="Pekerjaan unit tepat waktu (langkah 5 dan 8)",
+                    title=f"Pekerjaan unit tepat waktu (langkah {_unit_steps()})",
                     x_title="Unit",
                     kind="unit_late",
                     value="unit_id",
@@ -539,3 +539,9 @@ def render_recap(user) -> None:
         mime=files.docx.mime,
         key="dash_recap_docx",
     )
+
+
+def _unit_steps() -> str:
+    """ "5 dan 8": the steps the units work at, from the SOP table."""
+    steps = [str(n) for n in sorted(sop.table().steps_of_role(sop.Role.UNIT))]
+    return ", ".join(steps[:-1]) + " dan " + steps[-1] if len(steps) > 1 else "".join(steps)

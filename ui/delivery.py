@@ -11,6 +11,7 @@ from functools import partial
 
 import streamlit as st
 
+from layanan import sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from services import delivery, document_files, outbox, reply_letter, uploads, workflow
@@ -20,8 +21,8 @@ FLASH_KEY = "flash_message"  # shown by ui.action_form.show_flash on the next ru
 
 def _done(transition) -> None:
     st.session_state[FLASH_KEY] = (
-        f"Penyampaian surat jawaban {transition.ticket} dicatat; pengaduan kini menunggu "
-        "pengarsipan (langkah 12)."
+        f"Penyampaian surat jawaban {transition.ticket} dicatat; pengaduan kini di "
+        f"{sop.step_label(transition.to_step)}."
     )
     st.rerun()
 
@@ -99,7 +100,7 @@ def email_status(*, complaint_id: int) -> None:
 
 def delivery_panel(*, detail, user) -> None:
     """The three ways of step 11; each records the step only when it succeeded."""
-    st.markdown("**Penyampaian surat jawaban (langkah 11)**")
+    st.markdown(f"**Penyampaian surat jawaban (langkah {detail.current_step})**")
     email_tab, wa_tab, hand_tab = st.tabs(["E-mail", "WhatsApp", "Diserahkan langsung"])
     base = f"deliver:{detail.ticket}:{detail.version}"
     with email_tab:
