@@ -413,7 +413,7 @@ with tab_holidays:
 # --- Jejak audit --------------------------------------------------------------------------
 with tab_audit:
     st.caption(
-        "Riwayat setiap pengaduan dirantai dengan hash dan tidak dapat diubah atau dihapus. "
+        "Riwayat setiap pengaduan dirantai dengan *hash* dan tidak dapat diubah atau dihapus. "
         "Pemeriksaan menghitung ulang seluruh rantai."
     )
     act_button(
