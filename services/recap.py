@@ -22,14 +22,14 @@ from openpyxl.utils import get_column_letter
 from db import stats
 from db.engine import read_session
 from documents.contexts import recap_context
+from documents.render import DOCX_MIME
+from documents.spreadsheet import XLSX_MIME
 from layanan import sop
 from layanan.errors import NotAllowed
 from layanan.text import tanggal
 from services import authz, dashboard, letter_settings
-from services.document_files import render_template
+from services.document_files import Download, render_template
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Progress = Callable[[float, str], None]
 
 
@@ -57,13 +57,6 @@ class Recap:
     per_status: list[tuple[str, int]]
     on_time: list[StepShare]
     printed: str  # "28 November 2026"
-
-
-@dataclass(frozen=True)
-class Download:
-    filename: str
-    data: bytes
-    mime: str
 
 
 @dataclass(frozen=True)
