@@ -341,7 +341,8 @@ def test_bulk_seeded_data_follows_the_workflow_rules(db):
     from services.calendar_settings import load_calendar
 
     totals = bulk_seed(url=db, count=150, now=NOW, days=60)
-    assert totals["complaints"] == 150 and totals["events"] > 150 * 5
+    # Arrivals in the last minutes before now are not recorded yet (bulk_seed's docstring).
+    assert 140 <= totals["complaints"] <= 150 and totals["events"] > totals["complaints"] * 5
     with read_session() as session:
         calendar = load_calendar(session)
         events: dict[int, list[StepEvent]] = {}
@@ -349,7 +350,9 @@ def test_bulk_seeded_data_follows_the_workflow_rules(db):
             assert e.working_minutes == calendar.working_minutes(e.step_entered_at, e.at)
             assert e.standard_minutes == sop.step(e.step).minutes
             events.setdefault(e.complaint_id, []).append(e)
-        for c in session.scalars(select(Complaint)):
+        complaints = session.scalars(select(Complaint)).all()
+        assert len(complaints) == totals["complaints"]
+        for c in complaints:
             mine = events[c.id]
             assert [e.seq for e in mine] == list(range(1, len(mine) + 1))
             assert all(a.at == b.step_entered_at for a, b in pairwise(mine))

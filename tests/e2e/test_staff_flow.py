@@ -199,7 +199,7 @@ def test_a_written_complaint_goes_from_intake_through_a_returned_draft_to_the_ar
         "Koperasi Sintuwu (ketua)"
     )
     page.get_by_role("button", name="Catat penyerahan langsung").click()
-    expect(page.get_by_text("menunggu pengarsipan").first).to_be_visible()
+    expect(page.get_by_text("kini di Langkah 12").first).to_be_visible()
     close(page)
 
     page = login(browser, app_url, "arsiparis")
