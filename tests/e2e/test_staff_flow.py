@@ -134,10 +134,10 @@ def test_a_written_complaint_goes_from_intake_through_a_returned_draft_to_the_ar
     page = login(browser, app_url, "subbag")
     open_complaint(page, app_url, ticket)
     submit(page, "Pengaduan tertulis: proses di TNDE", "Langkah 6")
-    register = form(page, "Catat di TNDE dan lampirkan lembar disposisi")
+    register = form(page, "Catat di TNDE (lembar disposisi dibuat otomatis)")
     register.get_by_role("textbox", name="Nomor agenda TNDE", exact=True).fill("400/E2E/XI/2026")
     choose(register, "Sifat surat", "segera")
-    submit(page, "Catat di TNDE dan lampirkan lembar disposisi", "Langkah 7")
+    submit(page, "Catat di TNDE (lembar disposisi dibuat otomatis)", "Langkah 7")
     close(page)
 
     page = login(browser, app_url, "kepala")
