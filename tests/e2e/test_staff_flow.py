@@ -109,6 +109,9 @@ def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: 
     ticket = re.search(r"ADU-\d{4}-\d{6}", saved.inner_text()).group(0)
     expect(saved).to_contain_text("PIN pelacakan")
     expect(page.get_by_text("Unduh tanda terima").first).to_be_visible()
+    # The dialog with ticket and PIN must be closed before anything else can be used.
+    page.get_by_role("button", name="Saya sudah mencatat PIN").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     # Step 3: from the queue, open the complaint and hand it over with the guest book.
     page.get_by_role("link", name="Antrean Saya").click()
