@@ -71,7 +71,11 @@ def choose(scope: Locator | Page, label: str, option: str) -> None:
 def submit(page: Page, title: str, expected_step: str) -> None:
     """Press the form's button and wait for the toast/success naming the next step."""
     form(page, title).get_by_role("button", name=title).click()
-    expect(page.get_by_text(f"kini di {expected_step}").first).to_be_visible()
+    if expected_step == "Selesai":  # a closed complaint is "selesai", not "kini di Selesai"
+        done = re.compile(rf"{re.escape(title)}: pengaduan ADU-\d{{4}}-\d{{6}} selesai\.")
+        expect(page.get_by_text(done).first).to_be_visible()
+    else:
+        expect(page.get_by_text(f"kini di {expected_step}").first).to_be_visible()
 
 
 def close(page: Page) -> None:
