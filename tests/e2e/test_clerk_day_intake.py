@@ -100,7 +100,7 @@ def test_queue_shows_whole_ticket_numbers(browser, app_url, staff_database, widt
     _, ticket = new_complaint(channel=sop.Channel.TELEPON, subject=f"Antrean lebar {width}")
     page = login(browser, app_url, "petugas")
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{app_url}/antrean")
+    page.get_by_role("link", name="Antrean Saya").click()
     link = page.get_by_role("link", name=ticket)
     expect(link).to_be_visible()
     page.screenshot(path=f"{SHOTS}/queue-{width}.png")
