@@ -546,7 +546,7 @@ ACTIONS: tuple[Action, ...] = (
         "register",
         6,
         7,
-        "Catat di TNDE dan lampirkan lembar disposisi",
+        "Catat di TNDE (lembar disposisi dibuat otomatis)",
         fields=("agenda_number", "sifat"),
         sets=(("agenda_number", "agenda_number"), ("sifat", "sifat")),
     ),

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from layanan import sop
 from layanan.calendar import OFFICE_TZ
 
 
@@ -49,3 +50,21 @@ def angka(value: int) -> str:
 def ticket_number(year: int, sequence: int) -> str:
     """Ticket number such as ADU-2026-000123."""
     return f"ADU-{year}-{sequence:06d}"
+
+
+def kalimat(text: str) -> str:
+    """``text`` ended as a sentence: a full stop added unless it already ends in one.
+
+    Names may end in a title's period ("Rina Marlina, S.Sos."): "oleh " + name + "."
+    would print "S.Sos..". Use ``kalimat(f"... oleh {name}")`` instead.
+    """
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def posisi(ticket: str, step_number: int | None) -> str:
+    """Where a complaint is after an action: "pengaduan ADU-... kini di Langkah 7: ..."
+    or, once closed, "pengaduan ADU-... selesai" (never "kini di Selesai")."""
+    if step_number is None:
+        return f"pengaduan {ticket} selesai"
+    return f"pengaduan {ticket} kini di {sop.step_label(step_number)}"

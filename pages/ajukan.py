@@ -14,10 +14,11 @@ from layanan.text import tanggal_jam
 from services import portal
 from services.uploads import ALLOWED_TYPES, UPLOAD_EXTENSIONS
 from services.workflow import IntakeData
-from ui.portal import HONEYPOT_KEY, client_key, hide_honeypot, receipt_button
+from ui.portal import HONEYPOT_KEY, client_key, hide_honeypot, portal_style, receipt_button
 
 RESULT = "portal_submitted"
 
+portal_style()
 st.title("Ajukan Pengaduan")
 
 result = st.session_state.get(RESULT)

@@ -69,16 +69,37 @@ def as_utc(value: datetime | None) -> datetime | None:
 user = require_page("intake")
 st.title("Penerimaan pengaduan")
 
-created = st.session_state.pop(CREATED_KEY, None)
-if created:
+DISMISS = "Saya sudah mencatat PIN"
+
+
+@st.dialog("Pengaduan tersimpan", width="medium", dismissible=False)
+def saved_dialog(created: dict) -> None:
+    """Ticket, PIN and receipt in a modal the officer must close: the PIN is shown once.
+
+    The PIN exists only in the intake result kept for this dialog (the database holds its
+    hash); closing the dialog drops it.
+    """
     st.success(
         f"Pengaduan tersimpan dengan nomor tiket **{created['ticket']}**. "
-        f"PIN pelacakan: **{created['pin']}**. PIN hanya ditampilkan sekali ini: "
-        "tuliskan pada tanda terima untuk pemohon."
+        f"PIN pelacakan: **{created['pin']}**."
     )
-    st.toast(f"Pengaduan {created['ticket']} tersimpan.", icon=":material/check_circle:")
+    left, right = st.columns(2)
+    left.metric("Nomor tiket", created["ticket"])
+    right.metric("PIN pelacakan", created["pin"])
+    st.warning(
+        "PIN hanya ditampilkan sekali ini: tuliskan pada tanda terima untuk pemohon "
+        "atau unduh tanda terima yang memuat PIN."
+    )
     receipt_download(complaint_id=created["id"], pin=created["pin"], key="intake-receipt")
     complaint_link(created["ticket"], f"Buka pengaduan {created['ticket']}")
+    if st.button(DISMISS, type="primary", key="intake-dismiss", width="stretch"):
+        st.session_state.pop(CREATED_KEY, None)
+        st.rerun()
+
+
+created = st.session_state.get(CREATED_KEY)
+if created:
+    saved_dialog(created)
 
 generation = st.session_state.setdefault(GEN_KEY, 0)
 
@@ -101,11 +122,23 @@ paper = sop.Channel(channel) in sop.PAPER_CHANNELS
 st.caption(hint)
 
 c1, c2 = st.columns(2)
+# Indonesian order (day/month/year); the hint spells it in Indonesian, not "dd/mm/yyyy".
+DATE_HELP = "Tanggal dan jam: hh/bb/tttt jj:mm (hari/bulan/tahun, jam:menit), waktu WITA."
 arrived = c1.datetime_input(
-    arrival_label + " (WITA)", value=opened_at, key=key("arrived"), step=timedelta(minutes=1)
+    arrival_label + " (WITA)",
+    value=opened_at,
+    key=key("arrived"),
+    step=timedelta(minutes=1),
+    format="DD/MM/YYYY",
+    help=DATE_HELP,
 )
 met = c2.datetime_input(
-    meeting_label + " (WITA)", value=opened_at, key=key("met"), step=timedelta(minutes=1)
+    meeting_label + " (WITA)",
+    value=opened_at,
+    key=key("met"),
+    step=timedelta(minutes=1),
+    format="DD/MM/YYYY",
+    help=DATE_HELP,
 )
 
 st.markdown("##### Identitas pemohon")

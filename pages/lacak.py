@@ -10,7 +10,7 @@ import streamlit as st
 
 from layanan.errors import WorkflowError
 from services import portal
-from ui.portal import client_key, render_status
+from ui.portal import client_key, portal_style, render_status
 
 AUTH = "portal_tracking"  # (ticket, pin) after a successful check, this browser tab only
 SCORES = {
@@ -21,6 +21,7 @@ SCORES = {
     5: "5 \u2013 Sangat puas",
 }
 
+portal_style()
 st.title("Lacak Pengaduan")
 st.write(
     "Masukkan nomor tiket dan PIN yang tercetak pada tanda terima pengaduan Anda untuk "

@@ -40,7 +40,7 @@ from db.models import Complaint, OutboxMessage, StepEvent
 from layanan import sop, validate
 from layanan.calendar import office_today
 from layanan.errors import InvalidInput, MissingItem, NotAllowed, NotFound, WorkflowError
-from layanan.text import tanggal, tanggal_jam
+from layanan.text import kalimat, tanggal, tanggal_jam
 from services import authz, document_files, letter_settings, outbox, reply_letter, workflow
 from services.workflow import NewDocument, Transition
 
@@ -280,11 +280,11 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
         raise InvalidInput("Nama penerima terlalu panjang (maksimal 200 karakter).")
     if receiver:
         data["received_by"] = receiver
+    handed = f"Diserahkan langsung kepada {receiver or 'pemohon'} oleh {ctx.actor.name}"
+    # kalimat: the officer's name may end in a title's period ("..., S.Sos.").
     data["evidence"] = (
-        f"Diserahkan langsung kepada {receiver or 'pemohon'} oleh {ctx.actor.name}"
-        + (", tanda terima dilampirkan." if ctx.documents else ".")
-        + _officer_note(given)
-    )
+        f"{handed}, tanda terima dilampirkan." if ctx.documents else kalimat(handed)
+    ) + _officer_note(given)
 
 
 def _accepted_message(session: Session, complaint: Complaint, pk) -> OutboxMessage:

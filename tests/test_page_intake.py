@@ -67,10 +67,60 @@ def test_a_walk_in_complaint_is_saved_with_ticket_and_pin_shown_once(staff):
     assert f"nomor tiket **{saved.ticket}**" in message.value
     assert "PIN pelacakan: **" in message.value
     assert any("tanda terima" in b.label for b in at.get("download_button"))  # ui.documents
-    # The form is empty again, and the PIN is gone on the next run.
+    # Ticket and PIN are figures too, inside a dialog that stays until it is dismissed.
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("Nomor tiket", saved.ticket),
+        ("PIN pelacakan", message.value.split("PIN pelacakan: **")[1][:6]),
+    ]
+    assert at.button(key="intake-dismiss").label == "Saya sudah mencatat PIN"
+    # The form is empty again behind the dialog.
     assert at.text_input(key="intake:1:name").value == ""
+    at = at.run()  # any rerun (no dismissal yet): the PIN is still on screen
+    assert at.success and at.metric
+    at = at.button(key="intake-dismiss").click().run()
+    assert not at.success and not at.metric  # dismissed: the PIN is gone for good
     at = at.run()
-    assert not at.success
+    assert not at.success and not at.metric
+
+
+def dialogs(at) -> list:
+    """The dialogs open on the page (Streamlit puts them in the event container)."""
+    found = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", None) == "dialog":
+                found.append(child)
+            walk(child)
+
+    for root in at._tree.children.values():
+        walk(root)
+    return found
+
+
+def test_the_pin_is_shown_in_a_dialog_that_cannot_be_brushed_away(staff):
+    at = open_page("intake", staff.petugas)
+    fill(at, name="Budi Santoso", subject="Izin", body="Belum terbit.")
+    at.selectbox(key=K + "category").select("Pelayanan perizinan koperasi")
+    at = at.button(key=K + "save").click().run()
+    [dialog] = dialogs(at)
+    assert dialog.proto.dialog.title == "Pengaduan tersimpan"
+    assert dialog.proto.dialog.dismissible is False  # no cross, no Escape, no outside click
+    assert dialog.proto.dialog.is_open
+    [saved] = complaints_saved()
+    pin = at.metric[1].value
+    assert saved.tracking_pin_hash and pin not in saved.tracking_pin_hash  # only its hash
+    at = at.button(key="intake-dismiss").click().run()
+    assert dialogs(at) == [] or not dialogs(at)[0].proto.dialog.is_open
+
+
+def test_arrival_and_meeting_times_are_written_day_month_year(staff):
+    at = open_page("intake", staff.petugas)
+    widgets = at.get("date_time_input")
+    assert len(widgets) == 2
+    for widget in widgets:
+        assert widget.proto.format == "DD/MM/YYYY"
+        assert "hh/bb/tttt" in widget.proto.help
 
 
 def test_missing_items_are_refused_by_the_engine(staff):

@@ -86,3 +86,39 @@ def test_a_confidential_complainant_is_masked_in_the_secretarys_queue(staff):
     bring_to(staff, 10, confidential=True, complainant_name="Rahmat Hidayat")
     text = shown(open_page("queue", staff.sekretaris))
     assert "Rahmat" not in text and "[dirahasiakan]" in text
+
+
+def test_each_row_keeps_the_ticket_whole_beside_its_text(staff):
+    """Issue 12, item 9: no fixed-ratio column that clips the ticket at 1024-1400 px.
+
+    Each row is a flex row that does not wrap: the ticket link at its own width (content),
+    the text stretching over the rest; no ``st.columns`` cell around the ticket. (The
+    widths in pixels are checked in the browser: tests/e2e/test_clerk_day_intake.py.)
+    """
+    from streamlit.proto.Block_pb2 import Block
+
+    tickets_shown = [state(bring_to(staff, 3)).ticket for _ in range(2)]
+    at = open_page("queue", staff.petugas)
+    rows = []
+
+    def is_link(node) -> bool:  # a page link, or its plain fallback outside app.py
+        return node.type == "page_link" or (
+            node.type == "markdown" and node.value.startswith("[ADU")
+        )
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            kids = list(getattr(child, "children", {}).values())
+            if getattr(child, "type", None) == "column":
+                assert not any(is_link(k) for k in kids), "a ticket in a fixed-width column"
+            if getattr(child, "type", None) == "flex_container" and kids and is_link(kids[0]):
+                rows.append((child, kids))
+            walk(child)
+
+    walk(at.main)
+    assert len(rows) == len(tickets_shown) and sorted(tickets(at)) == sorted(tickets_shown)
+    for row, (_link, text) in rows:
+        flex = row.proto.flex_container
+        assert flex.direction == Block.FlexContainer.Direction.HORIZONTAL
+        assert not flex.wrap  # the text never drops below the ticket
+        assert text.type == "markdown" and "diterima" in text.value  # ticket, then its text

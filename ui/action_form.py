@@ -20,6 +20,7 @@ import streamlit as st
 from layanan import sop
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
+from layanan.text import posisi
 from services import uploads, workflow
 from services.complaint_detail import ActionSpec, ComplaintDetail
 from services.uploads import UPLOAD_EXTENSIONS
@@ -125,9 +126,7 @@ def _submit(
     except WorkflowError as err:
         state[_error_key(ticket)] = err.message
         return
-    state[FLASH_KEY] = (
-        f"{spec.label}: pengaduan {result.ticket} kini di {sop.step_label(result.to_step)}."
-    )
+    state[FLASH_KEY] = f"{spec.label}: {posisi(result.ticket, result.to_step)}."
 
 
 def show_flash() -> None:

@@ -28,6 +28,17 @@ STATUS_MARKS = {
     "berjalan": ":green[Dalam waktu]",
     "selesai": "Selesai",
 }
+# The arrival line of the complaint page, worded for how the complaint came in: a
+# complainant "datang" only at the front desk.
+ARRIVAL_LABELS = {
+    sop.Channel.DATANG_LANGSUNG: "Datang",
+    sop.Channel.TELEPON: "Telepon masuk",
+    sop.Channel.SURAT: "Surat diterima",
+    sop.Channel.KOTAK_PENGADUAN: "Kotak pengaduan dibuka",
+    sop.Channel.EMAIL: "Diterima melalui e-mail",
+    sop.Channel.WHATSAPP: "Pesan WhatsApp masuk",
+    sop.Channel.ONLINE: "Dikirim melalui portal",
+}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -36,6 +47,14 @@ def esc(text: str | None) -> str:
     if text is None:
         return "-"
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def arrival_label(channel: str) -> str:
+    """ "Datang", "Diterima melalui e-mail", ...: the label of the arrival time."""
+    try:
+        return ARRIVAL_LABELS[sop.Channel(channel)]
+    except ValueError:
+        return "Masuk"
 
 
 def complaint_link(ticket: str, label: str | None = None) -> None:
@@ -75,14 +94,13 @@ def status_mark(status: str) -> str:
     return STATUS_MARKS.get(status, status)
 
 
-LIST_WIDTHS = (1.6, 8.4)
-
-
 def render_list(page: ListPage, *, empty: str) -> None:
     """One row per complaint: its link, then what it is about and its step deadline.
 
     Two cells per row keep a page of 25 rows cheap to draw (the page must stay as fast
-    with 100,000 complaints as with a few: see benchmarks/bench_pages.py).
+    with 100,000 complaints as with a few: see benchmarks/bench_pages.py). The cells sit
+    in a wrapping flex row, not in fixed-ratio columns: the ticket link keeps its own
+    width (never cut, at any window width) and the text takes the rest of the row.
     """
     if not page.items:
         st.info(empty)
@@ -92,8 +110,10 @@ def render_list(page: ListPage, *, empty: str) -> None:
 
 
 def _row(item: ListItem) -> None:
-    link, about = st.columns(LIST_WIDTHS, vertical_alignment="center")
-    with link:
+    row = st.container(
+        horizontal=True, wrap=False, vertical_alignment="center", key=f"row-{item.ticket}"
+    )
+    with row:
         complaint_link(item.ticket)
     lock = " :material/lock:" if item.confidential else ""
     if item.step is None:
@@ -104,11 +124,12 @@ def _row(item: ListItem) -> None:
             f"{time_left(item.minutes_left, day_minutes=item.day_minutes)} · Langkah "
             f"{item.step}, tenggat {tanggal_jam(item.due_at)}"
         )
-    about.markdown(
+    row.markdown(
         f"**{esc(item.subject)}** · {clock}  \n"
         f":gray[{esc(item.complainant)}{lock} · {esc(item.channel_label)} · "
         f"{esc(item.category)} · diterima {tanggal(item.received_at)} · "
-        f"{esc(item.step_label)}]"
+        f"{esc(item.step_label)}]",
+        width="stretch",
     )
 
 
@@ -159,7 +180,7 @@ def render_summary(detail: ComplaintDetail) -> None:
             f"Saluran: {esc(detail.channel_label)}  \n"
             f"Kategori: {esc(detail.category)}  \n"
             f"Bentuk: {esc(detail.form_label)}  \n"
-            f"Datang: {tanggal_jam(detail.arrived_at)}  \n"
+            f"{arrival_label(detail.channel)}: {tanggal_jam(detail.arrived_at)}  \n"
             f"Diterima: {tanggal_jam(detail.received_at)}"
             + (f"  \nBuku tamu: {esc(detail.guest_book_entry)}" if detail.guest_book_entry else "")
         )

@@ -71,7 +71,11 @@ def choose(scope: Locator | Page, label: str, option: str) -> None:
 def submit(page: Page, title: str, expected_step: str) -> None:
     """Press the form's button and wait for the toast/success naming the next step."""
     form(page, title).get_by_role("button", name=title).click()
-    expect(page.get_by_text(f"kini di {expected_step}").first).to_be_visible()
+    if expected_step == "Selesai":  # a closed complaint is "selesai", not "kini di Selesai"
+        done = re.compile(rf"{re.escape(title)}: pengaduan ADU-\d{{4}}-\d{{6}} selesai\.")
+        expect(page.get_by_text(done).first).to_be_visible()
+    else:
+        expect(page.get_by_text(f"kini di {expected_step}").first).to_be_visible()
 
 
 def close(page: Page) -> None:
@@ -109,6 +113,9 @@ def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: 
     ticket = re.search(r"ADU-\d{4}-\d{6}", saved.inner_text()).group(0)
     expect(saved).to_contain_text("PIN pelacakan")
     expect(page.get_by_text("Unduh tanda terima").first).to_be_visible()
+    # The dialog with ticket and PIN must be closed before anything else can be used.
+    page.get_by_role("button", name="Saya sudah mencatat PIN").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     # Step 3: from the queue, open the complaint and hand it over with the guest book.
     page.get_by_role("link", name="Antrean Saya").click()
@@ -134,10 +141,10 @@ def test_a_written_complaint_goes_from_intake_through_a_returned_draft_to_the_ar
     page = login(browser, app_url, "subbag")
     open_complaint(page, app_url, ticket)
     submit(page, "Pengaduan tertulis: proses di TNDE", "Langkah 6")
-    register = form(page, "Catat di TNDE dan lampirkan lembar disposisi")
+    register = form(page, "Catat di TNDE (lembar disposisi dibuat otomatis)")
     register.get_by_role("textbox", name="Nomor agenda TNDE", exact=True).fill("400/E2E/XI/2026")
     choose(register, "Sifat surat", "segera")
-    submit(page, "Catat di TNDE dan lampirkan lembar disposisi", "Langkah 7")
+    submit(page, "Catat di TNDE (lembar disposisi dibuat otomatis)", "Langkah 7")
     close(page)
 
     page = login(browser, app_url, "kepala")
