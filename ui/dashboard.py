@@ -561,5 +561,7 @@ def render_recap(user) -> None:
 
 def _unit_steps() -> str:
     """ "5 dan 8": the steps the units work at, from the SOP table."""
-    steps = [str(n) for n in sorted(sop.table().steps_of_role(sop.Role.UNIT))]
-    return ", ".join(steps[:-1]) + " dan " + steps[-1] if len(steps) > 1 else "".join(steps)
+    numbers = [str(n) for n in sorted(sop.table().steps_of_role(sop.Role.UNIT))]
+    if len(numbers) < 2:
+        return "".join(numbers)
+    return ", ".join(numbers[:-1]) + " dan " + numbers[-1]
