@@ -92,6 +92,15 @@ def test_the_dashboard_reads_in_date_order_with_decimal_commas(page, e2e_databas
     channel_chart.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/dashboard-volume.png")
 
+    page.get_by_role("tab", name="Waktu per langkah").click()
+    steps_chart = page.locator(".st-key-dash_chart_steps [data-testid=stPlotlyChart]")
+    step_ticks = steps_chart.locator(".xtick text")
+    expect(step_ticks.first).to_be_attached()
+    names = step_ticks.evaluate_all("els => els.map(e => e.textContent)")
+    assert names and all(re.fullmatch(r"Langkah \d+", n) for n in names), names
+    steps_chart.scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/dashboard-steps.png")
+
     page.get_by_role("tab", name="Antrean & keterlambatan").click()
     oldest = tickets[2]  # received 26 days ago: among the most overdue
     link = page.get_by_test_id("stPageLink-NavLink").filter(has_text=oldest).first
