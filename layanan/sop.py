@@ -126,8 +126,11 @@ class Field:
 
 # text: one line; longtext: a paragraph; unit/units: active unit ids; choice: one of
 # ``Field.choices``; date: a calendar date; bool: a tick that must be given (paraf);
-# email: an e-mail address.
-FIELD_KINDS = frozenset({"text", "longtext", "unit", "units", "choice", "date", "bool", "email"})
+# flag: a tick that may be true or false (the form starts it at the complaint's
+# attribute of the same name); email: an e-mail address.
+FIELD_KINDS = frozenset(
+    {"text", "longtext", "unit", "units", "choice", "date", "bool", "flag", "email"}
+)
 
 # Every field an action may ask for. Pages render them generically; the engine
 # refuses an action whose required fields are empty.
@@ -138,6 +141,13 @@ FIELDS: dict[str, Field] = {
         Field("unit", "Unit yang menyelesaikan (humas/bidang terkait)", "unit"),
         Field("outcome", "Hasil penyelesaian pengaduan lisan", "longtext"),
         Field("reason", "Alasan", "longtext"),
+        Field("anonymous", "Anonim (nama pemohon tidak ditampilkan)", "flag"),
+        Field(
+            "confidential",
+            "Rahasia (identitas hanya untuk petugas, Sub Bagian Umum dan Kepala Dinas)",
+            "flag",
+        ),
+        Field("supervisory", "Berkadar pengawasan (penyelesaian 60 hari kerja)", "flag"),
         Field("agenda_number", "Nomor agenda TNDE"),
         Field("sifat", "Sifat surat", "choice", SIFAT_SURAT),
         Field("units", "Diteruskan kepada (unit)", "units"),
@@ -333,6 +343,9 @@ class Action:
 COMPLAINT_ATTRIBUTES = frozenset(
     {
         "guest_book_entry",
+        "anonymous",
+        "confidential",
+        "supervisory",
         "units",
         "oral_outcome",
         "agenda_number",
@@ -523,6 +536,24 @@ ACTIONS: tuple[Action, ...] = (
         sets=(("unit", "units"),),
     ),
     Action("classify_written", 4, 6, "Pengaduan tertulis: proses di TNDE", sets_form=Form.TERTULIS),
+    # Verification may correct what intake recorded (portal complaints cannot set these
+    # flags at all). It stays at the step, so the step's clock keeps running; the event
+    # keeps the reason and the flags as set. Marking anonymous keeps the stored name,
+    # hidden wherever the complaint is shown (services.identity).
+    Action(
+        "correct_intake",
+        4,
+        4,
+        "Koreksi data penerimaan",
+        fields=("reason",),
+        optional_fields=("anonymous", "confidential", "supervisory"),
+        sets=(
+            ("anonymous", "anonymous"),
+            ("confidential", "confidential"),
+            ("supervisory", "supervisory"),
+        ),
+        secondary=True,
+    ),
     # Step 5: oral complaints are settled on the spot, or turned into written ones.
     Action(
         "resolve_oral",

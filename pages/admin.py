@@ -16,7 +16,7 @@ import streamlit as st
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from layanan.sop import ROLE_LABELS
-from layanan.text import tanggal, tanggal_jam
+from layanan.text import angka, tanggal, tanggal_jam
 from services import admin
 from services.calendar_settings import DAY_NAMES
 from ui.session import require_page
@@ -52,6 +52,39 @@ def act_button(
     """A form's submit button (or, with ``form=False``, a button) that runs ``act`` on click."""
     button = st.form_submit_button if form else st.button
     button(label, on_click=act, args=(success, call, clear), **kwargs)
+
+
+def recomputed(done: str) -> Callable[[int], str]:
+    """ "Jam kerja disimpan; tenggat 37 pengaduan yang sedang berjalan dihitung ulang." """
+
+    def message(count: int) -> str:
+        if not count:
+            return f"{done}; tidak ada pengaduan yang sedang berjalan."
+        return f"{done}; tenggat {angka(count)} pengaduan yang sedang berjalan dihitung ulang."
+
+    return message
+
+
+def calendar_button(
+    label: str,
+    *,
+    key: str,
+    success: Callable[[int], str],
+    call: Callable[[Callable[[float, str], object]], int],
+    form: bool = True,
+) -> None:
+    """A button for a calendar change: the open complaints' deadlines are recomputed in
+    the same call, with a progress bar in place; the message counts them."""
+    button = st.form_submit_button if form else st.button
+    if not button(label, key=key):
+        return
+    bar = st.progress(0.0, text="Menyimpan dan menghitung ulang tenggat…")
+    counted: list[int] = []
+    act(
+        lambda: success(counted[0]),
+        lambda: counted.append(call(lambda fraction, text: bar.progress(fraction, text=text))),
+    )
+    st.rerun()
 
 
 def value(key: str):
@@ -281,7 +314,11 @@ with tab_units:
 # --- Jam kerja ----------------------------------------------------------------------------
 with tab_hours:
     hours = admin.office_hours(acting_user_id=ME)
-    st.caption("Tenggat langkah SOP dihitung dalam menit kerja menurut jam ini (WITA).")
+    st.caption(
+        "Tenggat langkah SOP dihitung dalam menit kerja menurut jam ini (WITA). Menyimpan "
+        "jam kerja atau mengubah hari libur menghitung ulang tenggat langkah pengaduan yang "
+        "sedang berjalan."
+    )
     with st.form("office_hours"):
         for day, name in enumerate(DAY_NAMES):
             start, end = hours.get(day, ("07:30", "16:00"))
@@ -304,11 +341,13 @@ with tab_hours:
                 if value(f"open_{day}")
             }
 
-        act_button(
+        calendar_button(
             "Simpan jam kerja",
             key="save_hours",
-            success="Jam kerja disimpan.",
-            call=lambda: admin.save_office_hours(acting_user_id=ME, hours=collect_hours()),
+            success=recomputed("Jam kerja disimpan"),
+            call=lambda progress: admin.save_office_hours(
+                acting_user_id=ME, hours=collect_hours(), progress=progress
+            ),
         )
 
 # --- Standar waktu ------------------------------------------------------------------------
@@ -367,12 +406,15 @@ with tab_holidays:
         st.markdown("**Tambah hari libur lokal**")
         st.date_input("Tanggal", value=None, key="hol_day", format="DD/MM/YYYY")
         st.text_input("Keterangan", key="hol_name")
-        act_button(
+        calendar_button(
             "Tambah hari libur",
             key="add_holiday_btn",
-            success="Hari libur lokal ditambahkan.",
-            call=lambda: admin.add_local_holiday(
-                acting_user_id=ME, day=value("hol_day"), name=value("hol_name") or ""
+            success=recomputed("Hari libur lokal ditambahkan"),
+            call=lambda progress: admin.add_local_holiday(
+                acting_user_id=ME,
+                day=value("hol_day"),
+                name=value("hol_name") or "",
+                progress=progress,
             ),
         )
     national = [h for h in holidays if h.national and h.local_change is None]
@@ -385,12 +427,15 @@ with tab_holidays:
             key="cancel_day",
         )
         st.text_input("Alasan", key="cancel_reason")
-        act_button(
+        calendar_button(
             "Tetapkan hari kerja",
             key="cancel_holiday_btn",
-            success="Hari itu menjadi hari kerja.",
-            call=lambda: admin.cancel_national_holiday(
-                acting_user_id=ME, day=value("cancel_day"), reason=value("cancel_reason") or ""
+            success=recomputed("Hari itu menjadi hari kerja"),
+            call=lambda progress: admin.cancel_national_holiday(
+                acting_user_id=ME,
+                day=value("cancel_day"),
+                reason=value("cancel_reason") or "",
+                progress=progress,
             ),
         )
     changed = [h for h in holidays if h.local_change]
@@ -402,11 +447,13 @@ with tab_holidays:
             + next(f"{h.name} ({h.local_change})" for h in changed if h.day == d),
             key="undo_day",
         )
-        act_button(
+        calendar_button(
             "Batalkan perubahan lokal",
             key="undo_holiday",
-            success="Perubahan lokal dibatalkan.",
-            call=lambda: admin.undo_local_change(acting_user_id=ME, day=undo_day),
+            success=recomputed("Perubahan lokal dibatalkan"),
+            call=lambda progress: admin.undo_local_change(
+                acting_user_id=ME, day=undo_day, progress=progress
+            ),
             form=False,
         )
 

@@ -341,11 +341,18 @@ def office_hours(*, acting_user_id: int) -> dict[int, tuple[str, str]]:
         }
 
 
-def save_office_hours(*, acting_user_id: int, hours: dict[int, tuple[str, str]]) -> None:
-    """Store the opening hours per weekday; deadlines computed from now on use them."""
+def save_office_hours(
+    *,
+    acting_user_id: int,
+    hours: dict[int, tuple[str, str]],
+    progress: calendar_settings.Progress | None = None,
+) -> int:
+    """Store the opening hours per weekday and, in the same transaction, recompute the
+    step deadlines of the open complaints with them; returns how many were recomputed."""
     with write_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
         calendar_settings.save_office_hours(session, hours)
+        return calendar_settings.recompute_open_deadlines(session, progress=progress)
 
 
 def regulatory_standards(*, acting_user_id: int) -> RegulatoryStandards:
@@ -416,8 +423,16 @@ def _day(day: date | None) -> date:
     return day
 
 
-def add_local_holiday(*, acting_user_id: int, day: date | None, name: str) -> None:
-    """Close the office on a day that is not a national holiday (e.g. a provincial day)."""
+def add_local_holiday(
+    *,
+    acting_user_id: int,
+    day: date | None,
+    name: str,
+    progress: calendar_settings.Progress | None = None,
+) -> int:
+    """Close the office on a day that is not a national holiday (e.g. a provincial day);
+    open complaints' step deadlines are recomputed in the same transaction (their count
+    is returned)."""
     day = _day(day)
     name = (name or "").strip()
     if not name:
@@ -429,10 +444,18 @@ def add_local_holiday(*, acting_user_id: int, day: date | None, name: str) -> No
         if session.get(LocalHoliday, day) is not None:
             raise InvalidInput("Tanggal itu sudah diubah; batalkan perubahan itu dahulu.")
         session.add(LocalHoliday(day=day, name=name[:200], is_holiday=True))
+        return calendar_settings.recompute_open_deadlines(session, progress=progress)
 
 
-def cancel_national_holiday(*, acting_user_id: int, day: date | None, reason: str) -> None:
-    """Keep the office open on a national holiday or cuti bersama (recorded with a reason)."""
+def cancel_national_holiday(
+    *,
+    acting_user_id: int,
+    day: date | None,
+    reason: str,
+    progress: calendar_settings.Progress | None = None,
+) -> int:
+    """Keep the office open on a national holiday or cuti bersama (recorded with a reason);
+    open complaints' step deadlines are recomputed in the same transaction."""
     day = _day(day)
     national = national_holidays(day.year)
     if day not in national:
@@ -443,10 +466,14 @@ def cancel_national_holiday(*, acting_user_id: int, day: date | None, reason: st
         if session.get(LocalHoliday, day) is not None:
             raise InvalidInput("Tanggal itu sudah diubah; batalkan perubahan itu dahulu.")
         session.add(LocalHoliday(day=day, name=(reason or national[day])[:200], is_holiday=False))
+        return calendar_settings.recompute_open_deadlines(session, progress=progress)
 
 
-def undo_local_change(*, acting_user_id: int, day: date | None) -> None:
-    """Remove a local addition or restore a cancelled national holiday."""
+def undo_local_change(
+    *, acting_user_id: int, day: date | None, progress: calendar_settings.Progress | None = None
+) -> int:
+    """Remove a local addition or restore a cancelled national holiday; open complaints'
+    step deadlines are recomputed in the same transaction."""
     day = _day(day)
     with write_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
@@ -454,6 +481,7 @@ def undo_local_change(*, acting_user_id: int, day: date | None) -> None:
         if row is None:
             raise NotFound("Tidak ada perubahan lokal pada tanggal itu.")
         session.delete(row)
+        return calendar_settings.recompute_open_deadlines(session, progress=progress)
 
 
 # --- audit trail (docs/audit.md) ---------------------------------------------------------

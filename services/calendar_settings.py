@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from db.models import LocalHoliday, Setting
+from db.models import Complaint, LocalHoliday, Setting
 from layanan.calendar import DEFAULT_OFFICE_HOURS, WorkingCalendar
-from layanan.clocks import RegulatoryStandards
+from layanan.clocks import RegulatoryStandards, step_due_at
 from layanan.errors import InvalidInput
 
 OFFICE_HOURS_KEY = "office_hours"
 REGULATORY_KEY = "regulatory_standards"
+RECOMPUTE_BATCH = 500  # complaints per UPDATE round trip
+Progress = Callable[[float, str], object]
 DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
@@ -62,3 +65,51 @@ def save_office_hours(session: Session, hours: dict[int, tuple[str, str]]) -> No
         session.add(Setting(key=OFFICE_HOURS_KEY, value=value))
     else:
         row.value = value
+
+
+def recompute_open_deadlines(session: Session, *, progress: Progress | None = None) -> int:
+    """Recompute the stored step deadline of every open complaint with the calendar now
+    in ``session``; returns how many open complaints there are.
+
+    Run it in the transaction that changed office hours or holidays, after the change:
+    the new calendar and the new deadlines are committed together or not at all.
+
+    This is **not** a change of a complaint's SOP state and therefore not a
+    ``services.workflow.perform``: ``current_step``, ``step_entered_at``, ``version``
+    and the step events stay as they are. Only ``Complaint.step_due_at`` (a stored
+    copy of "entry + the step's standard in working minutes", kept so that queues sort
+    in SQL) is written, as ``layanan.clocks.step_due_at(calendar, step,
+    step_entered_at)``. It is written with Core ``UPDATE``s of that one column in
+    batches of ``RECOMPUTE_BATCH``, never through the ORM: an ORM flush would bump the
+    optimistic lock (``version_id_col``) and make every clerk with the complaint open
+    lose a race they never ran.
+    """
+    session.flush()  # the calendar change itself, so that load_calendar sees it
+    calendar = load_calendar(session)
+    rows = session.execute(
+        select(Complaint.id, Complaint.current_step, Complaint.step_entered_at)
+        .where(Complaint.current_step.is_not(None))
+        .order_by(Complaint.id)
+    ).all()
+    total = len(rows)
+    table = Complaint.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("complaint_id"))
+        .values(step_due_at=bindparam("due"))
+    )
+    if progress and total:
+        progress(0.0, f"Menghitung ulang tenggat {total} pengaduan yang sedang berjalan…")
+    for start in range(0, total, RECOMPUTE_BATCH):
+        batch = rows[start : start + RECOMPUTE_BATCH]
+        session.execute(
+            statement,
+            [
+                {"complaint_id": cid, "due": step_due_at(calendar, step, entered)}
+                for cid, step, entered in batch
+            ],
+        )
+        if progress:
+            done = start + len(batch)
+            progress(done / total, f"Tenggat {done} dari {total} pengaduan dihitung ulang…")
+    return total

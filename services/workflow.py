@@ -310,6 +310,10 @@ def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
         if value is not True:
             raise MissingItem(f"Kelengkapan belum diisi: {spec.label}.", missing=(spec.label,))
         return True
+    if spec.kind == "flag":  # a tick that may be given either way
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{spec.label} harus dicentang atau tidak dicentang.")
+        return value
     raise InvalidInput(f"{spec.label}: jenis isian tidak dikenal.")  # table error
 
 

@@ -14,9 +14,10 @@ from db import audit as db_audit
 from db.engine import get_engine, read_session
 from db.models import LocalHoliday, Setting, Unit, User
 from layanan.calendar import national_holidays
+from layanan.clocks import step_due_at
 from layanan.errors import NotAllowed
 from layanan.sop import Role
-from services import admin, audit, auth
+from services import admin, audit, auth, calendar_settings
 from services.calendar_settings import OFFICE_HOURS_KEY, REGULATORY_KEY
 from services.seed import DEMO_PASSWORD
 from tests.factories import events, new_complaint
@@ -251,12 +252,37 @@ def test_admin_sets_office_hours(staff):
     at.time_input(key="end_4").set_value(time(11, 30))  # Jumat
     at = press(at, "save_hours")
 
-    assert message(at) == ("success", "Jam kerja disimpan.")
+    assert message(at) == (
+        "success",
+        "Jam kerja disimpan; tidak ada pengaduan yang sedang berjalan.",
+    )
     with read_session() as session:
         stored = session.get(Setting, OFFICE_HOURS_KEY).value
     assert stored["5"] == ["08:00", "12:00"]
     assert stored["4"] == ["07:30", "11:30"]
     assert "6" not in stored
+
+
+def test_saving_office_hours_recomputes_open_deadlines_and_counts_them(staff):
+    from tests.factories import bring_to, state
+
+    open_ids = [bring_to(staff, 4), bring_to(staff, 7)]
+    bring_to(staff, None, oral=True)  # closed: nothing to recompute
+    at = admin_page(staff)
+    at.time_input(key="start_0").set_value(time(6, 0))
+    at = press(at, "save_hours")
+
+    assert message(at) == (
+        "success",
+        "Jam kerja disimpan; tenggat 2 pengaduan yang sedang berjalan dihitung ulang.",
+    )
+    with read_session() as session:
+        calendar = calendar_settings.load_calendar(session)
+    for cid in open_ids:
+        complaint = state(cid)
+        assert complaint.step_due_at == step_due_at(
+            calendar, complaint.current_step, complaint.step_entered_at
+        )
 
 
 def test_office_hours_ending_before_they_start_are_refused(staff):
@@ -321,7 +347,10 @@ def test_admin_adds_a_local_day_off(staff):
     at.text_input(key="hol_name").input("HUT Kota Palu")
     at = press(at, "add_holiday_btn")
 
-    assert message(at) == ("success", "Hari libur lokal ditambahkan.")
+    assert message(at) == (
+        "success",
+        "Hari libur lokal ditambahkan; tidak ada pengaduan yang sedang berjalan.",
+    )
     with read_session() as session:
         row = session.get(LocalHoliday, day)
         assert (row.name, row.is_holiday) == ("HUT Kota Palu", True)
@@ -345,13 +374,19 @@ def test_admin_keeps_the_office_open_on_a_national_holiday_and_undoes_it(staff):
     at.text_input(key="cancel_reason").input("Pelayanan tetap buka")
     at = press(at, "cancel_holiday_btn")
 
-    assert message(at) == ("success", "Hari itu menjadi hari kerja.")
+    assert message(at) == (
+        "success",
+        "Hari itu menjadi hari kerja; tidak ada pengaduan yang sedang berjalan.",
+    )
     with read_session() as session:
         assert session.get(LocalHoliday, date(2026, 8, 17)).is_holiday is False
 
     at.selectbox(key="undo_day").set_value(date(2026, 8, 17))
     at = press(at, "undo_holiday")
-    assert message(at) == ("success", "Perubahan lokal dibatalkan.")
+    assert message(at) == (
+        "success",
+        "Perubahan lokal dibatalkan; tidak ada pengaduan yang sedang berjalan.",
+    )
     with read_session() as session:
         assert session.get(LocalHoliday, date(2026, 8, 17)) is None
 

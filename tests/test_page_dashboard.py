@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 import pytest
 
 from services import dashboard
@@ -82,3 +85,30 @@ def test_monthly_recap_builds_and_offers_both_downloads(staff, some_complaints):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Unduh Excel", "Unduh Word"]
     assert "3 pengaduan" in texts(at)
+
+
+def test_the_page_reads_in_indonesian_with_decimal_commas(staff, some_complaints):
+    at = open_page("dashboard", staff.kepala)
+    assert not at.exception
+    figures = at.get("plotly_chart")
+    specs = [json.loads(f.proto.spec) for f in figures]
+    assert all(spec["layout"].get("separators") == ",." for spec in specs)
+    volume = specs[0]
+    weeks = volume["layout"]["xaxis"]["categoryarray"]
+    assert weeks and not any("-" in w for w in weeks)  # "30 Nov", not "2026-11-30"
+    [ratings] = [s for s in specs if "Penilaian kepuasan" in s["layout"]["title"]["text"]]
+    assert ratings["layout"]["annotations"][0]["text"] == "Belum ada penilaian pada periode ini"
+    assert ratings["layout"]["xaxis"]["visible"] is False
+
+
+def test_a_week_drill_down_is_named_by_its_indonesian_date(staff, some_complaints):
+    from charts.dashboard import bucket_label
+    from ui.dashboard import describer
+
+    board = dashboard.dashboard(
+        user=staff.kepala, filters=dashboard.month_filters(date.today().year, date.today().month)
+    )
+    describe = describer(board)
+    assert describe("bucket", "2026-11-02") == "Diterima pada minggu 2 Nov 2026"
+    assert describe("bucket_late", "2026-11") == "Melewati standar pada November 2026"
+    assert bucket_label("2026-11-02") == "2 Nov"

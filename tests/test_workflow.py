@@ -372,3 +372,123 @@ def test_allowed_actions_tell_the_page_which_forms_to_show(staff):
             a.key for a in workflow.allowed_actions(session, complaint=complaint, actor=head)
         ] == ["approve", "return_draft"]
         assert workflow.allowed_actions(session, complaint=complaint, actor=unit) == []
+
+
+# --- step 4 corrects intake: anonim, rahasia, berkadar pengawasan ---------------------
+
+
+CORRECTION = "correct_intake"
+
+
+def test_verification_corrects_the_intake_flags_and_keeps_the_step_clock(staff):
+    complaint_id = bring_to(staff, 4)
+    before = state(complaint_id)
+    assert not (before.anonymous or before.confidential or before.supervisory)
+    result = do(
+        staff.subbag,
+        complaint_id,
+        CORRECTION,
+        {"reason": "Pemohon minta dirahasiakan", "confidential": True, "supervisory": True},
+    )
+    after = state(complaint_id)
+    assert (result.from_step, result.to_step) == (4, 4)
+    assert (after.confidential, after.supervisory, after.anonymous) == (True, True, False)
+    assert after.current_step == 4
+    assert after.step_entered_at == before.step_entered_at  # the step's clock runs on
+    assert after.step_due_at == before.step_due_at
+    assert after.version == before.version + 1
+    last = events(complaint_id)[-1]
+    assert (last.action, last.step, last.to_step, last.actor_id) == (
+        CORRECTION,
+        4,
+        4,
+        staff.subbag.id,
+    )
+    assert last.payload["reason"] == "Pemohon minta dirahasiakan"
+    assert (last.payload["confidential"], last.payload["supervisory"]) == (True, True)
+    # Still at step 4: the split is offered next, and correcting again too.
+    with read_session() as session:
+        complaint = session.get(Complaint, complaint_id)
+        actor = authz.load_actor(session, staff.subbag.id)
+        keys = [a.key for a in workflow.allowed_actions(session, complaint=complaint, actor=actor)]
+    assert {"classify_oral", "classify_written", CORRECTION} <= set(keys)
+
+
+def test_a_flag_can_be_cleared_and_flags_not_given_stay(staff):
+    complaint_id = bring_to(staff, 4, confidential=True, supervisory=True)
+    do(staff.subbag, complaint_id, CORRECTION, {"reason": "Salah centang", "supervisory": False})
+    after = state(complaint_id)
+    assert (after.confidential, after.supervisory) == (True, False)
+
+
+def test_marking_anonymous_keeps_the_name_but_hides_it_everywhere(staff):
+    from services.complaint_detail import complaint_detail
+    from services.identity import ANONYMOUS, complainant_label
+
+    complaint_id = bring_to(staff, 4, complainant_name="Siti Aminah")
+    ticket = state(complaint_id).ticket
+    shown = complaint_detail(ticket=ticket, user_id=staff.subbag.id)
+    assert shown.identity is not None and shown.identity.name == "Siti Aminah"
+
+    do(
+        staff.subbag,
+        complaint_id,
+        CORRECTION,
+        {"reason": "Pemohon minta anonim", "anonymous": True},
+    )
+    stored = state(complaint_id)
+    assert stored.anonymous is True
+    assert stored.complainant_name == "Siti Aminah"  # kept, not deleted silently
+    hidden = complaint_detail(ticket=ticket, user_id=staff.kepala.id)
+    assert hidden.anonymous and hidden.identity is None
+    label = complainant_label(
+        name=stored.complainant_name, anonymous=True, confidential=False, visible=True
+    )
+    assert label == ANONYMOUS
+
+    do(staff.subbag, complaint_id, CORRECTION, {"reason": "Keliru", "anonymous": False})
+    again = complaint_detail(ticket=ticket, user_id=staff.subbag.id)
+    assert again.identity is not None and again.identity.name == "Siti Aminah"
+
+
+def test_a_portal_complaint_can_be_marked_supervisory_at_verification(staff):
+    created = new_complaint(staff, channel=sop.Channel.ONLINE)
+    do(staff.petugas, created.complaint_id, "receive")
+    do(staff.petugas, created.complaint_id, "hand_over", {"guest_book_entry": "-"})
+    assert state(created.complaint_id).current_step == 4
+    do(
+        staff.subbag,
+        created.complaint_id,
+        CORRECTION,
+        {"reason": "Menyangkut penyalahgunaan wewenang", "supervisory": True},
+    )
+    assert state(created.complaint_id).supervisory is True
+
+
+@pytest.mark.parametrize(
+    "payload, error, message",
+    [
+        ({"anonymous": True}, MissingItem, "Kelengkapan belum diisi: Alasan."),
+        (
+            {"reason": "x", "anonymous": "ya"},
+            InvalidInput,
+            "Anonim (nama pemohon tidak ditampilkan) harus dicentang atau tidak dicentang.",
+        ),
+    ],
+)
+def test_a_correction_needs_a_reason_and_true_or_false(staff, payload, error, message):
+    complaint_id = bring_to(staff, 4)
+    with pytest.raises(error) as raised:
+        do(staff.subbag, complaint_id, CORRECTION, payload)
+    assert raised.value.message == message
+    assert state(complaint_id).anonymous is False
+
+
+def test_only_sub_bagian_umum_corrects_and_only_at_verification(staff):
+    complaint_id = bring_to(staff, 4)
+    with pytest.raises(WrongRole):
+        do(staff.petugas, complaint_id, CORRECTION, {"reason": "x", "anonymous": True})
+    later = bring_to(staff, 6)
+    with pytest.raises(WrongStep):
+        do(staff.subbag, later, CORRECTION, {"reason": "x", "anonymous": True})
+    assert not state(complaint_id).anonymous and not state(later).anonymous

@@ -81,6 +81,8 @@ def _field_widget(field: sop.Field, key: str, detail: ComplaintDetail, *, requir
         st.date_input(label, value=today if required else None, key=key, format="DD/MM/YYYY")
     elif field.kind == "bool":
         st.checkbox(label, key=key)
+    elif field.kind == "flag":  # starts at the complaint's attribute of the same name
+        st.checkbox(field.label, value=bool(getattr(detail, field.key, False)), key=key)
     else:  # a kind the table names but this form does not know: a table error
         st.text_input(label, key=key)
 
@@ -89,6 +91,8 @@ def _value(field: sop.Field, raw: Any) -> Any:
     """A widget's value as the engine expects it (empty -> None, unticked -> None)."""
     if field.kind == "bool":
         return True if raw else None
+    if field.kind == "flag":
+        return bool(raw)
     if field.kind in ("text", "longtext", "email"):
         return (raw or "").strip() or None
     if field.kind == "units":

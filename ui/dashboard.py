@@ -183,6 +183,7 @@ def describer(board: Dashboard) -> Callable[[str, object], str]:
 
     def describe(kind: str, value) -> str:
         unit = board.units.get(value, dashboard.UNASSIGNED) if value is not None else None
+        when = _bucket(value) if kind in ("bucket", "bucket_late") else value
         return {
             "received": "Semua pengaduan yang diterima pada periode",
             "closed": "Pengaduan yang selesai pada periode",
@@ -192,9 +193,9 @@ def describer(board: Dashboard) -> Callable[[str, object], str]:
             "category": f"Kategori: {value}",
             "form": f"Bentuk: {dashboard.FORM_LABELS.get(value or '', value)}",
             "unit": f"Unit: {unit or dashboard.UNASSIGNED}",
-            "bucket": f"Diterima pada {value}",
+            "bucket": f"Diterima pada {when}",
             "step_late": f"Melewati standar di Langkah {value}",
-            "bucket_late": f"Melewati standar pada {value}",
+            "bucket_late": f"Melewati standar pada {when}",
             "unit_late": f"Pekerjaan unit melewati standar: {unit}",
             "open_step": f"Terbuka di Langkah {value}",
             "age": f"Terbuka, umur {ages.get(value, value)} kerja",
@@ -204,6 +205,14 @@ def describer(board: Dashboard) -> Callable[[str, object], str]:
         }.get(kind, kind)
 
     return describe
+
+
+def _bucket(value) -> str:
+    """ "minggu 2 Nov 2026" / "November 2026" for a bucket value ("2026-11-02")."""
+    if not value:
+        return "-"
+    label = charts.bucket_label(value, with_year=True)
+    return label if len(str(value).split("-")) == 2 else f"minggu {label}"
 
 
 def drill_options(board: Dashboard) -> list[tuple[str, object]]:
@@ -237,9 +246,14 @@ def drill_options(board: Dashboard) -> list[tuple[str, object]]:
 
 
 def _percent(share) -> str:
-    if share is None or pd.isna(share):
+    return charts.persen(share)
+
+
+def _minutes(value) -> str:
+    """Working minutes in a table cell with a decimal comma ("19,5"); "-" if none."""
+    if value is None or pd.isna(value):
         return "-"
-    return f"{share * 100:.1f}".replace(".", ",") + "%"
+    return f"{value:.1f}".replace(".", ",").removesuffix(",0")
 
 
 def _days(value) -> str:
@@ -354,6 +368,8 @@ def render_charts(board: Dashboard) -> None:
         chart(charts.returns_by_unit(board.returns_by_unit), "dash_chart_returns", describe)
         table = board.step_times[["label", "standard", "count", "median", "p90", "share"]].copy()
         table["share"] = [_percent(s) for s in table["share"]]
+        for column in ("median", "p90"):
+            table[column] = [_minutes(m) for m in table[column]]
         st.dataframe(
             table.rename(
                 columns={
@@ -412,11 +428,13 @@ def render_overdue(board: Dashboard) -> None:
         )
 
 
+# The ticket column is wide enough for a whole ticket ("ADU-2026-000123") with its icon
+# at 1400 px: a narrower one cut it to "ADU-2026-00…".
 LIST_COLUMNS = (
-    ("Tiket", 1.6),
-    ("Diterima", 1.6),
+    ("Tiket", 2.6),
+    ("Diterima", 1.8),
     ("Saluran · kategori", 2.0),
-    ("Perihal", 3.0),
+    ("Perihal", 2.6),
     ("Langkah", 2.0),
     ("Terlambat", 1.3),
 )
@@ -544,4 +562,6 @@ def render_recap(user) -> None:
 def _unit_steps() -> str:
     """ "5 dan 8": the steps the units work at, from the SOP table."""
     numbers = [str(n) for n in sorted(sop.table().steps_of_role(sop.Role.UNIT))]
-    return " dan ".join([", ".join(numbers[:-1]), numbers[-1]] if numbers[:-1] else numbers)
+    if len(numbers) < 2:
+        return "".join(numbers)
+    return ", ".join(numbers[:-1]) + " dan " + numbers[-1]
