@@ -9,9 +9,9 @@ import streamlit as st
 
 from layanan.errors import WorkflowError
 from services import complaint_detail, identity
-from ui.action_form import render_action_forms, show_flash
+from ui.action_form import render_action_forms, render_returned_draft, show_flash
 from ui.complaint_view import esc, render_clocks, render_documents, render_summary
-from ui.documents import documents_section
+from ui.documents import documents_section, letter_preview
 from ui.session import require_page
 from ui.timeline import render_timeline
 
@@ -39,6 +39,8 @@ render_summary(detail)
 render_clocks(detail)
 
 st.subheader("Tindakan langkah ini")
+render_returned_draft(detail)
+letter_preview(detail=detail, user_id=user.id)
 render_action_forms(detail, user_id=user.id)
 
 st.subheader("Dokumen")
@@ -47,7 +49,7 @@ render_documents(
     fetch=lambda document_id: identity.document_file(document_id=document_id, user_id=user.id).data,
 )
 
-# Letters (surat jawaban, lembar disposisi, tanda terima) and the step-11 delivery panel.
+# Letters (surat jawaban, lembar disposisi, tanda terima): Word and PDF downloads.
 documents_section(detail=detail, user=user)
 
 st.subheader("Riwayat")

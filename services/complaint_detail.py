@@ -8,6 +8,8 @@ complaint.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,7 +23,7 @@ from layanan import permissions, sop
 from layanan.clocks import regulatory_clocks
 from layanan.errors import NotFound
 from layanan.sop import Role
-from layanan.text import tanggal
+from layanan.text import tanggal, tanggal_jam
 from services import authz, workflow
 from services.calendar_settings import load_calendar, load_standards
 from services.complaint_lists import step_status, working_days_left, working_minutes_left
@@ -116,6 +118,33 @@ class RequirementStatus:
 
 
 @dataclass(frozen=True)
+class FieldDefault:
+    """What a form field starts with, and where that value came from (shown under it)."""
+
+    key: str
+    value: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class ReturnedDraft:
+    """The Head's last return of the draft: why, who, when, and which round."""
+
+    reason: str
+    actor_name: str
+    at: datetime
+    draft_round: int
+
+
+@dataclass(frozen=True)
+class DiffPart:
+    """A piece of the difference between two drafts: "same", "insert" or "delete"."""
+
+    op: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """A form the page offers: one SOP action this user may take now."""
 
@@ -131,6 +160,11 @@ class ActionSpec:
     upload_satisfies: str | None = None  # the requirement the upload supplies
     hook: str | None = None  # the named hook of an action whose output leaves the office
     secondary: bool = False  # the alternative way out of the step (return, convert)
+    defaults: tuple[FieldDefault, ...] = ()  # values known already (intake, last draft)
+    confirm: str | None = None  # an action of ticks only (paraf): the question to confirm
+
+    def default(self, key: str) -> FieldDefault | None:
+        return next((d for d in self.defaults if d.key == key), None)
 
 
 @dataclass(frozen=True)
@@ -177,10 +211,19 @@ class ComplaintDetail:
     actions: tuple[ActionSpec, ...]
     unit_options: tuple[tuple[int, str], ...]
     viewer_roles: frozenset[Role]
+    works_on_reply: bool = False  # the current step works on the reply letter (template)
+    returned_draft: ReturnedDraft | None = None  # the draft is back with the unit
+    draft_changes: tuple[DiffPart, ...] | None = None  # a redraft: changes since returned
 
     @property
     def closed(self) -> bool:
         return self.current_step is None
+
+    @property
+    def previews_letter(self) -> bool:
+        """The page shows the reply letter as it will print: a draft being written,
+        reviewed or signed (once signed, the frozen letter is downloaded as it is)."""
+        return self.works_on_reply and bool(self.reply_body) and self.signed_at is None
 
 
 def _payload_items(
@@ -262,8 +305,140 @@ def _timeline(
     return tuple(entries)
 
 
+def _draft_round(event: StepEvent, rounds: int) -> int:
+    act = sop.table().by_key.get(event.action)
+    return rounds + 1 if act is not None and "draft_rounds" in act.counts else rounds
+
+
+def _is_return(event: StepEvent) -> bool:
+    """A draft returned by the Head: the secondary way out that takes back the paraf."""
+    act = sop.table().by_key.get(event.action)
+    return act is not None and act.secondary and "approved_at" in act.clears
+
+
+def _set_defaults(
+    complaint: Complaint,
+    act: sop.Action,
+    *,
+    events: list[StepEvent],
+    redact: Redactor,
+) -> list[FieldDefault]:
+    """A field the action copies into the complaint starts from what is stored there:
+    the guest-book entry typed at intake, the last draft of a returned reply."""
+    defaults = []
+    for key, attribute in act.sets:
+        value = getattr(complaint, attribute, None)
+        if not isinstance(value, str) or not value.strip() or redact(value) != value:
+            continue  # nothing known, or it holds identity this viewer may not see
+        source = None
+        rounds = 0
+        for event in events:
+            rounds = _draft_round(event, rounds)
+            if (event.payload or {}).get(key) == value:
+                by = f"{event.actor_name}, {tanggal_jam(event.at)}"
+                if "draft_rounds" in sop.table().by_key[event.action].counts:
+                    source = f"Diisi dari draf ke-{rounds} ({by}); ubah bagian yang diminta."
+                else:
+                    source = f"Diisi dari {sop.table().by_key[event.action].label} ({by})."
+        if source is None:
+            first = events[0].actor_name if events else "petugas"
+            source = (
+                f"Diisi dari penerimaan pengaduan ({first}, "
+                f"{tanggal_jam(complaint.received_at)}); periksa sebelum menyimpan."
+            )
+        defaults.append(FieldDefault(key, value, source))
+    return defaults
+
+
+def _delivery_defaults(act: sop.Action, identity: Identity | None) -> list[FieldDefault]:
+    """Step 11: the addresses and the receiver recorded at intake, where the viewer may
+    see them (the delivery hooks take them as input: ``ui.delivery``)."""
+    if identity is None or act.hook not in ("deliver", "queue_email"):
+        return []
+    known = {
+        "recipient_email": identity.email,
+        "phone": identity.phone,
+        "received_by": identity.name,
+    }
+    wanted = ("recipient_email",) if act.hook == "queue_email" else ("phone", "received_by")
+    return [
+        FieldDefault(k, known[k], "Diisi dari data pemohon saat penerimaan.")
+        for k in wanted
+        if known[k]
+    ]
+
+
+def _confirm(act: sop.Action) -> str | None:
+    """An action asking only ticks (the Head's paraf) is one click and a confirmation."""
+    fields = [sop.FIELDS[k] for k in act.fields]
+    if not fields or any(f.kind != "bool" for f in fields) or act.optional_fields:
+        return None
+    label = fields[0].label
+    return f"Bubuhkan {label[:1].lower()}{label[1:]}?"
+
+
+def _returned_and_changes(
+    complaint: Complaint, events: list[StepEvent], *, redact: Redactor
+) -> tuple[ReturnedDraft | None, tuple[DiffPart, ...] | None]:
+    """The Head's reason when the draft is back with the unit, and, once redrafted, what
+    changed since the returned round (word by word)."""
+    rounds = 0
+    returned: ReturnedDraft | None = None
+    returned_text: str | None = None
+    last_text: str | None = None
+    for event in events:
+        rounds = _draft_round(event, rounds)
+        payload = event.payload or {}
+        if _draft_round(event, 0):
+            last_text = payload.get("reply_body")
+        if _is_return(event):
+            returned = ReturnedDraft(
+                reason=redact(payload.get("reason")) or "",
+                actor_name=event.actor_name,
+                at=event.at,
+                draft_round=rounds,
+            )
+            returned_text = last_text
+    if not events or returned is None:
+        return None, None
+    latest = events[-1]
+    if _is_return(latest):
+        return returned, None
+    if _draft_round(latest, 0) and returned_text is not None and complaint.reply_body:
+        return returned, draft_diff(redact(returned_text) or "", redact(complaint.reply_body) or "")
+    return None, None
+
+
+_TOKENS = re.compile(r"\S+\s*|\s+")  # words with the space after them
+
+
+def draft_diff(old: str, new: str) -> tuple[DiffPart, ...]:
+    """The words removed and added between two drafts (``difflib`` on the words; the
+    spacing and line breaks of each side kept as written), in reading order."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    matcher = difflib.SequenceMatcher(
+        None, [t.strip() for t in a], [t.strip() for t in b], autojunk=False
+    )
+    parts: list[DiffPart] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(DiffPart("same", "".join(b[j1:j2])))
+            continue
+        if op in ("delete", "replace"):
+            parts.append(DiffPart("delete", "".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            parts.append(DiffPart("insert", "".join(b[j1:j2])))
+    return tuple(p for p in parts if p.text)
+
+
 def _action_specs(
-    session: Session, complaint: Complaint, actor: authz.Actor
+    session: Session,
+    complaint: Complaint,
+    actor: authz.Actor,
+    *,
+    events: list[StepEvent],
+    redact: Redactor,
+    identity: Identity | None,
 ) -> tuple[ActionSpec, ...]:
     specs = []
     for act in workflow.allowed_actions(session, complaint=complaint, actor=actor):
@@ -290,6 +465,11 @@ def _action_specs(
                 upload_satisfies=upload.satisfies if upload else None,
                 hook=act.hook,
                 secondary=act.secondary,
+                defaults=tuple(
+                    _set_defaults(complaint, act, events=events, redact=redact)
+                    + _delivery_defaults(act, identity)
+                ),
+                confirm=_confirm(act),
             )
         )
     return tuple(specs)
@@ -391,6 +571,7 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
                 complaint.complainant_email,
                 complaint.complainant_address,
             )
+        returned, changes = _returned_and_changes(complaint, events, redact=redact)
         detail = ComplaintDetail(
             id=complaint.id,
             ticket=complaint.ticket,
@@ -460,7 +641,9 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
                 for c in clocks
             ),
             requirements=_requirements(session, complaint),
-            actions=_action_specs(session, complaint, actor),
+            actions=_action_specs(
+                session, complaint, actor, events=events, redact=redact, identity=identity
+            ),
             unit_options=tuple(
                 session.execute(
                     select(Unit.id, Unit.name).where(Unit.active.is_(True)).order_by(Unit.name)
@@ -469,6 +652,10 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
                 .all()
             ),
             viewer_roles=actor.roles,
+            works_on_reply=complaint.current_step
+            in sop.table().steps_with_template("surat_jawaban"),
+            returned_draft=returned,
+            draft_changes=changes,
         )
     if detail.confidential:
         log_confidential_view(detail.id, user_id, visible, now)

@@ -3,6 +3,9 @@ the ``sign`` hook numbers the final letter and freezes its bytes in the signing
 transaction, and every later download returns exactly those bytes.
 """
 
+import io
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -28,6 +31,7 @@ from services import authz, letter_settings, workflow
 from services.document_files import (
     MASKED,
     Download,
+    as_pdf,
     complainant_name,
     document_filename,
     identity_visible,
@@ -180,6 +184,42 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
             ),
         )
         return Download(reply_filename(complaint.ticket, draft=True), data, DOCX_MIME)
+
+
+@dataclass(frozen=True)
+class LetterPreview:
+    """The reply letter as it prints: the first pages as PNG images."""
+
+    pages: tuple[bytes, ...]
+    page_count: int  # pages of the whole letter (``pages`` may be fewer)
+    seconds: float  # how long rendering took (Word, PDF, images)
+
+
+def reply_preview(
+    *, complaint_id: int, user_id: int, max_pages: int = 3, scale: float = 1.4
+) -> LetterPreview:
+    """The letter ``reply_letter`` gives this user, rendered to images for the page.
+
+    The .docx is converted by LibreOffice (``as_pdf``; ``PdfUnavailable`` says why when
+    it cannot be) and its pages rasterised with PDFium. Takes a few seconds: the page
+    caches it per complaint version.
+    """
+    import pypdfium2  # imported here: only the preview needs it
+
+    started = time.perf_counter()
+    document = as_pdf(reply_letter(complaint_id=complaint_id, user_id=user_id))
+    pdf = pypdfium2.PdfDocument(document.data)
+    try:
+        images = []
+        for index in range(min(len(pdf), max_pages)):
+            bitmap = pdf[index].render(scale=scale)
+            buffer = io.BytesIO()
+            bitmap.to_pil().save(buffer, format="PNG", optimize=True)
+            images.append(buffer.getvalue())
+        count = len(pdf)
+    finally:
+        pdf.close()
+    return LetterPreview(tuple(images), count, time.perf_counter() - started)
 
 
 @workflow.hook("sign")

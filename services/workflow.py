@@ -180,6 +180,7 @@ def _check_role_and_unit(actor: Actor, act: sop.Action, complaint: Complaint) ->
 
 
 def _check_version(session: Session, complaint: Complaint, expected_version: int) -> None:
+    """Refuse an action taken on a version the user no longer sees, saying what happened."""
     if complaint.version == expected_version:
         return
     last = session.execute(
@@ -188,12 +189,19 @@ def _check_version(session: Session, complaint: Complaint, expected_version: int
         .order_by(StepEvent.seq.desc())
         .limit(1)
     ).first()
-    who = last.actor_name if last else "pengguna lain"
-    when = tanggal_jam(last.at) if last else ""
+    now_at = f"pengaduan kini di {sop.step_label(complaint.current_step)}"
+    if last is None:
+        raise StaleVersion(
+            f"Pengaduan {complaint.ticket} baru saja diubah oleh pengguna lain; {now_at}. "
+            "Tindakan Anda tidak dicatat.",
+            acted_by="pengguna lain",
+        )
+    act = sop.table().by_key.get(last.action)
+    label = act.label if act else last.action
     raise StaleVersion(
-        f"Pengaduan {complaint.ticket} sudah diproses lebih dulu oleh {who} ({when}). "
-        "Muat ulang halaman untuk melihat keadaan terbaru.",
-        acted_by=who,
+        f"{last.actor_name} sudah lebih dulu mengerjakan \u201c{label}\u201d pada pengaduan "
+        f"{complaint.ticket} ({tanggal_jam(last.at)}); {now_at}. Tindakan Anda tidak dicatat.",
+        acted_by=last.actor_name,
     )
 
 

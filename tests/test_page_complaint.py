@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from db.engine import write_session
 from db.models import User, UserRole
+from layanan import sop
 from services.seed import DEMO_PDF
 from tests.apptest_helpers import open_page, texts, unescape
 from tests.factories import bring_to, do, payload_for, state
@@ -37,7 +38,7 @@ def test_a_user_without_a_staff_role_cannot_open_it(staff):
     assert "tidak memiliki akses" in shown(at)
 
 
-def test_the_head_approves_the_draft_with_paraf(staff):
+def test_the_head_approves_the_draft_with_paraf_in_one_confirmed_click(staff):
     cid = bring_to(staff, 9)
     c = state(cid)
     at = page(staff.kepala, cid)
@@ -45,9 +46,17 @@ def test_the_head_approves_the_draft_with_paraf(staff):
     text = shown(at)
     assert "Setujui (paraf)" in text and "Kembalikan ke unit" in text
     assert "Riwayat" in text and "Kirim draf jawaban ke Kepala Dinas (draf ke-1)" in text
-    at.checkbox(key=key(c.ticket, c.version, "approve", "paraf")).check()
-    at = submit(at, c.ticket, c.version, "approve")
+    # No tick to give: the paraf is the button, then a confirmation.
+    assert not [b for b in at.checkbox if b.key and b.key.endswith(":approve:paraf")]
+    approve = at.button(key=key(c.ticket, c.version, "approve", "submit"))
+    returning = at.button(key=key(c.ticket, c.version, "return_draft", "submit"))
+    assert approve.proto.type == "primary" and returning.proto.type == "secondary"
+    at = approve.click().run()
+    assert "Bubuhkan paraf persetujuan Kepala Dinas?" in shown(at)
+    assert state(cid).current_step == 9  # nothing happens before the confirmation
+    at = at.button(key=key(c.ticket, c.version, "approve", "confirm")).click().run()
     assert state(cid).current_step == 10
+    assert state(cid).approved_at is not None
     assert [t.value for t in at.toast] == [
         f"Setujui (paraf): pengaduan {c.ticket} kini di Langkah 10: Menandatangani surat "
         "jawaban aduan oleh Sekretaris selaku PPID."
@@ -55,13 +64,22 @@ def test_the_head_approves_the_draft_with_paraf(staff):
     assert "Langkah 10 dikerjakan oleh Sekretaris (PPID)" in shown(at)
 
 
-def test_approving_without_paraf_is_refused_with_the_missing_item(staff):
+def test_cancelling_the_paraf_confirmation_changes_nothing(staff):
     cid = bring_to(staff, 9)
     c = state(cid)
-    at = submit(page(staff.kepala, cid), c.ticket, c.version, "approve")
-    assert [e.value for e in at.error] == [
-        "Kelengkapan belum diisi: Paraf persetujuan Kepala Dinas."
-    ]
+    at = page(staff.kepala, cid)
+    at = at.button(key=key(c.ticket, c.version, "approve", "submit")).click().run()
+    at = at.button(key=key(c.ticket, c.version, "approve", "cancel")).click().run()
+    assert state(cid).current_step == 9 and state(cid).approved_at is None
+    assert "Bubuhkan paraf persetujuan Kepala Dinas?" not in shown(at)
+    assert not at.error
+
+
+def test_returning_without_a_reason_is_refused_naming_the_field(staff):
+    cid = bring_to(staff, 9)
+    c = state(cid)
+    at = submit(page(staff.kepala, cid), c.ticket, c.version, "return_draft")
+    assert [e.value for e in at.error] == ["Kelengkapan belum diisi: Alasan."]
     assert state(cid).current_step == 9
 
 
@@ -92,7 +110,14 @@ def test_a_lost_race_names_who_acted_first(staff):
     do(colleague, cid, "hand_over", {"guest_book_entry": "BT-7"})  # meanwhile, in another tab
     at = submit(at, c.ticket, c.version, "hand_over")
     [error] = at.error
-    assert "sudah diproses lebih dulu oleh Dewi Lestari" in error.value
+    assert error.value.startswith(
+        f"Dewi Lestari sudah lebih dulu mengerjakan \u201cSerahkan ke Sub Bagian Umum\u201d pada "
+        f"pengaduan {c.ticket} ("
+    )
+    assert error.value.endswith(
+        f"; pengaduan kini di {sop.step_label(4)}. Tindakan Anda tidak dicatat."
+    )
+    assert "Muat ulang" not in error.value
     assert state(cid).guest_book_entry == "BT-7"
 
 
@@ -186,7 +211,7 @@ def test_signing_delivery_and_archiving_close_the_complaint(staff):
     c = state(cid)
     assert c.current_step == 11 and c.signed_at is not None
     at = page(staff.petugas, cid)
-    assert "Catat penyampaian melalui panel" in shown(at)  # step 11 has its own panel
+    assert "Penyampaian surat jawaban (langkah 11)" in shown(at)  # in the action section
     do(staff.petugas, cid, "deliver", payload_for("deliver", staff))
     c = state(cid)
     assert c.current_step == 12
@@ -238,3 +263,91 @@ def test_admin_and_archivist_read_the_complaint_without_a_form_before_step_12(st
         at = page(user, cid)
         assert "Langkah 7 dikerjakan oleh Kepala Dinas" in shown(at), user.username
         assert not at.get("form")
+
+
+def _return_then_open_as_unit(staff, reason="Lengkapi dasar hukum *Permen* 24/2014."):
+    cid = bring_to(staff, 9)
+    do(staff.kepala, cid, "return_draft", {"reason": reason})
+    return cid, page(staff.unit_kop, cid)
+
+
+def test_a_returned_draft_is_redrafted_from_the_last_text_with_the_reason_above(staff):
+    cid, at = _return_then_open_as_unit(staff)
+    c = state(cid)
+    draft = payload_for("submit_draft", staff)["reply_body"]
+    assert c.current_step == 8
+    box = at.text_area(key=key(c.ticket, c.version, "submit_draft", "reply_body"))
+    assert box.value == draft
+    [warning] = [w for w in at.warning if "dikembalikan" in w.value]
+    assert "Draf ke-1 dikembalikan" in unescape(warning.value)
+    assert "Alasan: Lengkapi dasar hukum *Permen* 24/2014." in unescape(warning.value)
+    assert any("Diisi dari draf ke-1" in unescape(c.value) for c in at.caption)
+
+
+def test_the_head_sees_what_changed_since_the_returned_round(staff):
+    cid, _ = _return_then_open_as_unit(staff)
+    draft = payload_for("submit_draft", staff)["reply_body"]
+    redraft = draft.replace("kami tindak lanjuti", "kami selesaikan [sesuai Permen 24/2014]")
+    do(staff.unit_kop, cid, "submit_draft", {"reply_body": redraft})
+    at = page(staff.kepala, cid)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Perubahan sejak draf ke-1 yang dikembalikan" in text
+    assert ":red-background[~~tindak lanjuti\\.~~]" in text
+    # user text is escaped inside the marks: brackets cannot end the directive
+    assert r":green-background[**selesaikan \[sesuai Permen 24/2014\]\.**]" in text
+
+
+def test_the_first_draft_has_no_diff_and_no_return_notice(staff):
+    cid = bring_to(staff, 9)
+    at = page(staff.kepala, cid)
+    assert "Perubahan sejak" not in shown(at) and not at.warning
+
+
+def test_at_review_the_letter_is_previewed_inline_as_it_prints(staff):
+    cid = bring_to(staff, 9)
+    at = page(staff.kepala, cid)
+    [preview] = [e for e in at.main if type(e).__name__ == "Image"]
+    assert "Halaman 1 dari 1" in str(preview.proto)
+    assert "Draf surat jawaban terakhir" not in shown(at)  # no collapsed panel here
+    assert "Pratinjau surat jawaban" in shown(at)
+
+
+def test_without_libreoffice_the_preview_says_so_in_indonesian(staff, monkeypatch):
+    monkeypatch.setenv("SOFFICE_PATH", "/nonexistent/soffice")
+    import config
+
+    config.get_settings.cache_clear()
+    try:
+        at = page(staff.kepala, bring_to(staff, 9))
+    finally:
+        monkeypatch.delenv("SOFFICE_PATH")
+        config.get_settings.cache_clear()
+    assert not at.exception
+    assert any(
+        "Pratinjau surat tidak dapat ditampilkan" in i.value and "LibreOffice" in i.value
+        for i in at.info
+    )
+
+
+def test_the_hand_over_starts_from_the_guest_book_entry_typed_at_intake(staff):
+    cid = bring_to(staff, 3, guest_book_entry="BT-2026-117")
+    c = state(cid)
+    at = page(staff.petugas, cid)
+    box = at.text_input(key=key(c.ticket, c.version, "hand_over", "guest_book_entry"))
+    assert box.value == "BT-2026-117"
+    assert any("Diisi dari penerimaan pengaduan" in unescape(c.value) for c in at.caption)
+    at = submit(at, c.ticket, c.version, "hand_over")
+    assert state(cid).current_step == 4 and state(cid).guest_book_entry == "BT-2026-117"
+
+
+def test_step_eleven_is_worked_in_the_action_section_with_what_intake_recorded(staff):
+    cid = bring_to(staff, 11)
+    at = page(staff.petugas, cid)
+    text = shown(at)
+    assert "Catat penyampaian melalui panel" not in text
+    assert "Penyampaian surat jawaban (langkah 11)" in text
+    values = {t.label: t.value for t in at.text_input}
+    assert values["Nama penerima surat"] == "Siti Aminah"
+    assert values["Alamat e-mail pemohon"] == "siti@example.id"
+    assert values["Nomor WhatsApp pemohon"] == "081234567890"
+    assert any("Diisi dari data pemohon saat penerimaan" in c.value for c in at.caption)

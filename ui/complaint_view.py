@@ -207,7 +207,8 @@ def render_summary(detail: ComplaintDetail) -> None:
     shown = [(label, value) for label, value in facts if value]
     if shown:
         st.markdown("  \n".join(f"{label}: {esc(value)}" for label, value in shown))
-    if detail.reply_body:
+    if detail.reply_body and not detail.previews_letter:
+        # At the steps that work on the letter, the preview shows it (ui.documents).
         with st.expander("Draf surat jawaban terakhir"):
             st.markdown(esc(detail.reply_body))
 

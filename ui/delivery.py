@@ -15,6 +15,7 @@ from layanan import sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from services import delivery, document_files, outbox, reply_letter, uploads, workflow
+from ui.complaint_view import esc
 
 FLASH_KEY = "flash_message"  # shown by ui.action_form.show_flash on the next run
 
@@ -27,7 +28,9 @@ def _done(transition) -> None:
     st.rerun()
 
 
-def _record(*, detail, user, method: str, delivered_on, scan=None, note: str = "", **given) -> None:
+def _record(
+    *, detail, user_id: int, method: str, delivered_on, scan=None, note: str = "", **given
+) -> None:
     """Record step 11 by WhatsApp or in person: show the refusal, or rerun with the flash."""
     try:
         documents = []
@@ -41,7 +44,7 @@ def _record(*, detail, user, method: str, delivered_on, scan=None, note: str = "
             complaint_id=detail.id,
             action="deliver",
             expected_version=detail.version,
-            user_id=user.id,
+            user_id=user_id,
             payload={
                 "delivery_method": method,
                 "delivered_on": delivered_on,
@@ -56,12 +59,12 @@ def _record(*, detail, user, method: str, delivered_on, scan=None, note: str = "
         _done(result)
 
 
-def _send_email(*, detail, user, recipient: str, note: str) -> None:
+def _send_email(*, detail, user_id: int, recipient: str, note: str) -> None:
     try:
         with st.spinner("Mengirim e-mail..."):
             result = delivery.send_email(
                 complaint_id=detail.id,
-                user_id=user.id,
+                user_id=user_id,
                 expected_version=detail.version,
                 recipient=recipient,
                 note=note,
@@ -76,9 +79,18 @@ def _send_email(*, detail, user, recipient: str, note: str) -> None:
     st.rerun()
 
 
-def _identity(detail, attr: str) -> str:
-    identity = getattr(detail, "identity", None)
-    return (getattr(identity, attr, None) or "") if identity else ""
+def _default(detail, name: str) -> tuple[str, str | None]:
+    """A value the read model knows for this delivery input (intake), and its source."""
+    for spec in detail.actions:
+        default = spec.default(name)
+        if default is not None:
+            return str(default.value), default.source
+    return "", None
+
+
+def _source(source: str | None) -> None:
+    if source:
+        st.caption(esc(source))
 
 
 def email_status(*, complaint_id: int) -> None:
@@ -98,7 +110,7 @@ def email_status(*, complaint_id: int) -> None:
         st.caption(text)
 
 
-def delivery_panel(*, detail, user) -> None:
+def delivery_panel(*, detail, user_id: int) -> None:
     """The three ways of step 11; each records the step only when it succeeded."""
     st.markdown(f"**Penyampaian surat jawaban (langkah {detail.current_step})**")
     email_tab, wa_tab, hand_tab = st.tabs(["E-mail", "WhatsApp", "Diserahkan langsung"])
@@ -106,16 +118,18 @@ def delivery_panel(*, detail, user) -> None:
     with email_tab:
         email_status(complaint_id=detail.id)
         with st.form(f"{base}:email"):
-            recipient = st.text_input("Alamat e-mail pemohon", value=_identity(detail, "email"))
+            address, source = _default(detail, "recipient_email")
+            recipient = st.text_input("Alamat e-mail pemohon", value=address)
+            _source(source if address else None)
             note = st.text_area("Catatan (opsional)", height=70)
             if st.form_submit_button("Kirim e-mail dengan surat terlampir", type="primary"):
-                _send_email(detail=detail, user=user, recipient=recipient, note=note)
+                _send_email(detail=detail, user_id=user_id, recipient=recipient, note=note)
     with wa_tab:
-        phone = st.text_input(
-            "Nomor WhatsApp pemohon", value=_identity(detail, "phone"), key=f"{base}:wa-phone"
-        )
+        number, source = _default(detail, "phone")
+        phone = st.text_input("Nomor WhatsApp pemohon", value=number, key=f"{base}:wa-phone")
+        _source(source if number else None)
         try:
-            link = delivery.whatsapp_link(complaint_id=detail.id, user_id=user.id, phone=phone)
+            link = delivery.whatsapp_link(complaint_id=detail.id, user_id=user_id, phone=phone)
         except WorkflowError as err:
             st.warning(err.message)
             link = None
@@ -126,7 +140,7 @@ def delivery_panel(*, detail, user) -> None:
             left.link_button("Buka WhatsApp", link.url, icon=":material/chat:")
             right.download_button(
                 "Unduh surat untuk dilampirkan",
-                data=partial(_letter, detail.id, user.id),
+                data=partial(_letter, detail.id, user_id),
                 file_name=reply_letter.reply_filename(detail.ticket, draft=False),
                 mime=document_files.DOCX_MIME,
                 key=f"{base}:wa-letter",
@@ -143,7 +157,7 @@ def delivery_panel(*, detail, user) -> None:
                 if st.form_submit_button("Catat penyampaian melalui WhatsApp", type="primary"):
                     _record(
                         detail=detail,
-                        user=user,
+                        user_id=user_id,
                         method="whatsapp",
                         phone=phone,
                         confirmed=confirmed,
@@ -151,7 +165,10 @@ def delivery_panel(*, detail, user) -> None:
                         note=note,
                     )
     with hand_tab, st.form(f"{base}:hand"):
-        receiver = st.text_input("Nama penerima surat")
+        name, source = _default(detail, "received_by")
+        receiver = st.text_input("Nama penerima surat", value=name)
+        if name:
+            st.caption(esc(f"{source} Ubah bila surat diterima orang lain (kuasa atau keluarga)."))
         day = st.date_input("Tanggal penyerahan", value=office_today(), format="DD/MM/YYYY")
         scan = st.file_uploader(
             "Pindaian tanda terima bertanda tangan (opsional)", type=["pdf", "jpg", "jpeg", "png"]
@@ -160,7 +177,7 @@ def delivery_panel(*, detail, user) -> None:
         if st.form_submit_button("Catat penyerahan langsung", type="primary"):
             _record(
                 detail=detail,
-                user=user,
+                user_id=user_id,
                 method="langsung",
                 scan=scan,
                 received_by=receiver,

@@ -13,10 +13,8 @@ import streamlit as st
 
 from documents import pdf
 from layanan.errors import WorkflowError
-from services import document_files, official_documents, receipt
+from services import document_files, official_documents, receipt, reply_letter
 from services.document_files import Download
-from ui import delivery as delivery_ui
-from ui.action_form import DELIVERY_HOOKS
 
 ICON = ":material/description:"
 
@@ -121,8 +119,36 @@ def documents_section(*, detail, user) -> None:
                 st.caption("Bertanda DRAF sampai ditandatangani Sekretaris.")
     if reason:
         st.caption(reason)
-    if any(spec.hook in DELIVERY_HOOKS for spec in detail.actions):
-        delivery_ui.delivery_panel(detail=detail, user=user)
+
+
+def letter_preview(*, detail, user_id: int) -> None:
+    """The reply letter as it will print, inline, at the steps that work on it.
+
+    Rendered once per complaint version in the user's session (a new draft, a paraf or
+    the signing gives a new version, so a new preview).
+    """
+    if not detail.previews_letter:
+        return
+    st.markdown("**Pratinjau surat jawaban** :gray[(seperti akan dicetak)]")
+    state_key = f"preview:{detail.ticket}:{detail.version}"
+    preview = st.session_state.get(state_key)
+    if preview is None:
+        try:
+            with st.spinner("Menyiapkan pratinjau surat..."):
+                preview = reply_letter.reply_preview(complaint_id=detail.id, user_id=user_id)
+        except WorkflowError as err:
+            st.info(f"Pratinjau surat tidak dapat ditampilkan. {err.message}")
+            return
+        st.session_state[state_key] = preview
+    with st.container(border=True, height=720):
+        for number, image in enumerate(preview.pages, start=1):
+            st.image(image, caption=f"Halaman {number} dari {preview.page_count}")
+    more = preview.page_count - len(preview.pages)
+    note = f"{more} halaman berikutnya ada di berkas Word/PDF. " if more > 0 else ""
+    st.caption(
+        f"{note}Draf dengan pengaturan surat saat ini; nomor dan tanda DRAF diganti saat "
+        "ditandatangani."
+    )
 
 
 def receipt_download(*, complaint_id: int, pin: str, key: str = "receipt") -> None:

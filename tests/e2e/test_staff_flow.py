@@ -189,8 +189,9 @@ def test_a_written_complaint_goes_from_intake_through_a_returned_draft_to_the_ar
 
     page = login(browser, app_url, "kepala")
     open_complaint(page, app_url, ticket)
-    form(page, "Setujui (paraf)").get_by_text("Paraf persetujuan Kepala Dinas").click()
-    submit(page, "Setujui (paraf)", "Langkah 10")
+    form(page, "Setujui (paraf)").get_by_role("button", name="Setujui (paraf)").click()
+    page.get_by_role("dialog").get_by_role("button", name="Ya, setujui (paraf)").click()
+    expect(page.get_by_text("kini di Langkah 10").first).to_be_visible()
     close(page)
 
     page = login(browser, app_url, "sekretaris")
