@@ -12,13 +12,13 @@ they never saw.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
 from layanan import sop
-from layanan.calendar import OFFICE_TZ
+from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from layanan.text import posisi, tanggal_jam
 from services import uploads, workflow
@@ -80,7 +80,7 @@ def _field_widget(
             placeholder="Pilih",
         )
     elif field.kind == "date":
-        today = datetime.now(UTC).astimezone(OFFICE_TZ).date()
+        today = office_today()
         st.date_input(label, value=today if required else None, key=key, format="DD/MM/YYYY")
     elif field.kind == "bool":
         st.checkbox(label, key=key)
