@@ -19,11 +19,12 @@ from services import authz, letter_settings
 from services.document_files import (
     Download,
     complainant_name,
+    first_step_with,
     identity_visible,
     load_complaint,
+    reached,
     render_template,
 )
-from services.official_documents_rules import first_step_with, reached
 
 STAFF = "staff"  # services.authz capability
 

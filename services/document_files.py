@@ -6,13 +6,14 @@ import io
 from dataclasses import dataclass
 
 import qrcode
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
 from db.models import (
     Complaint,
     LetterTemplate,
+    StepEvent,
 )
 from documents import pdf
 from documents.render import (
@@ -121,6 +122,30 @@ def document_filename(key: str, ticket: str, *, final: bool = False, ext: str = 
     return f"{'draf-' if draft else ''}{doc.file_stem}-{ticket}.{ext}"
 
 
+# --- when a complaint's document exists (the steps that declare its template) ---------
+
+
+def first_step_with(template: str) -> int:
+    """The first step of the written path that works on ``template`` (for messages)."""
+    steps = sop.table().steps_with_template(template)
+    return next(n for n in sop.table().path(sop.Form.TERTULIS) if n in steps)
+
+
+def reached(session: Session, complaint: Complaint, template: str) -> bool:
+    """Whether the complaint is at, or has been through, a step that declares
+    ``template`` (``sop.Step.template``): the document exists from then on."""
+    steps = sop.table().steps_with_template(template)
+    if complaint.current_step in steps:
+        return True
+    return bool(
+        session.scalar(
+            select(
+                exists().where(StepEvent.complaint_id == complaint.id, StepEvent.step.in_(steps))
+            )
+        )
+    )
+
+
 __all__ = [
     "DOCX_MIME",
     "MASKED",
@@ -130,9 +155,11 @@ __all__ = [
     "as_pdf",
     "complainant_name",
     "document_filename",
+    "first_step_with",
     "identity_visible",
     "load_complaint",
     "qr_png",
+    "reached",
     "render_template",
     "template_source",
     "tracking_url",

@@ -19,8 +19,13 @@ from db.models import Complaint
 from layanan import sop
 from layanan.errors import NotFound
 from services import authz, disposition_sheet, receipt, reply_letter
-from services.document_files import Download, document_filename, load_complaint
-from services.official_documents_rules import first_step_with, reached
+from services.document_files import (
+    Download,
+    document_filename,
+    first_step_with,
+    load_complaint,
+    reached,
+)
 
 # How each per-complaint document is built: (complaint_id=, user_id=) -> Download.
 BUILDERS: dict[str, Callable[..., Download]] = {

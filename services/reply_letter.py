@@ -34,12 +34,12 @@ from services.document_files import (
     as_pdf,
     complainant_name,
     document_filename,
+    first_step_with,
     identity_visible,
     load_complaint,
     render_template,
 )
 from services.letter_settings import LetterSettings
-from services.official_documents_rules import first_step_with
 from services.workflow import NewDocument
 
 STAFF = "staff"  # services.authz capability
