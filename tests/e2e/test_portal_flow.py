@@ -19,6 +19,7 @@ from db.engine import read_session
 from db.models import Complaint, Rating, User
 from services import workflow
 from services.seed import DEMO_PDF
+from tests.e2e.test_staff_flow import choose
 
 pytestmark = pytest.mark.e2e
 
@@ -90,8 +91,7 @@ def test_a_complainant_submits_tracks_downloads_the_reply_and_rates(
     page.get_by_role("textbox", name="Perihal *", exact=True).fill(
         "Dana bergulir koperasi belum cair"
     )
-    page.get_by_role("combobox", name="Kategori *").click()
-    page.get_by_role("option", name="Bantuan dan pembiayaan usaha").click()
+    choose(page, "Kategori *", "Bantuan dan pembiayaan usaha")
     page.get_by_role("textbox", name="Isi pengaduan *", exact=True).fill(
         "Pengajuan dana bergulir koperasi kami sejak Agustus 2026 belum ada kabar."
     )

@@ -53,15 +53,20 @@ def form(page: Page, title: str) -> Locator:
     return page.locator('[data-testid="stForm"]').filter(has_text=title)
 
 
-def choose(scope: Locator | Page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox or multiselect labelled ``label``."""
+def choose(scope: Locator | Page, label: str, option: str, *, tap: bool = False) -> None:
+    """Pick ``option`` in the selectbox or multiselect labelled ``label``.
+
+    ``tap`` presses with a touch, as on a phone, instead of a mouse click.
+    """
     page = scope.page if isinstance(scope, Locator) else scope
     for attempt in range(3):
         # A rerun triggered by the previous input (committed on blur) may close the
         # dropdown just opened: open it again until the option can be clicked.
-        scope.get_by_role("combobox", name=label).click()
+        box = scope.get_by_role("combobox", name=label)
+        box.tap() if tap else box.click()
+        choice = page.get_by_role("option", name=option, exact=True)
         try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            choice.tap(timeout=5_000) if tap else choice.click(timeout=5_000)
             return
         except PlaywrightTimeout:
             if attempt == 2:
