@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine, select, text
 
 from config import ROOT
+from db import audit
 from db.models import Base
+from services import audit as audit_service
+from tests.databases import alembic_config, empty_database
 
 
 def test_migrations_have_one_head():
@@ -23,3 +31,189 @@ def test_migrated_database_matches_the_models(db):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+# --- every earlier revision upgrades to the models, keeping its rows --------------------
+
+NOW = datetime(2026, 11, 30, 2, 15, 30, 123456, tzinfo=UTC)
+RELEASED_0004 = "0004-released"
+
+
+def _revisions() -> list[str]:
+    """Every revision but the head, oldest first, plus 0004 as it was released."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    revisions = [r.revision for r in reversed(list(script.walk_revisions())) if r.revision != head]
+    return [*revisions, RELEASED_0004]
+
+
+def _rows_of_an_old_office(tables: dict) -> dict[str, list[dict]]:
+    """Rows as the app wrote them at any revision: only columns the table has then."""
+    events = []
+    for complaint_id, actions in ((1, ["meet", "receive", "hand_over"]), (2, ["meet"])):
+        for seq, action in enumerate(actions, start=1):
+            events.append(
+                {
+                    "complaint_id": complaint_id,
+                    "seq": seq,
+                    "step": seq,
+                    "action": action,
+                    "to_step": seq + 1,
+                    "actor_id": 1,
+                    "actor_name": "Rina Marlina, S.Sos.",
+                    "role": "petugas",
+                    "at": NOW + timedelta(minutes=seq),
+                    "step_entered_at": NOW,
+                    "working_minutes": seq * 7,
+                    "standard_minutes": 15,
+                    "note": f"Catatan \u2014 {seq}" if seq > 1 else None,
+                    "payload": {"documents": [], "b": [2, 1]},
+                }
+            )
+    if "hash" in tables["step_events"].c:  # 0005 on: the app chained every insert
+        prev = {}
+        for event in events:
+            event["prev_hash"] = prev.get(event["complaint_id"], audit.GENESIS)
+            event["hash"] = prev[event["complaint_id"]] = audit.event_hash(
+                event["prev_hash"], event
+            )
+    complaint = {
+        "channel": "datang_langsung",
+        "anonymous": False,
+        "confidential": False,
+        "supervisory": False,
+        "category": "Lainnya",
+        "step_entered_at": NOW,
+        "arrived_at": NOW,
+        "received_at": NOW,
+        "draft_rounds": 0,
+        "created_at": NOW,
+    }
+    rows = {
+        "units": [{"id": 1, "code": "SBU", "name": "Sub Bagian Umum", "active": True}],
+        "users": [
+            {
+                "id": 1,
+                "username": "petugas",
+                "full_name": "Rina Marlina, S.Sos.",
+                "unit_id": 1,
+                "password_hash": "$argon2id$dummy",
+                "active": True,
+                "failed_logins": 0,
+                "created_at": NOW,
+            }
+        ],
+        "user_roles": [{"user_id": 1, "role": "petugas"}],
+        "counters": [{"name": "ticket-2026", "value": 2}],
+        "settings": [
+            {"key": "office_hours", "value": {"mon": ["07:30", "16:00"]}, "updated_at": NOW}
+        ],
+        "complaints": [
+            {
+                **complaint,
+                "id": 1,
+                "ticket": "ADU-2026-000001",
+                "complainant_name": "Siti \u201cAminah\u201d",
+                "subject": "Sertifikat belum diterima",
+                "body": "Isi aduan\nbaris dua",
+                "current_step": 4,
+                "version": 4,
+                "guest_book_entry": "BT-20261130-01",
+            },
+            {
+                **complaint,
+                "id": 2,
+                "ticket": "ADU-2026-000002",
+                "anonymous": True,
+                "subject": "Kotak pengaduan terkunci",
+                "body": "Isi",
+                "current_step": 2,
+                "version": 2,
+            },
+        ],
+        "complaint_units": [{"complaint_id": 1, "unit_id": 1}],
+        "step_events": events,
+        "documents": [
+            {
+                "complaint_id": 1,
+                "kind": "complaint_letter",
+                "filename": "surat-aduan.pdf",
+                "content_type": "application/pdf",
+                "size": 5,
+                "sha256": hashlib.sha256(b"%PDF-").hexdigest(),
+                "data": b"%PDF-",
+                "step": 1,
+                "uploaded_by_id": 1,
+                "uploaded_at": NOW,
+            }
+        ],
+        "outbox_messages": [
+            {
+                "id": 1,
+                "kind": "reply_email",
+                "complaint_id": 1,
+                "recipient": "siti@example.id",
+                "message_id": "<1@diskop.example>",
+                "message": b"Subject: x\r\n\r\nisi",
+                "status": "sent",
+                "attempts": 1,
+                "next_attempt_at": NOW,
+                "sent_at": NOW,
+                "created_at": NOW,
+            }
+        ],
+        "outbox_attempts": [{"message_id": 1, "at": NOW, "ok": True}],
+    }
+    return {name: values for name, values in rows.items() if name in tables}
+
+
+def _snapshot(url: str) -> dict[str, list[dict]]:
+    """Every row of every table, read through the schema the database has now."""
+    engine = create_engine(url)
+    meta = MetaData()
+    with engine.connect() as conn:
+        meta.reflect(conn)
+        snapshot = {
+            name: sorted((dict(row) for row in conn.execute(select(table)).mappings()), key=repr)
+            for name, table in meta.tables.items()
+            if name != "alembic_version"
+        }
+    engine.dispose()
+    return snapshot
+
+
+@pytest.mark.parametrize("revision", _revisions())
+def test_a_database_at_every_earlier_revision_upgrades_to_the_models_with_its_rows(
+    revision, backend, tmp_path
+):
+    with empty_database(backend, tmp_path, "rev") as url:
+        cfg = alembic_config(url)
+        command.upgrade(cfg, "0004" if revision == RELEASED_0004 else revision)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            if revision == RELEASED_0004:
+                # 0004 as released (before commit e0573ee) had no open-complaint index.
+                conn.execute(text("DROP INDEX ix_complaints_open_received"))
+            meta = MetaData()
+            meta.reflect(conn)
+            for name, rows in _rows_of_an_old_office(meta.tables).items():
+                for row in rows:
+                    conn.execute(meta.tables[name].insert().values(row))
+        before = _snapshot(url)
+        assert before["step_events"] and before["documents"]
+
+        command.upgrade(cfg, "head")
+
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        engine.dispose()
+        assert diff == []
+        after = _snapshot(url)
+        for name, rows in before.items():
+            kept = [{k: row[k] for k in rows[0]} for row in after[name]] if rows else after[name]
+            assert kept == rows, name
+        result = audit_service.verify(url)
+        assert result.ok and result.events == len(before["step_events"])
+        # Upgrading a database already at head changes nothing (0007 is idempotent).
+        command.upgrade(cfg, "head")
+        assert _snapshot(url) == after
