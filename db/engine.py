@@ -5,10 +5,16 @@ replicas) are both supported. Writers need the complaint row to themselves while
 check its version: PostgreSQL gets ``SELECT ... FOR UPDATE`` in the workflow, SQLite
 gets ``BEGIN IMMEDIATE`` here, which takes the database's write lock up front so a
 second writer waits and then sees the new version instead of failing half-way.
+
+Several processes may start on one database at once (replicas, ``run-demo`` beside a
+running app): ``schema_lock`` lets one at a time migrate (and seed the demo data, which
+is checked and written under the same lock), on SQLite through a lock file beside the
+database, on PostgreSQL through an advisory lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,14 +22,24 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from config import ROOT, get_settings
 
 _lock = threading.Lock()
 _engines: dict[tuple[str, bool], Engine] = {}
 _migrated: set[str] = set()
+# pg_advisory_lock key of the schema lock (any constant all processes agree on).
+SCHEMA_LOCK_KEY = 724311
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    path = path.split("?", 1)[0]
+    return None if path in ("", ":memory:") else path
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -69,29 +85,58 @@ def get_engine(url: str | None = None, *, for_writing: bool = False) -> Engine:
     return engine
 
 
-def migrate(url: str) -> None:
-    """Bring the schema at ``url`` to the newest Alembic revision.
+@contextmanager
+def schema_lock(url: str) -> Iterator[Connection | None]:
+    """Hold the database's schema lock: one process at a time migrates or seeds.
 
-    On PostgreSQL an advisory lock keeps several replicas starting at once from
-    running the same migration twice.
+    PostgreSQL: a session advisory lock, on the connection yielded (migrations run on
+    it). SQLite: an exclusive ``flock`` on ``<database>.lock``. SQLite's own write lock
+    is not enough: Alembic reads the current revision before it writes, so two
+    processes both find an empty file and both run 0001 ("table counters already
+    exists"). The lock file is left in place; the kernel drops the lock when the
+    process ends, however it ends.
     """
+    if url.startswith("postgresql"):
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.commit()
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                    conn.commit()
+        finally:
+            engine.dispose()
+        return
+    path = _sqlite_path(url)
+    if path is None:  # in-memory: private to this process, nothing to race with
+        yield None
+        return
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield None
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def migrate(url: str) -> None:
+    """Bring the schema at ``url`` to the newest Alembic revision, under ``schema_lock``
+    so that several processes starting at once run each migration exactly once."""
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "db" / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(724311)"))
-            try:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                conn.commit()
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(724311)"))
-                conn.commit()
-        engine.dispose()
-    else:
+    with schema_lock(url) as conn:
+        if conn is not None:
+            cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if conn is not None:
+            conn.commit()
 
 
 def dispose_all() -> None:

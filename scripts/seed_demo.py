@@ -11,8 +11,8 @@ import argparse
 import sys
 import time
 
-from db.engine import read_session, write_session
-from services.seed import database_is_empty, seed_demo
+from db.engine import write_session
+from services.seed import seed_demo, seed_demo_if_empty
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,14 +20,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="number of complaints")
     parser.add_argument("--if-empty", action="store_true", help="do nothing if users exist")
     args = parser.parse_args(argv)
-    if args.if_empty:
-        with read_session() as session:
-            if not database_is_empty(session):
-                print("Database already has data; demo seeding skipped.")
-                return 0
     started = time.perf_counter()
-    with write_session() as session:
-        seed_demo(session, count=args.count)
+    if args.if_empty:
+        # Checked and seeded under the schema lock: two run-demo at once seed once.
+        if not seed_demo_if_empty(count=args.count):
+            print("Database already has data; demo seeding skipped.")
+            return 0
+    else:
+        with write_session() as session:
+            seed_demo(session, count=args.count)
     print(f"Demo data created ({args.count} complaints) in {time.perf_counter() - started:.1f} s.")
     return 0
 

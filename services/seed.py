@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config import get_settings
+from db.engine import get_engine, schema_lock, write_session
 from db.models import Complaint, Unit, User, UserRole
 from layanan import sop
 from layanan.calendar import WorkingCalendar
@@ -528,3 +530,23 @@ def _demo_method(rng: random.Random, complaint: Complaint) -> sop.DeliveryMethod
 
 def database_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(User))
+
+
+def seed_demo_if_empty(
+    url: str | None = None, *, count: int = 300, now: datetime | None = None
+) -> bool:
+    """Seed the demo data unless the database has users; True if this call seeded.
+
+    Safe when several processes start on one empty database at once (two ``run-demo``,
+    replicas): the emptiness check and the seeding happen in one transaction under the
+    schema lock (``db.engine.schema_lock``), so exactly one seeds and the others find
+    its users. Without the lock both saw an empty database and the second failed on a
+    unique key (PostgreSQL) or seeded a second set of complaints (SQLite).
+    """
+    url = url or get_settings().database_url
+    get_engine(url)  # migrate first: migrate takes the same lock, which is not reentrant
+    with schema_lock(url), write_session(url) as session:
+        if not database_is_empty(session):
+            return False
+        seed_demo(session, count=count, now=now)
+    return True

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +20,7 @@ from config import ROOT
 from db import audit
 from db.models import Base
 from services import audit as audit_service
+from services.seed import DEMO_USERS, UNITS
 from tests.databases import alembic_config, empty_database
 
 
@@ -217,3 +221,61 @@ def test_a_database_at_every_earlier_revision_upgrades_to_the_models_with_its_ro
         # Upgrading a database already at head changes nothing (0007 is idempotent).
         command.upgrade(cfg, "head")
         assert _snapshot(url) == after
+
+
+# --- two processes starting on one empty database -----------------------------------
+
+RACE_ROUNDS = 2
+# Each seeder imports the app, says so, and starts when the test tells both at once.
+_START_TOGETHER = (
+    "import sys\n"
+    "from scripts import seed_demo\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "sys.exit(seed_demo.main(['--if-empty', '--count', '1']))\n"
+)
+
+
+@pytest.mark.parametrize("round_number", range(RACE_ROUNDS))
+def test_two_demo_seeders_starting_on_one_empty_database_give_one_set_of_rows(
+    round_number, backend, tmp_path
+):
+    """scripts/run-demo twice at once: both migrate and seed the same empty database
+    (imports done, they start within a millisecond). Before the schema lock one failed
+    with "table counters already exists" (SQLite) or an IntegrityError (PostgreSQL)."""
+    with empty_database(backend, tmp_path, "race") as url:
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", _START_TOGETHER],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for process in processes:
+            assert process.stdout.readline() == "ready\n"
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in processes]
+        assert [code for code, _, _ in results] == [0, 0], results
+        outputs = sorted(out for _, out, _ in results)
+        assert outputs[0].startswith("Database already has data"), outputs
+        assert outputs[1].startswith("Demo data created"), outputs
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            users = conn.execute(text("SELECT username FROM users")).scalars().all()
+            units = conn.execute(text("SELECT count(*) FROM units")).scalar()
+            # The demo generator is seeded: a second set would repeat every phone number.
+            phones = conn.execute(text("SELECT complainant_phone FROM complaints")).scalars().all()
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        engine.dispose()
+        assert sorted(users) == sorted(u.username for u in DEMO_USERS)
+        assert units == len(UNITS)
+        assert phones and len(phones) == len(set(phones))
+        assert len(versions) == 1
