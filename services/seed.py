@@ -298,7 +298,9 @@ def seed_demo(
     pin_hash = PIN_HASHER.hash("123456")  # one documented demo PIN for all
     start = now - timedelta(days=30 * months)
     span = (now - start).total_seconds()
-    recent = max(count // 8, 11)  # the last two weeks are busier, so queues are full
+    # The last two weeks are busier, so queues are full (at least 11, one waiting at each
+    # step, unless fewer complaints were asked for: --count 1 makes one).
+    recent = min(max(count // 8, 11), count)
     offsets = [rng.random() * span for _ in range(count - recent)]
     offsets += [span - rng.random() * 14 * 86400 for _ in range(recent)]
     # Some recent complaints wait at each step in turn (all but the first, which intake
