@@ -85,7 +85,10 @@ def in_parallel(calls) -> Counter:
 
     def run(call):
         barrier.wait()
-        results.append(outcome(call))
+        try:
+            results.append(outcome(call))
+        except Exception as exc:  # counted, so a crashed guess cannot pass unseen
+            results.append(f"error: {type(exc).__name__}")
 
     threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in threads:
@@ -110,7 +113,7 @@ def test_parallel_wrong_guesses_from_many_clients_evaluate_only_the_ticket_budge
         f"argon2 evaluations {len(evaluated)}"
     )
     assert len(evaluated) == results["wrong"] == TICKET_BUDGET
-    assert results["throttled"] == PARALLEL - TICKET_BUDGET
+    assert results == {"wrong": TICKET_BUDGET, "throttled": PARALLEL - TICKET_BUDGET}
 
 
 def test_parallel_wrong_guesses_from_one_client_evaluate_only_its_free_ones(
@@ -127,7 +130,7 @@ def test_parallel_wrong_guesses_from_one_client_evaluate_only_its_free_ones(
         f"argon2 evaluations {len(evaluated)}"
     )
     assert len(evaluated) == results["wrong"] == CLIENT_FREE
-    assert results["throttled"] == PARALLEL - CLIENT_FREE
+    assert results == {"wrong": CLIENT_FREE, "throttled": PARALLEL - CLIENT_FREE}
 
 
 def test_a_hundred_client_keys_share_one_ticket_budget(staff, evaluated):
@@ -178,12 +181,22 @@ def test_a_spent_ticket_still_opens_for_the_right_pin_through_the_slow_path(staf
         # ... and then gets in; the success is given back, so the next rerun works too.
         assert portal.track(ticket=created.ticket, pin=created.pin, client="203.0.113.77")
         assert portal.track(ticket=created.ticket, pin=created.pin, client="203.0.113.77")
+        # A guesser takes the next slot; the owner's page keeps working on its reruns
+        # (the pair was verified lately) while the guesser waits.
+        clock.shift(SLOW)
+        assert (
+            outcome(lambda: portal.track(ticket=created.ticket, pin=guess, client="100.65.0.1"))
+            == "wrong"
+        )
+        assert portal.track(ticket=created.ticket, pin=created.pin, client="203.0.113.77")
+        with pytest.raises(Throttled):
+            portal.track(ticket=created.ticket, pin=guess, client="100.65.0.2")
 
-        # A guesser keeps trying from fresh addresses every 30 s until the first failures
-        # leave the 60-minute window: one guess every 10 minutes is evaluated.
+        # A guesser keeps trying from fresh addresses every 30 s: one guess every
+        # 10 minutes is evaluated.
         evaluated.clear()
         results = Counter()
-        for n in range(100):
+        for n in range(70):  # from minute 20 to 55, before the first failures leave
             results[
                 outcome(
                     lambda n=n: portal.track(
@@ -192,8 +205,8 @@ def test_a_spent_ticket_still_opens_for_the_right_pin_through_the_slow_path(staf
                 )
             ] += 1
             clock.shift(timedelta(seconds=30))
-    assert results["wrong"] == len(evaluated) == 5  # at 10, 20, 30, 40, 50 minutes
-    assert results["throttled"] == 100 - 5
+    assert results["wrong"] == len(evaluated) == 3  # at minutes 30, 40 and 50
+    assert results["throttled"] == 70 - 3
 
 
 def test_guesses_at_a_ticket_number_not_yet_issued_spend_nothing_of_its_complaint(staff):
