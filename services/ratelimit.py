@@ -122,6 +122,9 @@ def wait_text(wait: int | timedelta) -> str:
     return f"{minutes} menit"
 
 
+_wait_text = wait_text  # its former private name, kept for callers outside this module
+
+
 def _recent(
     session: Session, policy: Policy, client: str, now: datetime, *, later: bool = False
 ) -> list[datetime]:
