@@ -8,6 +8,7 @@ settings) live in the database, not here.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
@@ -75,6 +76,23 @@ def env_bool(name: str, default: bool, secrets: dict | None = None) -> bool:
     raise ConfigError(f"{name}={value!r}: expected true or false")
 
 
+def env_networks(name: str, secrets: dict | None = None) -> tuple:
+    """A comma- or space-separated list of IP addresses / CIDR networks (empty: none)."""
+    value = _raw(name, secrets or {})
+    networks = []
+    # A TOML list (["10.0.0.5", "fd00::/8"]) arrives stringified: brackets and quotes
+    # never occur in an address, so they separate like commas.
+    for item in (value or "").translate(str.maketrans(",[]'\"", "     ")).split():
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IP address or CIDR network (e.g. 10.0.0.5, "
+                "10.0.0.0/24, fd00::/8)"
+            ) from exc
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -95,8 +113,15 @@ class Settings:
     track_window_minutes: int = 15
     track_slow_after: int = 3
     track_delay_seconds: int = 5
+    # Per ticket, whoever asks (services.ratelimit.ticket_policy): a budget of failures
+    # per window, then the slow path: one evaluated guess per TRACK_TICKET_SLOW_SECONDS.
+    track_ticket_max_failures: int = 10
+    track_ticket_window_minutes: int = 60
+    track_ticket_slow_seconds: int = 600
     submit_max_per_hour: int = 5
-    trust_proxy_headers: bool = False
+    # Proxies whose X-Forwarded-For / X-Real-Ip are believed (services.clients).
+    trust_proxy_from: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    trust_proxy_headers: bool = False  # True iff trust_proxy_from is not empty
     # Outbox (services.outbox; docs/architecture.md "Outbox").
     smtp_timeout_seconds: int = 20
     outbox_worker: str = "embedded"  # embedded | external
@@ -136,6 +161,15 @@ def get_settings() -> Settings:
             f"OUTBOX_LEASE_SECONDS={lease}: must be longer than SMTP_TIMEOUT_SECONDS="
             f"{smtp_timeout}, or a slow send would be claimed twice"
         )
+    trust_proxy_from = env_networks("TRUST_PROXY_FROM", secrets)
+    if env_bool("TRUST_PROXY_HEADERS", False, secrets) and not trust_proxy_from:
+        # Trusting forwarded headers from anyone lets every request pick its own client
+        # key (a fresh throttling budget per request): name the proxies instead.
+        raise ConfigError(
+            "TRUST_PROXY_HEADERS=true is no longer enough: set TRUST_PROXY_FROM to the "
+            "address(es) of your reverse proxy (e.g. 127.0.0.1 or 10.0.0.0/24); headers are "
+            "believed only from those peers"
+        )
     return Settings(
         database_url=url,
         public_base_url=env_str("PUBLIC_BASE_URL", "http://localhost:8501", secrets).rstrip("/"),
@@ -155,7 +189,11 @@ def get_settings() -> Settings:
         track_slow_after=env_int("TRACK_SLOW_AFTER", 3, secrets, minimum=1),
         track_delay_seconds=env_int("TRACK_DELAY_SECONDS", 5, secrets, minimum=0),
         submit_max_per_hour=env_int("SUBMIT_MAX_PER_HOUR", 5, secrets, minimum=1),
-        trust_proxy_headers=env_bool("TRUST_PROXY_HEADERS", False, secrets),
+        track_ticket_max_failures=env_int("TRACK_TICKET_MAX_FAILURES", 10, secrets, minimum=1),
+        track_ticket_window_minutes=env_int("TRACK_TICKET_WINDOW_MINUTES", 60, secrets, minimum=1),
+        track_ticket_slow_seconds=env_int("TRACK_TICKET_SLOW_SECONDS", 600, secrets, minimum=1),
+        trust_proxy_from=trust_proxy_from,
+        trust_proxy_headers=bool(trust_proxy_from),
         smtp_timeout_seconds=smtp_timeout,
         outbox_worker=outbox_worker,
         outbox_poll_seconds=env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1),

@@ -7,12 +7,12 @@ other complaints; for a *rahasia* complaint nothing beyond the progress line).
 
 A wrong ticket and a wrong PIN get the same message, after the same work: an unknown
 ticket is checked against a dummy argon2 hash, so the answer takes as long either way.
-Failures are counted per client in ``services.ratelimit`` (slowed, then refused).
+The PIN is checked by ``services.pins.check_pin`` only, which counts the attempt per
+client and per ticket *before* argon2 runs (docs/portal.md "Throttling").
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +27,7 @@ from layanan import sop, validate
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from services import ratelimit, workflow
 from services.deadlines import deadlines_in
-from services.pins import PIN_HASHER, pin_matches
+from services.pins import DUMMY_HASH, check_pin, normalize_ticket
 from services.reply_letter import signed_reply
 from services.uploads import check_upload
 from services.workflow import Created, IntakeData
@@ -38,8 +38,7 @@ HONEYPOT_REFUSAL = (
     "Pengaduan tidak dapat dikirim: formulir terisi secara tidak wajar. "
     "Muat ulang halaman dan isi kembali, atau hubungi kantor kami."
 )
-# Verified against for unknown tickets: same argon2 parameters as real PINs.
-_DUMMY_HASH = PIN_HASHER.hash(secrets.token_hex(16))
+_DUMMY_HASH = DUMMY_HASH  # verified against for unknown tickets (services.pins)
 
 MAX_ATTACHMENTS = 5
 MAX_COMMENT = 2000
@@ -98,27 +97,22 @@ class Submitted:
 # --- authentication -------------------------------------------------------------------
 
 
-def normalize_ticket(ticket: str | None) -> str:
-    return "".join((ticket or "").split()).upper()
-
-
-def _pin_matches(pin_hash: str, pin: str) -> bool:
-    return pin_matches(pin_hash, pin)
-
-
 def _authenticate(session: Session, *, ticket: str, pin: str, client: str) -> Complaint:
-    """The complaint for this ticket and PIN, or the one refusal (failures counted)."""
-    policy = ratelimit.track_policy()
-    ratelimit.check(policy=policy, client=client)
+    """The complaint for this ticket and PIN, or the one refusal (``Throttled`` when a
+    budget is spent; the attempt is counted before the PIN is evaluated)."""
     complaint = session.scalar(
         select(Complaint).where(Complaint.ticket == normalize_ticket(ticket))
     )
-    pin = (pin or "").strip()
-    stored = complaint.tracking_pin_hash if complaint is not None else None
-    # Always one argon2 verification, against a dummy hash for an unknown ticket.
-    ok = _pin_matches(stored or _DUMMY_HASH, pin) and stored is not None and bool(pin)
+    complaint_id = complaint.id if complaint is not None else None
+    pin_hash = complaint.tracking_pin_hash if complaint is not None else None
+    # Hand the connection back while the attempt is reserved and argon2 runs: holding
+    # it would let many parallel guesses drain the pool (the caller's next query takes
+    # a fresh one; the complaint is reloaded then).
+    session.rollback()
+    ok = check_pin(
+        ticket=ticket, complaint_id=complaint_id, pin_hash=pin_hash, pin=pin, client=client
+    )
     if not ok:
-        ratelimit.hit(policy=policy, client=client)
         raise NotFound(WRONG_CREDENTIALS)
     return complaint
 

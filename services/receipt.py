@@ -27,7 +27,7 @@ from services.document_files import (
     render_template,
     tracking_url,
 )
-from services.pins import pin_matches
+from services.pins import check_pin
 
 STAFF = "staff"  # services.authz capability
 
@@ -72,11 +72,20 @@ def _summary(body: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def receipt_download(*, complaint_id: int, pin: str) -> Download:
-    """The receipt with the tracking PIN, for the intake page and the portal (PIN checked)."""
+def receipt_download(*, complaint_id: int, pin: str, client: str) -> Download:
+    """The receipt with the tracking PIN, for the intake page and the portal.
+
+    The PIN is checked like a tracking attempt (``services.pins.check_pin``: counted per
+    client and per ticket, refused with ``Throttled`` once a budget is spent), so the
+    receipt is no way around the tracking page's throttling.
+    """
     with read_session() as session:
         complaint = load_complaint(session, complaint_id)
-        if not pin_matches(complaint.tracking_pin_hash, pin):
+        ticket, pin_hash = complaint.ticket, complaint.tracking_pin_hash
+        session.rollback()  # no connection held while argon2 runs (as services.portal)
+        if not check_pin(
+            ticket=ticket, complaint_id=complaint_id, pin_hash=pin_hash, pin=pin, client=client
+        ):
             raise NotAllowed("PIN pelacakan tidak cocok dengan pengaduan ini.")
         return _receipt(session, complaint, pin=pin, masked=False)
 

@@ -315,9 +315,11 @@ def test_the_receipt_carries_the_pin_only_when_given(staff):
     created = new_complaint(staff, body="Isi <pengaduan> & {% if %} lengkap.")
     with pytest.raises(NotAllowed):
         receipt.receipt_download(
-            complaint_id=created.complaint_id, pin="000000" if created.pin != "000000" else "111111"
+            complaint_id=created.complaint_id,
+            pin="000000" if created.pin != "000000" else "111111",
+            client="c",
         )
-    file = receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
+    file = receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin, client="c")
     assert file.filename == f"tanda-terima-{created.ticket}.docx"
     text = text_of(file.data)
     assert created.ticket in text and created.pin in text
@@ -338,7 +340,7 @@ def test_the_qr_code_reads_the_tracking_address(staff, monkeypatch):
     created = new_complaint(staff)
     url = document_files.tracking_url(created.ticket)
     assert url.endswith(f"/lacak?tiket={created.ticket}")
-    file = receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin)
+    file = receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin, client="c")
     doc = DocxDocument(io.BytesIO(file.data))
     blobs = [r.target_part.blob for r in doc.part.rels.values() if r.reltype.endswith("/image")]
     assert document_files.qr_png(url) in blobs
@@ -482,7 +484,9 @@ def test_an_admin_replaces_a_template_after_it_is_checked(staff):
     assert overview["surat_jawaban"].source == "bawaan"
     created = new_complaint(staff)
     text = text_of(
-        receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
+        receipt.receipt_download(
+            complaint_id=created.complaint_id, pin=created.pin, client="c"
+        ).data
     )
     assert f"Templat pengganti untuk {created.ticket}" in text
     assert (
@@ -490,7 +494,9 @@ def test_an_admin_replaces_a_template_after_it_is_checked(staff):
     )
     letter_templates.revert_template(user_id=staff.admin.id, key="tanda_terima")
     text = text_of(
-        receipt.receipt_download(complaint_id=created.complaint_id, pin=created.pin).data
+        receipt.receipt_download(
+            complaint_id=created.complaint_id, pin=created.pin, client="c"
+        ).data
     )
     assert "Templat pengganti" not in text
 

@@ -15,6 +15,7 @@ from documents import pdf
 from layanan.errors import WorkflowError
 from services import document_files, official_documents, receipt, reply_letter
 from services.document_files import Download
+from ui.session import client_key
 
 ICON = ":material/description:"
 
@@ -154,7 +155,7 @@ def letter_preview(*, detail, user_id: int) -> None:
 def receipt_download(*, complaint_id: int, pin: str, key: str = "receipt") -> None:
     """The receipt (tanda terima) with the tracking PIN, for the intake page and the portal."""
     try:
-        file = receipt.receipt_download(complaint_id=complaint_id, pin=pin)
+        file = receipt.receipt_download(complaint_id=complaint_id, pin=pin, client=client_key())
     except WorkflowError as err:
         st.error(err.message)
         return

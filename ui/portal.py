@@ -8,21 +8,13 @@ from layanan.errors import WorkflowError
 from layanan.text import tanggal
 from services import receipt
 from services.portal import CURRENT, DONE, WAITING, PublicStatus, Submitted
-from ui.session import client_address
+from ui.session import client_key
 
 ICONS = {
     DONE: ":green[:material/check_circle:]",
     CURRENT: ":orange[:material/pending:]",
     WAITING: ":gray[:material/radio_button_unchecked:]",
 }
-
-
-def client_key() -> str:
-    """The key requests of this browser are counted under (throttling).
-
-    Unknown addresses (localhost, AppTest) share one key.
-    """
-    return client_address() or "lokal"
 
 
 def render_status(status: PublicStatus) -> None:
@@ -103,7 +95,9 @@ def hide_honeypot() -> None:
 def receipt_button(submitted: Submitted) -> None:
     """Download of the receipt (tanda terima) with the PIN, right after submitting."""
     try:
-        file = receipt.receipt_download(complaint_id=submitted.complaint_id, pin=submitted.pin)
+        file = receipt.receipt_download(
+            complaint_id=submitted.complaint_id, pin=submitted.pin, client=client_key()
+        )
     except WorkflowError as err:
         st.error(err.message)
         return

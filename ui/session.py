@@ -10,13 +10,13 @@ the httpOnly cookie (password login) or from ``st.user`` (identity provider).
 from __future__ import annotations
 
 import json
+import secrets
 
 import streamlit as st
 
-from config import get_settings
 from layanan import permissions
 from layanan.errors import WorkflowError
-from services import auth
+from services import auth, clients
 from services.auth import CurrentUser, load_current_user
 from ui.auth_routes import LOGOUT_PATH, SESSION_PATH
 
@@ -25,6 +25,7 @@ SESSION_KEY = "auth_session_id"
 VIA_OIDC_KEY = "login_via_oidc"
 OIDC_ERROR_KEY = "oidc_error"
 CLEAR_COOKIE_KEY = "clear_login_cookie"
+CLIENT_TOKEN_KEY = "client_token"  # random id of this browser session (services.clients)
 
 
 def current_user() -> CurrentUser | None:
@@ -56,22 +57,33 @@ def _forget() -> None:
 
 
 def client_address() -> str | None:
-    """The browser's address, for login records and the portal's throttling.
+    """The browser's address, for login records (None when it cannot be known).
 
-    Behind a reverse proxy (``TRUST_PROXY_HEADERS=true``) it is the last address of
-    ``X-Forwarded-For``, the one our own proxy appended (earlier entries are whatever
-    the client sent). Otherwise the WebSocket peer address (``st.context.ip_address``).
-    Streamlit gives None for localhost and outside a server (AppTest).
+    Decided by ``services.clients`` from what the server saw: proxy headers are believed
+    only from ``TRUST_PROXY_FROM`` (right-most untrusted hop of ``X-Forwarded-For``).
     """
-    address = None
-    if get_settings().trust_proxy_headers:
-        forwarded = st.context.headers.get("X-Forwarded-For") or ""
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        address = hops[-1] if hops else st.context.headers.get("X-Real-Ip")
-    if not address:
-        peer = st.context.ip_address
-        address = peer if isinstance(peer, str) else None
-    return address or None
+    return clients.address_text(headers=_headers(), peer=_peer())
+
+
+def client_key() -> str:
+    """The key this browser's requests are counted under (``services.clients``): its
+    address, or this browser session when the address cannot be known."""
+    token = st.session_state.get(CLIENT_TOKEN_KEY)
+    if not isinstance(token, str):
+        token = st.session_state[CLIENT_TOKEN_KEY] = secrets.token_hex(16)
+    return clients.throttle_key(headers=_headers(), peer=_peer(), session=token)
+
+
+def _headers() -> dict[str, str]:
+    """The request headers, a header sent on several lines joined with commas (as HTTP
+    defines it): a proxy may append its X-Forwarded-For hop as a line of its own."""
+    headers = st.context.headers  # empty outside a server (AppTest)
+    return {name: ", ".join(headers.get_all(name)) for name in headers}
+
+
+def _peer() -> str | None:
+    peer = st.context.ip_address
+    return peer if isinstance(peer, str) else None
 
 
 def oidc_enabled() -> bool:
