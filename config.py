@@ -97,12 +97,6 @@ class Settings:
     track_delay_seconds: int = 5
     submit_max_per_hour: int = 5
     trust_proxy_headers: bool = False
-    # Login throttling beside the per-account lock (services.auth; docs/auth.md).
-    login_client_max_failures: int = 20
-    login_account_max_failures: int = 50
-    # Secure flag of the login cookie: auto (when PUBLIC_BASE_URL or the request is
-    # https), true (always: TLS ends at a proxy that talks http to the app), false.
-    cookie_secure: str = "auto"
     # Outbox (services.outbox; docs/architecture.md "Outbox").
     smtp_timeout_seconds: int = 20
     outbox_worker: str = "embedded"  # embedded | external
@@ -110,6 +104,12 @@ class Settings:
     outbox_max_attempts: int = 6
     outbox_backoff_seconds: int = 60
     outbox_lease_seconds: int = 120
+    # Login throttling beside the per-account lock (services.auth; docs/auth.md).
+    login_client_max_failures: int = 20
+    login_account_max_failures: int = 50
+    # Secure flag of the login cookie: auto (when PUBLIC_BASE_URL or the request is
+    # https), true (always: TLS ends at a proxy that talks http to the app), false.
+    cookie_secure: str = "auto"
 
 
 OUTBOX_WORKER_MODES = ("embedded", "external")
@@ -130,17 +130,17 @@ def get_settings() -> Settings:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         # psycopg 3 is the driver this project pins.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    outbox_worker = env_str("OUTBOX_WORKER", "embedded", secrets).strip().lower()
-    if outbox_worker not in OUTBOX_WORKER_MODES:
-        raise ConfigError(
-            f"OUTBOX_WORKER={outbox_worker!r}: use embedded (a sender thread inside the app "
-            "process) or external (run python -m services.outbox yourself)"
-        )
     cookie_secure = env_str("COOKIE_SECURE", "auto", secrets).strip().lower()
     if cookie_secure not in COOKIE_SECURE_MODES:
         raise ConfigError(
             f"COOKIE_SECURE={cookie_secure!r}: use auto (Secure when served over https), "
             "true (always, e.g. behind a TLS-terminating proxy) or false"
+        )
+    outbox_worker = env_str("OUTBOX_WORKER", "embedded", secrets).strip().lower()
+    if outbox_worker not in OUTBOX_WORKER_MODES:
+        raise ConfigError(
+            f"OUTBOX_WORKER={outbox_worker!r}: use embedded (a sender thread inside the app "
+            "process) or external (run python -m services.outbox yourself)"
         )
     smtp_timeout = env_int("SMTP_TIMEOUT_SECONDS", 20, secrets, minimum=1)
     lease = env_int("OUTBOX_LEASE_SECONDS", 120, secrets, minimum=2)
@@ -169,13 +169,13 @@ def get_settings() -> Settings:
         track_delay_seconds=env_int("TRACK_DELAY_SECONDS", 5, secrets, minimum=0),
         submit_max_per_hour=env_int("SUBMIT_MAX_PER_HOUR", 5, secrets, minimum=1),
         trust_proxy_headers=env_bool("TRUST_PROXY_HEADERS", False, secrets),
-        login_client_max_failures=env_int("LOGIN_CLIENT_MAX_FAILURES", 20, secrets, minimum=1),
-        login_account_max_failures=env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50, secrets, minimum=1),
-        cookie_secure=cookie_secure,
         smtp_timeout_seconds=smtp_timeout,
         outbox_worker=outbox_worker,
         outbox_poll_seconds=env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1),
         outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 6, secrets, minimum=1),
         outbox_backoff_seconds=env_int("OUTBOX_BACKOFF_SECONDS", 60, secrets, minimum=1),
         outbox_lease_seconds=lease,
+        login_client_max_failures=env_int("LOGIN_CLIENT_MAX_FAILURES", 20, secrets, minimum=1),
+        login_account_max_failures=env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50, secrets, minimum=1),
+        cookie_secure=cookie_secure,
     )
