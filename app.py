@@ -1,7 +1,8 @@
 """Entry point: log the user in, then offer only the pages their roles grant.
 
 ``streamlit run app.py`` finds the ``st.App`` below and serves the app through it, which
-adds the two login-cookie routes of ``ui/auth_routes.py`` beside Streamlit's own. The
+adds the two login-cookie routes of ``ui/auth_routes.py`` beside Streamlit's own and the
+security headers of ``ui/http_headers.py`` on every response. The
 ASGI server imports this file as a module (``__name__ == "app"``) only to get that
 object; Streamlit runs it as ``__main__`` for every page view, and that run builds the
 navigation. A page that the user's roles do not grant (``layanan.permissions``) is not
@@ -85,10 +86,11 @@ else:
     from streamlit.runtime.pages_manager import PagesManager
 
     from ui.auth_routes import ROUTES
+    from ui.http_headers import MIDDLEWARE
 
     # pages/ holds our page files, but this app lists its pages itself (st.navigation).
     # Without this, Streamlit treats a pages/ folder as the old multipage mode until the
     # first st.navigation call of the process, and a fresh server's first request for,
     # say, /admin would run pages/admin.py without passing through this file.
     PagesManager.uses_pages_directory = False
-    app = st.App(__file__, routes=ROUTES)
+    app = st.App(__file__, routes=ROUTES, middleware=MIDDLEWARE)

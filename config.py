@@ -129,9 +129,16 @@ class Settings:
     outbox_max_attempts: int = 6
     outbox_backoff_seconds: int = 60
     outbox_lease_seconds: int = 120
+    # Login throttling beside the per-account lock (services.auth; docs/auth.md).
+    login_client_max_failures: int = 20
+    login_account_max_failures: int = 50
+    # Secure flag of the login cookie: auto (when PUBLIC_BASE_URL or the request is
+    # https), true (always: TLS ends at a proxy that talks http to the app), false.
+    cookie_secure: str = "auto"
 
 
 OUTBOX_WORKER_MODES = ("embedded", "external")
+COOKIE_SECURE_MODES = ("auto", "true", "false")
 
 
 def _default_database_url() -> str:
@@ -148,6 +155,12 @@ def get_settings() -> Settings:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         # psycopg 3 is the driver this project pins.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    cookie_secure = env_str("COOKIE_SECURE", "auto", secrets).strip().lower()
+    if cookie_secure not in COOKIE_SECURE_MODES:
+        raise ConfigError(
+            f"COOKIE_SECURE={cookie_secure!r}: use auto (Secure when served over https), "
+            "true (always, e.g. behind a TLS-terminating proxy) or false"
+        )
     outbox_worker = env_str("OUTBOX_WORKER", "embedded", secrets).strip().lower()
     if outbox_worker not in OUTBOX_WORKER_MODES:
         raise ConfigError(
@@ -200,4 +213,7 @@ def get_settings() -> Settings:
         outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 6, secrets, minimum=1),
         outbox_backoff_seconds=env_int("OUTBOX_BACKOFF_SECONDS", 60, secrets, minimum=1),
         outbox_lease_seconds=lease,
+        login_client_max_failures=env_int("LOGIN_CLIENT_MAX_FAILURES", 20, secrets, minimum=1),
+        login_account_max_failures=env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50, secrets, minimum=1),
+        cookie_secure=cookie_secure,
     )

@@ -24,7 +24,7 @@ from layanan.clocks import RegulatoryStandards
 from layanan.errors import InvalidInput, NotFound
 from layanan.sop import ROLE_LABELS, Role
 from services import audit, authz, calendar_settings
-from services.auth import normalise_username, revoke_user_sessions
+from services.auth import lift_lock, normalise_username, revoke_user_sessions
 from services.passwords import hash_password
 
 MANAGE = "manage_users"
@@ -200,7 +200,9 @@ def create_user(*, acting_user_id: int, data: UserData, password: str) -> int:
             position=clean.position,
             email=clean.email,
             unit_id=clean.unit_id,
-            password_hash=hash_password(password),
+            password_hash=hash_password(
+                password, user_inputs=(username, clean.full_name, clean.email or "")
+            ),
             active=True,
         )
         user.role_rows = [UserRole(role=r.value) for r in clean.roles]
@@ -257,9 +259,10 @@ def reset_password(
     with write_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
         user = _target(session, user_id)
-        user.password_hash = hash_password(new_password)
-        user.failed_logins = 0
-        user.locked_until = None
+        user.password_hash = hash_password(
+            new_password, user_inputs=(user.username, user.full_name, user.email or "")
+        )
+        lift_lock(session, user)
         revoke_user_sessions(session, user_id=user.id, now=now or utcnow())
 
 

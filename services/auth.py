@@ -9,39 +9,42 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
 from db.engine import read_session, write_session
-from db.models import AuthSession, LoginAttempt, User, utcnow
-from layanan.calendar import OFFICE_TZ
+from db.models import AuthSession, LoginAttempt, RateLimitHit, User, utcnow
 from layanan.errors import NotAllowed, WorkflowError
 from layanan.sop import Role
+from services import ratelimit
 from services.passwords import verify_password
+from services.ratelimit import Policy
 
 SESSION_COOKIE = "layanan_sesi"
 # A fresh session's token may be turned into the browser's cookie only this long after
 # login (the login page hands it over at once; see ui/auth_routes.py).
 HANDOFF_SECONDS = 60
 
-BAD_CREDENTIALS = "Nama pengguna atau kata sandi salah."
+# One answer for an unknown name, a wrong password and a held login (with the right
+# password or not): a stranger learns neither that a name exists, nor that it is locked,
+# nor that a guess made during the lock was right. See docs/auth.md.
+BAD_CREDENTIALS = (
+    "Nama pengguna atau kata sandi salah, atau login sedang ditahan karena terlalu banyak "
+    "percobaan yang gagal. Coba lagi nanti atau hubungi administrator."
+)
+CLIENT_BUCKET = "login-client"
+# Per account and client; the bucket names the account (hashed: bucket is 40 characters)
+# so that an administrator's password reset can lift every client's hold on it.
+NAME_BUCKET_PREFIX = "login-name:"
 
 
 class BadCredentials(NotAllowed):
-    """Unknown user or wrong password: one message for both, so names cannot be probed."""
-
-
-class AccountLocked(NotAllowed):
-    """Too many failed logins: refused until ``locked_until``, even with the right password."""
-
-    def __init__(self, message: str, locked_until: datetime) -> None:
-        super().__init__(message)
-        self.locked_until = locked_until
+    """Unknown user, wrong password or a held login: one message for all of them."""
 
 
 class AccountInactive(NotAllowed):
@@ -123,10 +126,71 @@ def _dummy_hash() -> str:
     return PasswordHasher().hash("tidak-ada-pengguna-0")
 
 
+def client_policy() -> Policy:
+    """Failed logins from one client, whatever the names: refused before any lookup."""
+    s = get_settings()
+    return Policy(
+        bucket=CLIENT_BUCKET,
+        max_hits=s.login_client_max_failures,
+        window=timedelta(minutes=s.lockout_minutes),
+        refusal="Terlalu banyak percobaan masuk yang gagal dari perangkat ini.",
+    )
+
+
+def name_policy(username: str) -> Policy:
+    """Failed logins for one name from one client: that client's hold on that account."""
+    s = get_settings()
+    digest = hashlib.sha256(username.encode("utf-8")).hexdigest()[:24]
+    return Policy(
+        bucket=NAME_BUCKET_PREFIX + digest,
+        max_hits=s.login_max_failures,
+        window=timedelta(minutes=s.lockout_minutes),
+        refusal=BAD_CREDENTIALS,
+    )
+
+
+def _over(policy: Policy) -> Policy:
+    # Counted after this attempt's own hit is stored: the (max_hits + 1)-th hit in the
+    # window is the first one refused. Storing first and counting after (rather than
+    # checking, hashing, then storing) keeps parallel attempts within the budget: each
+    # attempt counts its own row and every row committed before it.
+    return replace(policy, max_hits=policy.max_hits + 1)
+
+
+def _reserve(*, name: str, client: str, now: datetime) -> int:
+    """Store this attempt as a failure of the client and of (name, client) before any check."""
+    rows = [
+        RateLimitHit(bucket=p.bucket, client=ratelimit.client_id(client), at=now)
+        for p in (client_policy(), name_policy(name))
+    ]
+    with write_session() as session:
+        session.add_all(rows)
+        for policy in (client_policy(), name_policy(name)):
+            # Forget hits that left the window, as ratelimit.hit does for its buckets.
+            session.execute(
+                delete(RateLimitHit).where(
+                    RateLimitHit.bucket == policy.bucket, RateLimitHit.at <= now - policy.window
+                )
+            )
+        session.flush()
+        return rows[0].id
+
+
 def _attempt(
-    session: Session, *, username: str, password: str, client: str | None, now: datetime
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    client: str | None,
+    held: bool,
+    now: datetime,
 ) -> CurrentUser | WorkflowError:
-    """One login attempt; returns the user or the refusal, after recording it."""
+    """One login attempt; returns the user or the refusal, after recording it.
+
+    Every path does the same work, one Argon2 verification (against a dummy hash when
+    the name is unknown or has no password), so neither the answer nor its time tells
+    an unknown name from a wrong password or a held login.
+    """
     settings = get_settings()
     # The row lock keeps two simultaneous wrong passwords from both reading the same
     # failure count (PostgreSQL; SQLite's writer already holds the database lock).
@@ -135,17 +199,20 @@ def _attempt(
     ).one_or_none()
     attempt = LoginAttempt(username=username[:60], at=now, success=False, client=client)
     session.add(attempt)
+    stored_hash = user.password_hash if user is not None else None
+    correct = verify_password(stored_hash or _dummy_hash(), password) and bool(stored_hash)
     if user is None:
-        verify_password(_dummy_hash(), password)  # same work as for a real account
         return BadCredentials(BAD_CREDENTIALS)
-    if user.locked_until is not None and user.locked_until > now:
-        return _locked(user.locked_until)
-    if not verify_password(user.password_hash, password):
+    locked = user.locked_until is not None and user.locked_until > now
+    if held or locked:
+        # Not counted against the account: a client beyond its budget for this name
+        # cannot push the account towards the lock that would hold everyone out.
+        return BadCredentials(BAD_CREDENTIALS)
+    if not correct:
         user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
+        if user.failed_logins >= settings.login_account_max_failures:
             user.failed_logins = 0
             user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            return _locked(user.locked_until)
         return BadCredentials(BAD_CREDENTIALS)
     if not user.active:
         return AccountInactive("Akun ini dinonaktifkan. Hubungi administrator.")
@@ -155,12 +222,12 @@ def _attempt(
     return _current(user)
 
 
-def _locked(until: datetime) -> AccountLocked:
-    local = until.astimezone(OFFICE_TZ)
-    return AccountLocked(
-        f"Akun terkunci sampai {local:%H:%M} WITA karena terlalu banyak percobaan masuk "
-        "yang gagal. Coba lagi setelah itu atau hubungi administrator.",
-        until,
+def lift_lock(session: Session, user: User) -> None:
+    """Open an account again (password reset): the account-wide lock and every client's hold."""
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(
+        delete(RateLimitHit).where(RateLimitHit.bucket == name_policy(user.username).bucket)
     )
 
 
@@ -169,17 +236,46 @@ def login(
 ) -> CurrentUser:
     """Check a username and password; every attempt is recorded in ``login_attempts``.
 
-    After ``login_max_failures`` wrong passwords in a row the account is locked for
-    ``lockout_minutes``. Raises ``BadCredentials``, ``AccountLocked`` or ``AccountInactive``.
+    Three limits, all in the lockout window (``LOCKOUT_MINUTES``), see docs/auth.md:
+    a client with ``LOGIN_CLIENT_MAX_FAILURES`` failures is refused (``Throttled``)
+    before any name is looked up; a client with ``LOGIN_MAX_FAILURES`` failures for one
+    name is held off that name; ``LOGIN_ACCOUNT_MAX_FAILURES`` failures in a row from
+    clients within their budgets lock the account for everyone. Wrong, unknown and held
+    all raise ``BadCredentials`` with one message; ``AccountInactive`` only answers the
+    right password of a deactivated account.
     """
-    now = now or utcnow()
+    clock = (lambda: now) if now is not None else utcnow
+    now = clock()
     name = normalise_username(username)
     if not name or not password:
         raise BadCredentials(BAD_CREDENTIALS)
+    client = (client or "")[:100] or None
+    key = client or ratelimit.UNKNOWN_CLIENT
+    client_hit = _reserve(name=name, client=key, now=now)
+    # Counted at a time read after our own commit, so that it is later than the time of
+    # every hit committed before ours: a racing attempt that took its time a moment after
+    # ours but committed first is counted too.
+    counted = clock()
+    wait = ratelimit.retry_after(policy=_over(client_policy()), client=key, now=counted)
+    if wait > 0:
+        with write_session() as session:
+            session.add(LoginAttempt(username=name[:60], at=now, success=False, client=client))
+        # Raises Throttled with the wait in words ("Coba lagi dalam 12 menit.").
+        ratelimit.check(policy=_over(client_policy()), client=key, now=counted)
+    held = ratelimit.retry_after(policy=_over(name_policy(name)), client=key, now=counted) > 0
     with write_session() as session:
         outcome = _attempt(
-            session, username=name, password=password, client=(client or "")[:100] or None, now=now
+            session, username=name, password=password, client=client, held=held, now=now
         )
+        if not isinstance(outcome, WorkflowError):
+            # A success costs no budget, and ends this client's failures for the name.
+            session.execute(delete(RateLimitHit).where(RateLimitHit.id == client_hit))
+            session.execute(
+                delete(RateLimitHit).where(
+                    RateLimitHit.bucket == name_policy(name).bucket,
+                    RateLimitHit.client == ratelimit.client_id(key),
+                )
+            )
     # Raised after the commit, so the failure count and the attempt row are kept.
     if isinstance(outcome, WorkflowError):
         raise outcome

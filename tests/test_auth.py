@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from config import get_settings
@@ -15,6 +17,7 @@ from db.engine import read_session, write_session
 from db.models import AuthSession, LoginAttempt, User
 from layanan.sop import Role
 from services import admin, auth
+from services.ratelimit import Throttled
 from services.seed import DEMO_PASSWORD
 
 MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 WITA
@@ -63,52 +66,194 @@ def test_wrong_password_and_unknown_user_get_the_same_message(staff):
     with pytest.raises(auth.BadCredentials) as unknown:
         auth.login(username="tidak_ada", password=DEMO_PASSWORD, client=None)
 
-    assert wrong.value.message == unknown.value.message == "Nama pengguna atau kata sandi salah."
+    assert wrong.value.message == unknown.value.message == auth.BAD_CREDENTIALS
     assert [a.success for a in attempts("petugas")] == [False]
     assert [a.success for a in attempts("tidak_ada")] == [False]
     assert user_row(staff.petugas.id).failed_logins == 1
 
 
-def test_account_locks_after_repeated_failures_until_the_lock_expires(staff):
-    limit = get_settings().login_max_failures
-    minutes = get_settings().lockout_minutes
-    with time_machine.travel(MONDAY_9, tick=False) as clock:
-        for _ in range(limit - 1):
-            with pytest.raises(auth.BadCredentials):
-                auth.login(username="subbag", password="salah-sekali-1", client=None)
-        with pytest.raises(auth.AccountLocked) as locked:
-            auth.login(username="subbag", password="salah-sekali-1", client=None)
-        until = MONDAY_9 + timedelta(minutes=minutes)
-        assert locked.value.locked_until == until
-        assert locked.value.message.startswith(
-            f"Akun terkunci sampai {until.astimezone(auth.OFFICE_TZ):%H:%M} WITA"
-        )
-        assert user_row(staff.subbag.id).locked_until == until
+@pytest.fixture
+def verifications(monkeypatch) -> list[str]:
+    """Every Argon2 verification asked for, by the hash it was asked against.
 
-        # Even the right password is refused while the lock holds.
-        clock.move_to(until - timedelta(seconds=1))
-        with pytest.raises(auth.AccountLocked):
-            auth.login(username="subbag", password=DEMO_PASSWORD, client=None)
+    Each distinct (hash, password) pair is verified for real once and its result reused,
+    so that a test of many attempts stays fast on a busy machine; the count is of calls.
+    """
+    made: list[str] = []
+    real = PasswordHasher.verify
+    known: dict[tuple[str, str], bool | Exception] = {}
 
-        clock.move_to(until + timedelta(seconds=1))
-        assert auth.login(username="subbag", password=DEMO_PASSWORD, client=None).id == (
+    def counting(self, hash, password):
+        made.append(hash)
+        if (hash, password) not in known:
+            try:
+                known[hash, password] = real(self, hash, password)
+            except Exception as exc:  # VerifyMismatchError and the like, raised again
+                known[hash, password] = exc
+        outcome = known[hash, password]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return made
+
+
+@pytest.fixture
+def small_limits(monkeypatch):
+    """Small budgets for quick tests: 3 per name and client, 9 per client, 6 per account."""
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("LOGIN_CLIENT_MAX_FAILURES", "9")
+    monkeypatch.setenv("LOGIN_ACCOUNT_MAX_FAILURES", "6")
+    get_settings.cache_clear()
+    yield get_settings()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def refusal(**kwargs) -> auth.BadCredentials:
+    with pytest.raises(auth.BadCredentials) as refused:
+        auth.login(**kwargs)
+    assert type(refused.value) is auth.BadCredentials
+    return refused.value
+
+
+def test_unknown_wrong_held_and_locked_get_the_same_answer_after_the_same_work(
+    staff, small_limits, verifications
+):
+    """One Argon2 verification and one message for every refusal that names an account."""
+    with time_machine.travel(MONDAY_9, tick=False):
+        # A client that has used up its budget for "kasubbag" and for a name nobody has.
+        for name in ("subbag", "tidak_ada"):
+            for _ in range(small_limits.login_max_failures):
+                refusal(username=name, password="salah-sekali-1", client="203.0.113.9")
+        # An account locked for everyone (by failures from clients within their budgets).
+        for n in range(small_limits.login_account_max_failures):
+            refusal(username="kepala", password="salah-sekali-1", client=f"198.51.100.{n}")
+        assert user_row(staff.kepala.id).locked_until is not None
+
+        verifications.clear()
+        cases = {
+            "unknown name": ("siapa_pun", DEMO_PASSWORD, "10.0.0.1"),
+            "wrong password": ("petugas", "salah-sekali-1", "10.0.0.1"),
+            "held, wrong": ("subbag", "salah-sekali-1", "203.0.113.9"),
+            "held, right": ("subbag", DEMO_PASSWORD, "203.0.113.9"),
+            "held, unknown": ("tidak_ada", DEMO_PASSWORD, "203.0.113.9"),
+            "locked, wrong": ("kepala", "salah-sekali-1", "10.0.0.2"),
+            "locked, right": ("kepala", DEMO_PASSWORD, "10.0.0.2"),
+        }
+        answers = {}
+        for case, (name, password, client) in cases.items():
+            before = len(verifications)
+            answers[case] = refusal(username=name, password=password, client=client).message
+            assert len(verifications) == before + 1, case
+
+    assert set(answers.values()) == {auth.BAD_CREDENTIALS}
+    assert "terkunci sampai" not in auth.BAD_CREDENTIALS
+
+
+def test_an_account_without_a_password_costs_the_same_work(staff, verifications):
+    with write_session() as session:
+        session.get(User, staff.sekretaris.id).password_hash = None
+    assert refusal(username="sekretaris", password=DEMO_PASSWORD, client=None).message == (
+        auth.BAD_CREDENTIALS
+    )
+    assert len(verifications) == 1
+
+
+def test_a_stranger_from_one_address_cannot_lock_the_owner_out(verifications, staff, small_limits):
+    stranger, owner = "203.0.113.9", "10.0.0.5"
+    with time_machine.travel(MONDAY_9, tick=False):
+        for _ in range(small_limits.login_client_max_failures):
+            refusal(username="subbag", password="salah-sekali-1", client=stranger)
+        # Beyond its budget the stranger's address is refused before any name is looked
+        # up, so further guesses never reach the account.
+        for name in ("subbag", "kepala", "tidak_ada"):
+            with pytest.raises(Throttled) as throttled:
+                auth.login(username=name, password="salah-sekali-1", client=stranger)
+            assert throttled.value.message == (
+                "Terlalu banyak percobaan masuk yang gagal dari perangkat ini. "
+                f"Coba lagi dalam {small_limits.lockout_minutes} menit."
+            )
+        # Only the failures within the stranger's budget for the name counted.
+        row = user_row(staff.subbag.id)
+        assert row.failed_logins == small_limits.login_max_failures
+        assert row.locked_until is None
+
+        assert auth.login(username="subbag", password=DEMO_PASSWORD, client=owner).id == (
             staff.subbag.id
         )
+    assert [a.success for a in attempts("subbag")][-1] is True
 
-    recorded = attempts("subbag")
-    assert [a.success for a in recorded] == [False] * (limit + 1) + [True]
+
+def test_the_owners_own_mistakes_hold_only_their_client_until_the_window_passes(
+    verifications, staff, small_limits
+):
+    limit, minutes = small_limits.login_max_failures, small_limits.lockout_minutes
+    with time_machine.travel(MONDAY_9, tick=False) as clock:
+        for _ in range(limit):
+            refusal(username="subbag", password="salah-sekali-1", client="10.0.0.5")
+        # Held on this client, even with the right password, and told nothing more.
+        refusal(username="subbag", password=DEMO_PASSWORD, client="10.0.0.5")
+        # The same person at another computer logs in.
+        assert auth.login(username="subbag", password=DEMO_PASSWORD, client="10.0.0.6")
+
+        clock.move_to(MONDAY_9 + timedelta(minutes=minutes, seconds=1))
+        assert auth.login(username="subbag", password=DEMO_PASSWORD, client="10.0.0.5")
+
+
+def test_failures_from_many_clients_lock_the_account_until_the_lock_expires(staff, small_limits):
+    minutes = small_limits.lockout_minutes
+    with time_machine.travel(MONDAY_9, tick=False) as clock:
+        # Two clients, each within its budget for the name, reach the account's limit.
+        for n in range(small_limits.login_account_max_failures):
+            refusal(username="subbag", password="salah-sekali-1", client=f"198.51.100.{n % 2}")
+        until = MONDAY_9 + timedelta(minutes=minutes)
+        assert user_row(staff.subbag.id).locked_until == until
+
+        clock.move_to(until - timedelta(seconds=1))
+        refusal(username="subbag", password=DEMO_PASSWORD, client="10.0.0.5")
+
+        clock.move_to(until + timedelta(seconds=1))
+        assert auth.login(username="subbag", password=DEMO_PASSWORD, client="10.0.0.5").id == (
+            staff.subbag.id
+        )
     assert user_row(staff.subbag.id).locked_until is None
     assert user_row(staff.subbag.id).failed_logins == 0
 
 
-def test_successful_login_resets_the_failure_count(staff):
+def test_parallel_guesses_from_one_client_stay_within_its_budget(
+    verifications, staff, small_limits
+):
+    """Each attempt is stored before it is checked, so racing tabs cannot overspend."""
+    budget = small_limits.login_client_max_failures
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(
+            pool.map(lambda n: _try(f"nama{n}", "salah-sekali-1", "203.0.113.9"), range(3 * budget))
+        )
+    assert outcomes.count("refused") <= budget
+    assert outcomes.count("refused") + outcomes.count("throttled") == 3 * budget
+
+
+def _try(username: str, password: str, client: str) -> str:
+    try:
+        auth.login(username=username, password=password, client=client)
+    except Throttled:
+        return "throttled"
+    except auth.BadCredentials:
+        return "refused"
+    return "in"
+
+
+def test_successful_login_resets_the_failure_count(verifications, staff):
     limit = get_settings().login_max_failures
     for _ in range(limit - 1):
-        with pytest.raises(auth.BadCredentials):
-            auth.login(username="kepala", password="salah-sekali-1", client=None)
+        refusal(username="kepala", password="salah-sekali-1", client=None)
     auth.login(username="kepala", password=DEMO_PASSWORD, client=None)
-    with pytest.raises(auth.BadCredentials):  # a fresh count, not a lock
-        auth.login(username="kepala", password="salah-sekali-1", client=None)
+    assert user_row(staff.kepala.id).failed_logins == 0
+    for _ in range(limit - 1):  # a fresh count on this client, not a hold
+        refusal(username="kepala", password="salah-sekali-1", client=None)
+    assert auth.login(username="kepala", password=DEMO_PASSWORD, client=None).id == staff.kepala.id
 
 
 def test_deactivated_user_cannot_log_in(staff):

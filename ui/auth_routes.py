@@ -34,8 +34,16 @@ def _same_origin(request: Request) -> bool:
     return urlparse(origin).netloc == host
 
 
-def _secure() -> bool:
-    return get_settings().public_base_url.startswith("https://")
+def _secure(request: Request) -> bool:
+    """Whether the cookie gets ``Secure``: COOKIE_SECURE, or (auto) when served over https.
+
+    Auto sees https in PUBLIC_BASE_URL or in the request itself. Behind a proxy that ends
+    TLS and talks http to the app, set COOKIE_SECURE=true (docs/auth.md).
+    """
+    mode = get_settings().cookie_secure
+    if mode != "auto":
+        return mode == "true"
+    return get_settings().public_base_url.startswith("https://") or request.url.scheme == "https"
 
 
 async def _token_from_body(request: Request) -> str:
@@ -61,7 +69,7 @@ async def set_session_cookie(request: Request) -> Response:
         token,
         max_age=get_settings().session_hours * 3600,
         path="/",
-        secure=_secure(),
+        secure=_secure(request),
         httponly=True,
         samesite="strict",
     )
@@ -78,7 +86,7 @@ async def end_session(request: Request) -> Response:
         await run_in_threadpool(auth.revoke_session, token=token)
     response = JSONResponse({"ok": True})
     response.delete_cookie(
-        auth.SESSION_COOKIE, path="/", secure=_secure(), httponly=True, samesite="strict"
+        auth.SESSION_COOKIE, path="/", secure=_secure(request), httponly=True, samesite="strict"
     )
     response.headers["Cache-Control"] = "no-store"
     return response

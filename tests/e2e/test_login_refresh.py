@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from services.auth import BAD_CREDENTIALS
 from services.seed import DEMO_PASSWORD
 from tests.e2e.conftest import running_app
 
@@ -72,7 +73,7 @@ def test_refresh_keeps_the_login_and_logout_ends_it(page):
 @pytest.mark.e2e
 def test_wrong_password_in_the_browser_says_so_and_sets_no_cookie(page):
     log_in(page, "tidak_terdaftar", "bukan-sandinya-1")
-    expect(page.get_by_text("Nama pengguna atau kata sandi salah.")).to_be_visible()
+    expect(page.get_by_text(BAD_CREDENTIALS)).to_be_visible()
     assert not session_cookies(page)
 
 
