@@ -14,7 +14,8 @@ before any ASCII punctuation in CommonMark; only characters that can open a cons
 where they stand are escaped, so tickets, dates, phone numbers and addresses read the
 same in the Markdown source as on screen):
 
-- Anywhere in a line: emphasis and strikethrough (``*`` ``_`` ``~``), code (`````),
+- Anywhere in a line: emphasis and strikethrough (``*`` ``~``, and ``_`` unless between
+  two letters or digits), code (`````),
   links and images (``[`` ``]``; ``!`` and ``(`` then open nothing), raw HTML and
   autolinks (``<``), quotes (``>``), tables (``|``), remark-math (``$``), entities
   (``&`` before a name or ``#``), and the backslash itself.
@@ -40,7 +41,11 @@ from __future__ import annotations
 
 import re
 
-_ANYWHERE = re.compile(r"([\\`*_\[\]<>~$|])|&(?=[#A-Za-z])|:(?=[A-Za-z])")
+# "_" between two letters or digits opens no emphasis (CommonMark's flanking rule), so
+# usernames and addresses such as unit_kop keep their underscore unescaped.
+_ANYWHERE = re.compile(
+    r"([\\`*\[\]<>~$|])|(?<![^\W_])_|_(?![^\W_])|&(?=[#A-Za-z])|:(?=[A-Za-z])"
+)
 # At a line's start: a heading ("# "), a list item ("- ", "+ "), a thematic break or a
 # setext underline (a line of "-" or "=" only). "-5" or "+62 812" open nothing.
 _LINE_START = re.compile(r"^(?:#{1,6}(?=[ \t]|$)|[+-](?=[ \t]|$)|[=-](?=[=\- \t]*$))", re.MULTILINE)

@@ -30,7 +30,7 @@ PAYLOADS = [
     "<img src=x>",
     "<script>alert(1)</script>",
     "**b**",
-    "_i_ ~~s~~",
+    "_i_ ~~s~~ __b__ x_y_ _z",
     "$x^2$",
     "$$\n\\int x\n$$",
     ":red[x]",
@@ -110,7 +110,14 @@ def test_md_of_plain_indonesian_text_is_unchanged_but_for_line_breaks():
     assert visible_text(md(text)) == text
     assert md("a\nb") == "a  \nb"
     # Tickets, phone numbers, dates and addresses read the same in the source.
-    for plain in ("ADU-2026-000123", "0812-3456-7890", "+62 812 3456", "Jl. Sudirman No. 5"):
+    for plain in (
+        "ADU-2026-000123",
+        "0812-3456-7890",
+        "+62 812 3456",
+        "Jl. Sudirman No. 5",
+        "unit_kop",
+        "budi.santoso@example.co.id",
+    ):
         assert md(plain) == plain
     assert md(None) == "-"
 
