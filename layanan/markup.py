@@ -43,9 +43,7 @@ import re
 
 # "_" between two letters or digits opens no emphasis (CommonMark's flanking rule), so
 # usernames and addresses such as unit_kop keep their underscore unescaped.
-_ANYWHERE = re.compile(
-    r"([\\`*\[\]<>~$|])|(?<![^\W_])_|_(?![^\W_])|&(?=[#A-Za-z])|:(?=[A-Za-z])"
-)
+_ANYWHERE = re.compile(r"([\\`*\[\]<>~$|])|(?<![^\W_])_|_(?![^\W_])|&(?=[#A-Za-z])|:(?=[A-Za-z])")
 # At a line's start: a heading ("# "), a list item ("- ", "+ "), a thematic break or a
 # setext underline (a line of "-" or "=" only). "-5" or "+62 812" open nothing.
 _LINE_START = re.compile(r"^(?:#{1,6}(?=[ \t]|$)|[+-](?=[ \t]|$)|[=-](?=[=\- \t]*$))", re.MULTILINE)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -29,9 +30,9 @@ pytestmark = pytest.mark.e2e
 
 
 class _Listener(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         self.hits.append(self.path)
         self.send_response(204)
         self.end_headers()
@@ -81,7 +82,7 @@ def complaint_at_step_eleven(base: str) -> str:
     with read_session() as session:
         unit_id = session.get(User, ids["unit_kop"]).unit_id
 
-    def act(username: str, action: str, payload=None, documents=()) -> None:
+    def act(username: str, action: str, payload=None, documents=(), note=None) -> None:
         with read_session() as session:
             version = session.get(Complaint, created.complaint_id).version
         workflow.perform(
@@ -91,12 +92,14 @@ def complaint_at_step_eleven(base: str) -> str:
             expected_version=version,
             payload=payload,
             documents=documents,
+            note=note,
         )
 
     act("petugas", "hand_over", {"guest_book_entry": "BT-E2E-MD"})
     act("subbag", "classify_written")
     act("subbag", "register", {"agenda_number": "702/E2E/XI/2026", "sifat": "biasa"})
-    act("kepala", "dispose", {"units": [unit_id], "instruction": "Jawab " + payloads(base, "i")})
+    dispose = {"units": [unit_id], "instruction": "Siapkan jawaban"}
+    act("kepala", "dispose", dispose, note="Catatan " + payloads(base, "note"))
     supporting = workflow.NewDocument("supporting", "data.pdf", "application/pdf", DEMO_PDF)
     act("unit_kop", "submit_draft", {"reply_body": "Jawaban."}, [supporting])
     act("kepala", "approve", {"paraf": True})
@@ -148,10 +151,13 @@ def test_payloads_in_every_field_fetch_nothing_in_a_staff_browser(
     page.get_by_text("![e](http:", exact=False).first.wait_for()
 
     page.get_by_role("tab", name="Diserahkan langsung").click()
-    page.locator("input[type=file]").last.set_input_files(
-        files=[{"name": f"![f]({base}/file).pdf", "mimeType": "application/pdf", "buffer": b"x"}]
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Pindaian tanda terima")
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        {"name": f"![f]({base}/file).pdf", "mimeType": "application/pdf", "buffer": b"x"}
     )
+    uploader.get_by_text("![f](", exact=False).wait_for()  # uploaded before the click
     page.get_by_role("button", name="Catat penyerahan langsung").click()
+    page.get_by_text("ditolak", exact=False).first.wait_for()
     page.get_by_text("![f](http:", exact=False).first.wait_for()
 
     page.wait_for_timeout(500)  # any image the page asked for has been requested by now
