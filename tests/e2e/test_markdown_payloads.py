@@ -129,26 +129,32 @@ def test_payloads_in_every_field_fetch_nothing_in_a_staff_browser(
     page.get_by_role("textbox", name="Nama pengguna").fill("petugas_md")
     page.get_by_role("textbox", name="Kata sandi").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Masuk").click()
-    page.get_by_role("button", name="Keluar").wait_for()
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Staf ![p](http:", exact=False).wait_for()
+    page.get_by_role("button", name="Keluar").wait_for()  # the sidebar, with the full name
 
     page.goto(f"{app_url}/pengaduan?tiket={ticket}")
     page.get_by_text("Penyampaian surat jawaban (langkah 11)", exact=True).wait_for()
-    page.get_by_text("Nama ![p](http:", exact=False).first.wait_for()
-    page.get_by_text("Alamat ![p](http:", exact=False).first.wait_for()
+    alerts = page.get_by_test_id("stAlert")
+    missing: list[str] = []  # payloads not on the page as the text typed (checked last)
+
+    def shown(*typed: str) -> None:
+        missing.extend(t for t in typed if not page.get_by_text(t, exact=False).count())
+
+    shown("Staf ![p](http:", "Nama ![p](http:", "Alamat ![p](http:", "Perihal ![p]")
+    shown("Catatan ![p]")
 
     page.get_by_role("tab", name="WhatsApp").click()
     number = page.get_by_role("textbox", name="Nomor WhatsApp pemohon")
     number.fill(f"![p]({base}/phone)")
     number.press("Enter")
-    page.get_by_text("tidak valid", exact=False).first.wait_for()
+    alerts.filter(has_text="Nomor WhatsApp").wait_for()  # the refusal repeats the number
+    shown("/phone)")
 
     page.get_by_role("tab", name="E-mail").click()
     address = page.get_by_role("textbox", name="Alamat e-mail pemohon")
     address.fill(f"![e]({base}/email)")
     page.get_by_role("button", name="Kirim e-mail dengan surat terlampir").click()
-    page.get_by_text("![e](http:", exact=False).first.wait_for()
+    alerts.filter(has_text="tidak valid").filter(has_text="e-mail").wait_for()
+    shown("/email)")
 
     page.get_by_role("tab", name="Diserahkan langsung").click()
     uploader = page.get_by_test_id("stFileUploader").filter(has_text="Pindaian tanda terima")
@@ -157,8 +163,9 @@ def test_payloads_in_every_field_fetch_nothing_in_a_staff_browser(
     )
     uploader.get_by_text("![f](", exact=False).wait_for()  # uploaded before the click
     page.get_by_role("button", name="Catat penyerahan langsung").click()
-    page.get_by_text("ditolak", exact=False).first.wait_for()
-    page.get_by_text("![f](http:", exact=False).first.wait_for()
+    alerts.filter(has_text="ditolak").wait_for()  # the refusal repeats the file name
+    shown("/file).pdf")
 
     page.wait_for_timeout(500)  # any image the page asked for has been requested by now
     assert hits == []
+    assert missing == []  # and each payload is on the page as the text that was typed
