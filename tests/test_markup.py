@@ -4,7 +4,7 @@ Two halves. (1) The helper, over hostile payloads: the escaped source, rendered 
 CommonMark renderer, is the payload as typed (no image, link, HTML, emphasis, heading,
 list, quote or code), and none of Streamlit's own text plugins (emoji and material-icon
 shortcodes, colour directives, bare-URL autolinks, typographic arrows) can match it.
-(2) An AST scan of ``pages/`` and ``ui/``: every argument that Streamlit renders as
+(2) An AST scan of ``app.py``, ``pages/`` and ``ui/``: every argument that Streamlit renders as
 Markdown (bodies, labels, ``help=``, tab and radio labels, dialog titles, metric values)
 is a constant, an ``md(...)`` call, or built only from those; a short allow-list names
 the few variables that hold already-escaped Markdown, each with the reason.
@@ -137,6 +137,13 @@ def test_the_checker_sees_what_unescaped_text_would_render():
 # --- (2) the rule in pages/ and ui/ ------------------------------------------------------
 
 FOLDERS = ("pages", "ui")
+
+
+def rendering_modules() -> list[Path]:
+    """Every module that renders: app.py, pages/ and ui/."""
+    return [ROOT / "app.py", *(p for f in FOLDERS for p in sorted((ROOT / f).rglob("*.py")))]
+
+
 ESCAPERS = {"md", "esc"}  # esc: ui.complaint_view's name for layanan.markup.md
 # Calls whose result holds no user text: formatting of dates, durations, counts, and
 # the SOP table's own labels.
@@ -493,21 +500,18 @@ def test_the_scan_finds_the_shapes_it_is_meant_to_find():
 
 def test_no_page_shows_user_text_through_markdown_unescaped():
     offenders = []
-    for folder in FOLDERS:
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            rel = str(path.relative_to(ROOT))
-            offenders += unescaped(path.read_text(encoding="utf-8"), rel)
+    for path in rendering_modules():
+        offenders += unescaped(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     assert offenders == []
 
 
 def test_the_allow_list_has_no_stale_entries():
     # Every entry still excuses a call the scan would otherwise report.
     found = set()
-    for folder in FOLDERS:
-        for path in (ROOT / folder).rglob("*.py"):
-            rel = str(path.relative_to(ROOT))
-            for hit in unescaped(path.read_text(encoding="utf-8"), rel, allowed={}):
-                found.add((rel, hit.split("(", 1)[1][:-1]))
+    for path in rendering_modules():
+        rel = str(path.relative_to(ROOT))
+        for hit in unescaped(path.read_text(encoding="utf-8"), rel, allowed={}):
+            found.add((rel, hit.split("(", 1)[1][:-1]))
     assert set(ALLOWED) <= found, set(ALLOWED) - found
 
 
