@@ -15,6 +15,7 @@ import streamlit as st
 
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from layanan.sop import ROLE_LABELS
 from layanan.text import angka, tanggal, tanggal_jam
 from services import admin
@@ -95,7 +96,7 @@ st.title("Administrasi")
 flash = st.session_state.pop(FLASH, None)
 if flash:
     kind, message = flash
-    (st.success if kind == "success" else st.error)(message)
+    (st.success if kind == "success" else st.error)(md(message))
 
 units = admin.list_units(acting_user_id=ME)
 unit_names = {u.id: f"{u.name} ({u.code})" for u in units}
@@ -474,6 +475,6 @@ with tab_audit:
     if last is None:
         st.info("Jejak audit belum pernah diperiksa.")
     elif last.ok:
-        st.success(last.summary(), icon=":material/verified:")
+        st.success(md(last.summary()), icon=":material/verified:")
     else:
-        st.error(last.summary(), icon=":material/gpp_bad:")
+        st.error(md(last.summary()), icon=":material/gpp_bad:")

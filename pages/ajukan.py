@@ -10,6 +10,7 @@ import streamlit as st
 
 from layanan import sop
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from layanan.text import tanggal_jam
 from services import portal
 from services.uploads import ALLOWED_TYPES, UPLOAD_EXTENSIONS
@@ -93,7 +94,7 @@ if sent:
             client=client_key(),
         )
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
     else:
         st.session_state[RESULT] = submitted
         st.rerun()

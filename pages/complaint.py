@@ -8,6 +8,7 @@ masks a *rahasia* complainant's identity and logs the view.
 import streamlit as st
 
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import complaint_detail, identity
 from ui.action_form import render_action_forms, render_returned_draft, show_flash
 from ui.complaint_view import esc, render_clocks, render_documents, render_summary
@@ -31,7 +32,7 @@ try:
     detail = complaint_detail.complaint_detail(ticket=ticket, user_id=user.id)
 except WorkflowError as err:
     st.title("Pengaduan")
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 st.title(f"Pengaduan {detail.ticket}")

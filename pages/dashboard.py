@@ -8,6 +8,7 @@ figure, and the monthly recapitulation. Definitions: docs/dashboard.md.
 import streamlit as st
 
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import dashboard
 from ui import dashboard as view
 from ui.session import require_page
@@ -19,7 +20,7 @@ try:
     filters = view.render_filters(dashboard.units_for_filter(user=user))
     board = dashboard.dashboard(user=user, filters=filters)
 except WorkflowError as err:
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 view.render_headline(board)

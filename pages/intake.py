@@ -12,6 +12,7 @@ import streamlit as st
 from layanan import sop
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import complaint_lists, uploads, workflow
 from services.uploads import UPLOAD_EXTENSIONS
 from ui.complaint_view import complaint_link, esc
@@ -238,7 +239,7 @@ if st.button("Simpan pengaduan", type="primary", key=key("save")):
             documents=documents,
         )
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
     else:
         st.session_state[CREATED_KEY] = {
             "id": result.complaint_id,

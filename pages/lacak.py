@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import portal
 from ui.portal import client_key, portal_style, render_status
 
@@ -49,7 +50,7 @@ try:
     status = portal.track(ticket=ticket, pin=pin, client=client)
 except WorkflowError as err:
     st.session_state.pop(AUTH, None)
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 render_status(status)
@@ -59,7 +60,7 @@ if status.letter_available:
     try:
         letter = portal.reply_letter(ticket=ticket, pin=pin, client=client)
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
     else:
         st.download_button(
             "Unduh surat jawaban",
@@ -98,7 +99,7 @@ if status.delivered_at is not None:
                             ticket=ticket, pin=pin, client=client, score=score, comment=comment
                         )
                     except WorkflowError as err:
-                        st.error(err.message)
+                        st.error(md(err.message))
                     else:
                         st.rerun()
 

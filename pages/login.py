@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from ui import session
 
 st.title("Masuk")
@@ -19,15 +20,15 @@ if submitted:
     try:
         user = session.log_in(username=username, password=password)
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
     else:
-        st.success(f"Berhasil masuk sebagai {user.full_name}")
+        st.success(f"Berhasil masuk sebagai {md(user.full_name)}")
 
 if session.oidc_enabled():
     st.divider()
     error = st.session_state.get(session.OIDC_ERROR_KEY)
     if error:
-        st.error(error)
+        st.error(md(error))
         st.button("Keluar dari penyedia login", on_click=st.logout)
     else:
         st.button("Masuk dengan akun kantor (SSO)", on_click=st.login)

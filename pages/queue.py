@@ -7,6 +7,7 @@ import streamlit as st
 
 from layanan import sop
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import complaint_lists
 from ui.complaint_view import (
     page_caption,
@@ -22,7 +23,7 @@ PAGE_SIZE = 25
 user = require_page("queue")
 st.title("Antrean saya")
 roles = ", ".join(sop.ROLE_LABELS[r] for r in sorted(user.roles, key=list(sop.Role).index))
-st.caption(roles + (f" · {user.unit_name}" if user.unit_name else ""))
+st.caption(roles + (f" · {md(user.unit_name)}" if user.unit_name else ""))
 
 with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns([3, 2.5, 1.6, 2, 1.6], vertical_alignment="bottom")
@@ -43,7 +44,7 @@ try:
         page_size=PAGE_SIZE,
     )
 except WorkflowError as err:
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 if view.counts:

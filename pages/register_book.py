@@ -6,6 +6,7 @@ import streamlit as st
 
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import register_book
 from ui.session import require_page
 
@@ -25,7 +26,7 @@ if not start or not end:
 try:
     book = register_book.register_book(user_id=user.id, start=start, end=end)
 except WorkflowError as err:
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 st.caption(f"Periode {book.periode}: {len(book.rows)} pengaduan.")

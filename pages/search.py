@@ -8,6 +8,7 @@ import streamlit as st
 
 from layanan import sop
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import complaint_lists
 from ui.complaint_view import (
     page_caption,
@@ -57,7 +58,7 @@ try:
         page_size=PAGE_SIZE,
     )
 except WorkflowError as err:
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 st.caption(page_caption(result))

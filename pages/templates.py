@@ -10,6 +10,7 @@ import streamlit as st
 from documents import numbering
 from documents.contexts import KEYS, REQUIRED
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from layanan.text import tanggal_jam
 from services import document_files, letter_settings, letter_templates
 from ui.session import require_page
@@ -19,7 +20,7 @@ st.title("Templat Surat")
 
 notice = st.session_state.pop("templates_notice", None)
 if notice:
-    st.success(notice)
+    st.success(md(notice))
 
 settings = letter_settings.get_letter_settings()
 
@@ -95,7 +96,7 @@ with st.form("letter_settings"):
         try:
             letter_settings.save_letter_settings(user_id=user.id, values=values)
         except WorkflowError as err:
-            st.error(err.message)
+            st.error(md(err.message))
         else:
             st.session_state["templates_notice"] = "Pengaturan surat disimpan."
             st.rerun()
@@ -108,13 +109,13 @@ st.caption(
 try:
     overview = letter_templates.template_overview(user_id=user.id)
 except WorkflowError as err:
-    st.error(err.message)
+    st.error(md(err.message))
     st.stop()
 
 for info in overview:
     with st.container(border=True):
         source = (
-            f"unggahan {info.uploaded_by or ''} ({tanggal_jam(info.uploaded_at)})"
+            f"unggahan {md(info.uploaded_by or '')} ({tanggal_jam(info.uploaded_at)})"
             if info.source == "unggahan"
             else "bawaan (letter_templates/)"
         )
@@ -158,7 +159,7 @@ for info in overview:
                             user_id=user.id, key=info.key, data=upload.getvalue()
                         )
                     except WorkflowError as err:
-                        st.error(err.message)
+                        st.error(md(err.message))
                     else:
                         st.session_state["templates_notice"] = (
                             f"{info.label}: templat pengganti diperiksa dan dipasang."

@@ -54,8 +54,9 @@ def texts(at: AppTest) -> str:
 
 
 def unescape(text: str) -> str:
-    """Text with the Markdown escapes of ``ui.complaint_view.esc`` removed."""
-    return text.replace("\\", "")
+    """Text with the Markdown escapes of ``layanan.markup.md`` removed (backslashes and
+    the invisible word joiners that break shortcodes and bare links)."""
+    return text.replace("\\", "").replace("\u2060", "")
 
 
 def tickets(at) -> list[str]:

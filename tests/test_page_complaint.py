@@ -292,9 +292,9 @@ def test_the_head_sees_what_changed_since_the_returned_round(staff):
     at = page(staff.kepala, cid)
     text = "\n".join(m.value for m in at.markdown)
     assert "Perubahan sejak draf ke-1 yang dikembalikan" in text
-    assert ":red-background[~~tindak lanjuti\\.~~]" in text
+    assert ":red-background[~~tindak lanjuti.~~]" in text
     # user text is escaped inside the marks: brackets cannot end the directive
-    assert r":green-background[**selesaikan \[sesuai Permen 24/2014\]\.**]" in text
+    assert r":green-background[**selesaikan \[sesuai Permen 24/2014\].**]" in text
 
 
 def test_the_first_draft_has_no_diff_and_no_return_notice(staff):

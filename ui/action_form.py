@@ -20,6 +20,7 @@ import streamlit as st
 from layanan import sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from layanan.text import posisi, tanggal_jam
 from services import uploads, workflow
 from services.complaint_detail import ActionSpec, ComplaintDetail, DiffPart
@@ -142,8 +143,8 @@ def show_flash() -> None:
     """The confirmation of the last action (a toast and a success line), once."""
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.toast(message, icon=":material/check_circle:")
-        st.success(message)
+        st.toast(md(message), icon=":material/check_circle:")
+        st.success(md(message))
 
 
 def _diff_markdown(parts: tuple[DiffPart, ...]) -> str:
@@ -198,7 +199,7 @@ def render_action_forms(detail: ComplaintDetail, *, user_id: int) -> None:
     """The forms of the current step for this user, or why there is none."""
     error = st.session_state.pop(_error_key(detail.ticket), None)
     if error:
-        st.error(error)
+        st.error(md(error))
     if detail.closed:
         st.info("Pengaduan ini sudah selesai; tidak ada langkah yang perlu dikerjakan.")
         return

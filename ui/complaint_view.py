@@ -1,12 +1,11 @@
 """Widgets shared by the queue, search and complaint pages (rendering only, no queries).
 
-User-written text (names, subjects, notes) goes through ``esc`` before ``st.markdown``
-so that Markdown in it is shown as typed; no HTML is ever allowed.
+User-written text (names, subjects, notes) goes through ``esc`` (``layanan.markup.md``)
+before any Markdown element so that it is shown as typed; no HTML is ever allowed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -16,6 +15,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from layanan import sop
+from layanan.markup import md as esc  # the one escaper; the name kept for its callers
 from layanan.text import durasi, tanggal, tanggal_jam
 from services.complaint_detail import ComplaintDetail
 from services.complaint_lists import ListItem, ListPage
@@ -39,14 +39,6 @@ ARRIVAL_LABELS = {
     sop.Channel.WHATSAPP: "Pesan WhatsApp masuk",
     sop.Channel.ONLINE: "Dikirim melalui portal",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def esc(text: str | None) -> str:
-    """Text shown literally inside ``st.markdown`` (Markdown characters escaped)."""
-    if text is None:
-        return "-"
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
 def arrival_label(channel: str) -> str:
@@ -253,7 +245,7 @@ def render_documents(detail: ComplaintDetail, *, fetch: Callable[[int], bytes]) 
         st.caption("Belum ada dokumen.")
     for doc in detail.documents:
         st.download_button(
-            f"{doc.kind_label}: {doc.filename} ({_size(doc.size)})",
+            f"{doc.kind_label}: {esc(doc.filename)} ({_size(doc.size)})",
             data=partial(fetch, doc.id),
             file_name=doc.filename,
             mime=doc.content_type,

@@ -20,6 +20,7 @@ from db.stats import Drill, Filters
 from layanan import sop
 from layanan.calendar import day_bounds, office_today
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from layanan.text import durasi, tanggal, tanggal_jam
 from services import dashboard, recap
 from services.dashboard import Dashboard
@@ -488,7 +489,7 @@ def render_drill(board: Dashboard, user) -> None:
             user=user, board=board, drill=Drill(kind, value), page=page_number, page_size=PAGE_SIZE
         )
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
         return
     st.markdown(f"**{esc(label)}**: {listing.total} pengaduan")
     if listing.rows.empty:
@@ -535,7 +536,7 @@ def render_recap(user) -> None:
                 progress=lambda fraction, text: bar.progress(fraction, text=text),
             )
         except WorkflowError as err:
-            st.error(err.message)
+            st.error(md(err.message))
             return
         st.session_state[RECAP_KEY] = files
     files = st.session_state.get(RECAP_KEY)

@@ -14,6 +14,7 @@ import streamlit as st
 from layanan import sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import delivery, document_files, outbox, reply_letter, uploads, workflow
 from ui.complaint_view import esc
 
@@ -54,7 +55,7 @@ def _record(
             hook_input=given,  # number / confirmation / receiver, checked by the hook
         )
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
     else:
         _done(result)
 
@@ -70,7 +71,7 @@ def _send_email(*, detail, user_id: int, recipient: str, note: str) -> None:
                 note=note,
             )
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
         return
     if result.delivered:
         st.session_state[FLASH_KEY] = result.text
@@ -101,13 +102,13 @@ def email_status(*, complaint_id: int) -> None:
     latest = messages[0]
     text = delivery.message_text(latest)
     if latest.status == outbox.FAILED:
-        st.error(text, icon=":material/error:")
+        st.error(md(text), icon=":material/error:")
     elif latest.status in (outbox.PENDING, outbox.SENDING):
-        st.warning(text, icon=":material/schedule_send:")
+        st.warning(md(text), icon=":material/schedule_send:")
     elif latest.status == outbox.SENT and latest.last_error:
-        st.warning(text)
+        st.warning(md(text))
     elif latest.status == outbox.CANCELLED:
-        st.caption(text)
+        st.caption(md(text))
 
 
 def delivery_panel(*, detail, user_id: int) -> None:
@@ -131,10 +132,10 @@ def delivery_panel(*, detail, user_id: int) -> None:
         try:
             link = delivery.whatsapp_link(complaint_id=detail.id, user_id=user_id, phone=phone)
         except WorkflowError as err:
-            st.warning(err.message)
+            st.warning(md(err.message))
             link = None
         if link is not None:
-            st.caption(f"Pesan ke {link.phone}:")
+            st.caption(f"Pesan ke {md(link.phone)}:")
             st.text(link.message)
             left, right = st.columns(2)
             left.link_button("Buka WhatsApp", link.url, icon=":material/chat:")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from documents import pdf
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from services import document_files, official_documents, receipt, reply_letter
 from services.document_files import Download
 from ui.session import client_key
@@ -39,7 +40,7 @@ def _pdf_controls(
             "PDF",
             key=f"pdf-off:{ticket}:{offer.key}",
             disabled=True,
-            help=reason,
+            help=md(reason),
             icon=":material/picture_as_pdf:",
         )
         return
@@ -57,7 +58,7 @@ def _pdf_controls(
                     )
                     st.session_state[state_key] = document_files.as_pdf(source)
             except WorkflowError as err:
-                st.error(err.message)
+                st.error(md(err.message))
                 return
             st.rerun()
         return
@@ -78,7 +79,7 @@ def documents_section(*, detail, user) -> None:
     try:
         offers = official_documents.available_documents(complaint_id=detail.id, user_id=user.id)
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
         return
     reason = pdf.pdf_unavailable_reason()
     for offer in offers:
@@ -99,7 +100,7 @@ def documents_section(*, detail, user) -> None:
                     offer.label,
                     key=f"letter-off:{detail.ticket}:{offer.key}",
                     disabled=True,
-                    help=offer.reason,
+                    help=md(offer.reason),
                     icon=ICON,
                 )
         with pdf_col:
@@ -113,13 +114,13 @@ def documents_section(*, detail, user) -> None:
                 )
         with note:
             if not offer.available:
-                st.caption(offer.reason)
+                st.caption(md(offer.reason))
             elif offer.final:
                 st.caption("Berkas yang ditandatangani; setiap unduhan identik.")
             elif offer.draft:
                 st.caption("Bertanda DRAF sampai ditandatangani Sekretaris.")
     if reason:
-        st.caption(reason)
+        st.caption(md(reason))
 
 
 def letter_preview(*, detail, user_id: int) -> None:
@@ -138,7 +139,7 @@ def letter_preview(*, detail, user_id: int) -> None:
             with st.spinner("Menyiapkan pratinjau surat..."):
                 preview = reply_letter.reply_preview(complaint_id=detail.id, user_id=user_id)
         except WorkflowError as err:
-            st.info(f"Pratinjau surat tidak dapat ditampilkan. {err.message}")
+            st.info(f"Pratinjau surat tidak dapat ditampilkan. {md(err.message)}")
             return
         st.session_state[state_key] = preview
     with st.container(border=True, height=720):
@@ -157,7 +158,7 @@ def receipt_download(*, complaint_id: int, pin: str, key: str = "receipt") -> No
     try:
         file = receipt.receipt_download(complaint_id=complaint_id, pin=pin, client=client_key())
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
         return
     st.download_button(
         "Unduh tanda terima (Word)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from layanan.errors import WorkflowError
+from layanan.markup import md
 from layanan.text import tanggal
 from services import receipt
 from services.portal import CURRENT, DONE, WAITING, PublicStatus, Submitted
@@ -21,12 +22,14 @@ def render_status(status: PublicStatus) -> None:
     """The public status: summary, progress line with dates, expected completion."""
     st.subheader(f"Pengaduan {status.ticket}")
     left, right = st.columns(2)
-    left.markdown(f"**Diterima:** {tanggal(status.received_at)}  \n**Saluran:** {status.channel}")
+    left.markdown(
+        f"**Diterima:** {tanggal(status.received_at)}  \n**Saluran:** {md(status.channel)}"
+    )
     if status.closed:
         right.markdown(f"**Status:** Selesai  \n**Diselesaikan:** {tanggal(status.completed_at)}")
     else:
         right.markdown(
-            f"**Status:** {status.current}  \n"
+            f"**Status:** {md(status.current)}  \n"
             f"**Perkiraan selesai:** paling lambat {tanggal(status.expected_completion)}"
         )
     if status.confidential:
@@ -99,7 +102,7 @@ def receipt_button(submitted: Submitted) -> None:
             complaint_id=submitted.complaint_id, pin=submitted.pin, client=client_key()
         )
     except WorkflowError as err:
-        st.error(err.message)
+        st.error(md(err.message))
         return
     st.download_button(
         "Unduh tanda terima",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from layanan.markup import md
 from layanan.sop import ROLE_LABELS, Role
 from services.auth import CurrentUser
 from ui.session import log_out
@@ -15,7 +16,7 @@ def role_labels(roles: frozenset[Role]) -> str:
 
 def render_user(user: CurrentUser) -> None:
     with st.sidebar:
-        st.markdown(f"**{user.full_name}**")
+        st.markdown(f"**{md(user.full_name)}**")
         st.caption(f"Peran: {role_labels(user.roles) or '-'}")
-        st.caption(f"Unit: {user.unit_name or '-'}")
+        st.caption(f"Unit: {md(user.unit_name or '-')}")
         st.button("Keluar", key="logout", on_click=log_out, icon=":material/logout:")
