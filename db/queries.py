@@ -39,6 +39,10 @@ _ROW_COLUMNS = (
     Complaint.step_due_at,
     Complaint.received_at,
     Complaint.closed_at,
+    # The identity, for services.identity to mask it and redact the subject.
+    Complaint.complainant_phone,
+    Complaint.complainant_email,
+    Complaint.complainant_address,
 )
 
 
@@ -61,6 +65,9 @@ class ComplaintRow:
     step_due_at: datetime | None
     received_at: datetime
     closed_at: datetime | None
+    complainant_phone: str | None = None
+    complainant_email: str | None = None
+    complainant_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,10 +122,13 @@ def _text_condition(text: str, *, identity_visible: bool) -> ColumnElement[bool]
     """Ticket, complainant name, subject or text contains ``text`` (case-insensitive).
 
     A name search never matches a *rahasia* complaint for a user who may not see its
-    complainant's identity: otherwise the search itself would reveal who complained.
+    complainant's identity, nor an *anonim* one for anyone (its name is shown to nobody:
+    ``services.identity``): otherwise the search itself would reveal who complained.
     """
     pattern = _like(text.strip())
-    name_match = Complaint.complainant_name.ilike(pattern, escape="\\")
+    name_match = and_(
+        Complaint.anonymous.is_(False), Complaint.complainant_name.ilike(pattern, escape="\\")
+    )
     if not identity_visible:
         name_match = and_(Complaint.confidential.is_(False), name_match)
     return or_(
