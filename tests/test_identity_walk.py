@@ -383,6 +383,18 @@ def test_no_surface_shows_an_identity_to_a_role_outside_the_rule(staff, complain
                 filters=complaint_lists.ComplaintFilter(text=person.name),
             )
             walk.check("search by name", who, strings(by_name))
+            # Finding the complaint by the name says who complained, even redacted.
+            found = {i.id for i in by_name.items} if by_name else set()
+            for cid, p in complaints:
+                if p is not person:
+                    continue
+                walk.checked += 1
+                may = allowed(
+                    ROLE_OF[who], anonymous=p is ANONIM, part="name", signed_original=False
+                )
+                if cid in found and not may:
+                    walk.leaking += 1
+                    walk.leaks.append(f"search by name [{who}] finds complaint {cid}")
         walk.check("queue", who, strings(_refused(complaint_lists.my_queue, user_id=user.id)))
         walk.check(
             "possible duplicates",
