@@ -91,10 +91,16 @@ COMPLAINT_COLUMNS: dict[str, Carries] = {
         )
     },
 }
-# The texts of the timeline (step events' notes and payload values), dispositions' notes
-# and the reasons of returns are FREE_TEXT; outbox e-mails (recipient, message) IDENTITY.
+# The other tables that hold complaint data. The timeline's texts (step events' notes
+# and payload values: reasons, evidence, the WhatsApp number, the e-mail recipient)
+# and the disposition's note are FREE_TEXT, shown through ``Disclosure.redact``; an
+# outbox e-mail (recipient, the message bytes) carries the identity and is shown only
+# in the step-11 delivery panel (capability ``deliver``, a role that sees it); a
+# rating's comment is FREE_TEXT and shown nowhere yet.
 EVENT_TEXT = Carries.FREE_TEXT
+DISPOSITION_NOTE = Carries.FREE_TEXT
 OUTBOX_MESSAGE = Carries.IDENTITY
+RATING_COMMENT = Carries.FREE_TEXT
 
 
 @dataclass(frozen=True)

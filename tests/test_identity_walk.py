@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from db.engine import read_session
 from db.models import Complaint, Document
-from layanan import sop
+from layanan import permissions, sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from layanan.sop import Role
@@ -461,6 +461,11 @@ def test_every_document_kind_and_complaint_column_is_classified():
     assert set(identity.DOCUMENTS) - set(sop.DOCUMENT_KINDS) == set()  # no stale entry
     columns = {c.name for c in Complaint.__table__.columns}
     assert columns ^ set(identity.COMPLAINT_COLUMNS) == set(), "declare it in COMPLAINT_COLUMNS"
+    # The outbox e-mail (recipient) is shown only in the delivery panel: its roles must
+    # be roles that see the identity; each exception names a real capability.
+    assert permissions.CAPABILITIES["deliver"] <= permissions.SEES_CONFIDENTIAL_IDENTITY
+    for cls in identity.DOCUMENTS.values():
+        assert cls.also_for is None or cls.also_for in permissions.CAPABILITIES
 
 
 def test_a_kind_stored_without_a_classification_is_withheld_from_everyone(staff):
