@@ -278,7 +278,7 @@ def render_documents(detail: ComplaintDetail, *, fetch: Callable[[int], bytes]) 
         )
     if detail.hidden_documents:
         st.caption(
-            f"{detail.hidden_documents} dokumen memuat identitas pemohon pengaduan rahasia "
+            f"{detail.hidden_documents} dokumen memuat identitas pemohon yang dirahasiakan "
             "dan tidak ditampilkan."
         )
 
