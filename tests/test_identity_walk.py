@@ -187,6 +187,8 @@ def strings(value) -> str:
 
 
 def _intake(staff, p: Person, **flags) -> int:
+    # The number is stored as typed; the text spells it +62 ..., the hand-over note as typed,
+    # the disposition note without dashes, the WhatsApp hook stores +62... (normalised).
     created = new_complaint(
         staff,
         complainant_name=p.name,
