@@ -39,6 +39,10 @@ _ROW_COLUMNS = (
     Complaint.step_due_at,
     Complaint.received_at,
     Complaint.closed_at,
+    # The identity, for services.identity to mask it and redact the subject.
+    Complaint.complainant_phone,
+    Complaint.complainant_email,
+    Complaint.complainant_address,
 )
 
 
@@ -61,6 +65,9 @@ class ComplaintRow:
     step_due_at: datetime | None
     received_at: datetime
     closed_at: datetime | None
+    complainant_phone: str | None = None
+    complainant_email: str | None = None
+    complainant_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,18 +121,26 @@ def _like(text: str) -> str:
 def _text_condition(text: str, *, identity_visible: bool) -> ColumnElement[bool]:
     """Ticket, complainant name, subject or text contains ``text`` (case-insensitive).
 
-    A name search never matches a *rahasia* complaint for a user who may not see its
-    complainant's identity: otherwise the search itself would reveal who complained.
+    A complaint whose identity the user does not wholly see (a *rahasia* one for a user
+    who may not see its complainant's identity, an *anonim* one for anyone: its name is
+    shown to nobody, ``services.identity``) matches by ticket only: its name, and its
+    subject and text (which may quote the identity), would otherwise let the search
+    itself reveal who complained.
     """
     pattern = _like(text.strip())
-    name_match = Complaint.complainant_name.ilike(pattern, escape="\\")
+    hidden = Complaint.anonymous.is_(True)
     if not identity_visible:
-        name_match = and_(Complaint.confidential.is_(False), name_match)
+        hidden = or_(hidden, Complaint.confidential.is_(True))
     return or_(
         Complaint.ticket.ilike(pattern, escape="\\"),
-        name_match,
-        Complaint.subject.ilike(pattern, escape="\\"),
-        Complaint.body.ilike(pattern, escape="\\"),
+        and_(
+            ~hidden,
+            or_(
+                Complaint.complainant_name.ilike(pattern, escape="\\"),
+                Complaint.subject.ilike(pattern, escape="\\"),
+                Complaint.body.ilike(pattern, escape="\\"),
+            ),
+        ),
     )
 
 

@@ -742,6 +742,12 @@ LIST_COLUMNS = (
     Complaint.step_due_at,
     Complaint.closed_at,
     Complaint.confidential,
+    # The identity, for services.identity to redact an anonim complaint's subject.
+    Complaint.anonymous,
+    Complaint.complainant_name,
+    Complaint.complainant_phone,
+    Complaint.complainant_email,
+    Complaint.complainant_address,
 )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Complaint, Document, StepEvent, Unit, User
-from layanan import permissions, sop
+from layanan import sop
 from layanan.clocks import regulatory_clocks
 from layanan.errors import NotFound
 from layanan.sop import Role
@@ -29,8 +29,8 @@ from services.calendar_settings import load_calendar, load_standards
 from services.complaint_lists import step_status, working_days_left, working_minutes_left
 from services.identity import (
     HIDDEN,
-    IDENTITY_DOCUMENT_KINDS,
     Redactor,
+    disclosure,
     log_confidential_view,
 )
 
@@ -500,17 +500,9 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
         complaint = session.scalar(select(Complaint).where(Complaint.ticket == ticket))
         if complaint is None:
             raise NotFound(f"Pengaduan dengan nomor tiket {ticket or '-'} tidak ditemukan.")
-        visible = permissions.sees_identity(actor.roles, confidential=complaint.confidential)
-        hide = not visible
-        redact = Redactor(
-            (
-                complaint.complainant_name,
-                complaint.complainant_phone,
-                complaint.complainant_email,
-                complaint.complainant_address,
-            ),
-            active=hide,
-        )
+        shown = disclosure(actor.roles, complaint)
+        visible = shown.contact
+        redact = shown.redact
         calendar = load_calendar(session)
         standards = load_standards(session)
         unit_names = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
@@ -529,8 +521,8 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
             .where(Document.complaint_id == complaint.id)
             .order_by(Document.uploaded_at, Document.id)
         ).all()
-        shown_docs = [d for d in docs if not (hide and d.kind in IDENTITY_DOCUMENT_KINDS)]
-        filenames = {d.id: d.filename for d in shown_docs}
+        shown_docs = [d for d in docs if shown.document(d.kind)]
+        filenames = {d.id: redact(d.filename) or "" for d in shown_docs}
         events = list(
             session.scalars(
                 select(StepEvent)
@@ -564,12 +556,17 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
                 ),
             )
         identity = None
-        if visible and not complaint.anonymous:
+        if shown.contact:  # an anonim complaint: the contact details, never the name
             identity = Identity(
-                complaint.complainant_name,
-                complaint.complainant_phone,
-                complaint.complainant_email,
-                complaint.complainant_address,
+                *(
+                    shown.column(c, getattr(complaint, c))
+                    for c in (
+                        "complainant_name",
+                        "complainant_phone",
+                        "complainant_email",
+                        "complainant_address",
+                    )
+                )
             )
         returned, changes = _returned_and_changes(complaint, events, redact=redact)
         detail = ComplaintDetail(
@@ -592,8 +589,8 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
             supervisory=complaint.supervisory,
             identity_visible=visible,
             identity=identity,
-            guest_book_entry=complaint.guest_book_entry,
-            agenda_number=complaint.agenda_number,
+            guest_book_entry=shown.column("guest_book_entry", complaint.guest_book_entry),
+            agenda_number=shown.column("agenda_number", complaint.agenda_number),
             sifat=complaint.sifat,
             units=tuple(u.name for u in complaint.units),
             reply_body=redact(complaint.reply_body),
@@ -607,15 +604,15 @@ def complaint_detail(*, ticket: str, user_id: int, now: datetime | None = None) 
                 if complaint.delivery_method
                 else None
             ),
-            archive_code=complaint.archive_code,
-            archive_location=complaint.archive_location,
+            archive_code=shown.column("archive_code", complaint.archive_code),
+            archive_location=shown.column("archive_location", complaint.archive_location),
             oral_outcome=redact(complaint.oral_outcome),
             documents=tuple(
                 DocumentInfo(
                     id=d.id,
                     kind=d.kind,
                     kind_label=sop.DOCUMENT_KINDS.get(d.kind, d.kind),
-                    filename=d.filename,
+                    filename=filenames[d.id],
                     content_type=d.content_type,
                     size=d.size,
                     step=d.step,

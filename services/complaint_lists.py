@@ -25,7 +25,7 @@ from layanan.calendar import WorkingCalendar
 from layanan.sop import Role
 from services import authz
 from services.calendar_settings import load_calendar
-from services.identity import complainant_label, sees_any_identity
+from services.identity import disclosure, sees_any_identity
 
 STATUS_LABELS = {
     "terlambat": "Terlambat",
@@ -124,11 +124,12 @@ def _items(
     *,
     calendar: WorkingCalendar,
     now: datetime,
-    identity_visible: bool,
+    roles: frozenset[Role],
 ) -> tuple[ListItem, ...]:
     full_day = calendar.day_minutes
     items = []
     for row in rows:
+        shown = disclosure(roles, row)
         left = (
             working_minutes_left(calendar, row.step_due_at, now)
             if row.current_step is not None and row.step_due_at is not None
@@ -142,13 +143,8 @@ def _items(
                 step_label=sop.step_label(row.current_step),
                 channel_label=sop.CHANNEL_LABELS.get(sop.Channel(row.channel), row.channel),
                 category=row.category,
-                subject=row.subject,
-                complainant=complainant_label(
-                    name=row.complainant_name,
-                    anonymous=row.anonymous,
-                    confidential=row.confidential,
-                    visible=identity_visible,
-                ),
+                subject=shown.redact(row.subject) or "",
+                complainant=shown.complainant(row.complainant_name),
                 confidential=row.confidential,
                 received_at=row.received_at,
                 closed_at=row.closed_at,
@@ -182,14 +178,14 @@ def _list_page(
     page: int,
     page_size: int,
     now: datetime,
-    identity_visible: bool,
+    roles: frozenset[Role],
 ) -> ListPage:
     """One page of a queue or search list, clamped to the pages there are."""
     total = count(session)
     page, offset = _page_bounds(total, page, page_size)
     rows = fetch(session, limit=page_size, offset=offset)
     calendar = load_calendar(session)
-    items = _items(rows, calendar=calendar, now=now, identity_visible=identity_visible)
+    items = _items(rows, calendar=calendar, now=now, roles=roles)
     return ListPage(items, total, page, page_size)
 
 
@@ -220,7 +216,7 @@ def my_queue(
             page=page,
             page_size=page_size,
             now=now,
-            identity_visible=visible,
+            roles=actor.roles,
         )
         counts = queries.queue_step_counts(
             session, roles=actor.roles, unit_id=actor.unit_id, now=now
@@ -255,7 +251,7 @@ def search(
             page=page,
             page_size=page_size,
             now=now,
-            identity_visible=visible,
+            roles=actor.roles,
         )
 
 
@@ -285,20 +281,15 @@ def possible_duplicates(
     now = now or datetime.now(UTC)
     with read_session() as session:
         actor = authz.require(session, user_id=user_id, capability="page:intake")
-        visible = sees_any_identity(actor.roles)
         matches = queries.possible_duplicates(
             session, now=now, name=name, phone=phone, email=email, subject=subject
         )
+    shown = {m.row.id: disclosure(actor.roles, m.row) for m in matches}
     return [
         DuplicateItem(
             ticket=m.row.ticket,
-            subject=m.row.subject,
-            complainant=complainant_label(
-                name=m.row.complainant_name,
-                anonymous=m.row.anonymous,
-                confidential=m.row.confidential,
-                visible=visible,
-            ),
+            subject=shown[m.row.id].redact(m.row.subject) or "",
+            complainant=shown[m.row.id].complainant(m.row.complainant_name),
             received_at=m.row.received_at,
             step_label=sop.step_label(m.row.current_step),
             reasons=m.reasons,

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate, pairwise
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -33,7 +34,7 @@ from layanan import sop
 from layanan.calendar import OFFICE_TZ, WorkingCalendar, day_bounds
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import NotAllowed
-from services import authz
+from services import authz, identity
 from services.calendar_settings import load_calendar, load_standards
 
 CACHE_SIZE = 32
@@ -534,11 +535,35 @@ def _compliance_frame(result, standards: RegulatoryStandards) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def _subject(row) -> str:
+    """A drill-down row's subject: the lists are shared by every manager (cached per
+    filters, not per viewer), so they show what the least trusted of them may see
+    (``services.identity``): "(rahasia)", or an anonim complaint's subject redacted."""
+    secret, anonymous, name, phone, email, address = row[9:15]
+    if secret:
+        return "(rahasia)"
+    if not anonymous:
+        return row[5]
+    shown = identity.disclosure(
+        (),
+        SimpleNamespace(
+            confidential=False,
+            anonymous=True,
+            complainant_name=name,
+            complainant_phone=phone,
+            complainant_email=email,
+            complainant_address=address,
+        ),
+    )
+    return shown.redact(row[5]) or ""
+
+
 def list_frame(rows, calendar: WorkingCalendar, now: datetime) -> pd.DataFrame:
     """Complaint rows (``db.stats.LIST_COLUMNS``) as a table for the page."""
     channel_labels = {c.value: label for c, label in sop.CHANNEL_LABELS.items()}
     records = []
-    for cid, ticket, received, channel, category, subject, step, due, closed, secret in rows:
+    for row in rows:
+        cid, ticket, received, channel, category, _subject_text, step, due, closed = row[:9]
         overdue_minutes = (
             calendar.working_minutes(due, now) if step is not None and due and due < now else 0
         )
@@ -549,7 +574,7 @@ def list_frame(rows, calendar: WorkingCalendar, now: datetime) -> pd.DataFrame:
                 "received_at": received,
                 "channel": channel_labels.get(channel, channel),
                 "category": category,
-                "subject": "(rahasia)" if secret else subject,
+                "subject": _subject(row),
                 "step": step,
                 "step_label": sop.step_label(step),
                 "due_at": due if step is not None else None,

@@ -20,10 +20,10 @@ from services.document_files import (
     Download,
     complainant_name,
     first_step_with,
-    identity_visible,
     load_complaint,
     reached,
     render_template,
+    shown_to,
 )
 
 STAFF = "staff"  # services.authz capability
@@ -39,7 +39,7 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
                 "Lembar disposisi dibuat untuk pengaduan tertulis mulai langkah "
                 f"{first_step_with('lembar_disposisi')} (pencatatan di TNDE)."
             )
-        masked = not identity_visible(actor, complaint)
+        shown = shown_to(actor, complaint)
         settings = letter_settings.load(session)
         disposition = session.scalars(
             select(Disposition)
@@ -63,7 +63,7 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
         context = {
             "kantor": settings.kantor(),
             "lambang": settings.lambang(),
-            "surat_dari": complainant_name(complaint, masked=masked),
+            "surat_dari": complainant_name(complaint, masked=not shown.name),
             "nomor_surat": complaint.ticket,
             "tanggal_surat": tanggal(complaint.arrived_at),
             "diterima_tanggal": tanggal(complaint.received_at),
@@ -72,12 +72,12 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
                 [s.capitalize() for s in sop.SIFAT_SURAT],
                 (complaint.sifat or "").capitalize(),
             ),
-            "hal": complaint.subject,
+            "hal": shown.redact(complaint.subject),
             "diteruskan_kepada": checkboxes([u.name for u in units], chosen),
             "instruksi": checkboxes(
                 sop.DISPOSITION_INSTRUCTIONS, disposition.instruction if disposition else None
             ),
-            "catatan": (disposition.note or "") if disposition else "",
+            "catatan": (shown.redact(disposition.note) or "") if disposition else "",
             "batas_waktu": tanggal(disposition.due_date)
             if disposition and disposition.due_date
             else "",

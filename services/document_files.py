@@ -21,8 +21,9 @@ from documents.render import (
     RenderError,
     render,
 )
-from layanan import permissions, sop
+from layanan import sop
 from layanan.errors import InvalidInput, NotFound
+from services import identity
 from services.authz import Actor
 
 PDF_MIME = "application/pdf"
@@ -48,15 +49,20 @@ def load_complaint(session: Session, complaint_id: int) -> Complaint:
     return complaint
 
 
+def shown_to(actor: Actor, complaint: Complaint) -> identity.Disclosure:
+    """What this actor gets of the complaint's identity (``services.identity``)."""
+    return identity.disclosure(actor.roles, complaint)
+
+
 def identity_visible(actor: Actor, complaint: Complaint) -> bool:
-    return permissions.sees_identity(actor.roles, confidential=complaint.confidential)
+    return shown_to(actor, complaint).contact
 
 
 def complainant_name(complaint: Complaint, *, masked: bool) -> str:
-    if masked:
-        return MASKED
     if complaint.anonymous or not complaint.complainant_name:
         return "Anonim"
+    if masked:
+        return MASKED
     return complaint.complainant_name
 
 
@@ -161,6 +167,7 @@ __all__ = [
     "qr_png",
     "reached",
     "render_template",
+    "shown_to",
     "template_source",
     "tracking_url",
 ]

@@ -21,18 +21,24 @@ from services import authz, letter_settings
 from services.document_files import (
     Download,
     complainant_name,
-    identity_visible,
     load_complaint,
     qr_png,
     render_template,
+    shown_to,
     tracking_url,
 )
+from services.identity import Disclosure
 from services.pins import check_pin
 
 STAFF = "staff"  # services.authz capability
 
 
-def _receipt(session: Session, complaint: Complaint, *, pin: str | None, masked: bool) -> Download:
+def _receipt(
+    session: Session, complaint: Complaint, *, pin: str | None, shown: Disclosure | None
+) -> Download:
+    """``shown``: what the staff viewer gets of the identity; None for the complainant."""
+    masked = shown is not None and not shown.name
+    redact = shown.redact if shown is not None else (lambda text: text)
     settings = letter_settings.load(session)
     receive = session.scalars(
         select(StepEvent)
@@ -53,8 +59,8 @@ def _receipt(session: Session, complaint: Complaint, *, pin: str | None, masked:
         "tanggal_jam": tanggal_jam(complaint.received_at),
         "saluran": sop.CHANNEL_LABELS[sop.Channel(complaint.channel)],
         "pengadu": complainant_name(complaint, masked=masked),
-        "perihal": complaint.subject,
-        "ringkasan": _summary(complaint.body),
+        "perihal": redact(complaint.subject),
+        "ringkasan": _summary(redact(complaint.body)),
         "petugas": {
             "nama": officer.full_name if officer else "(menunggu penerimaan petugas)",
             "nip": (officer.nip or "-") if officer else "-",
@@ -87,7 +93,7 @@ def receipt_download(*, complaint_id: int, pin: str, client: str) -> Download:
             ticket=ticket, complaint_id=complaint_id, pin_hash=pin_hash, pin=pin, client=client
         ):
             raise NotAllowed("PIN pelacakan tidak cocok dengan pengaduan ini.")
-        return _receipt(session, complaint, pin=pin, masked=False)
+        return _receipt(session, complaint, pin=pin, shown=None)
 
 
 def receipt_for_staff(*, complaint_id: int, user_id: int) -> Download:
@@ -95,4 +101,4 @@ def receipt_for_staff(*, complaint_id: int, user_id: int) -> Download:
     with read_session() as session:
         actor = authz.require(session, user_id=user_id, capability=STAFF)
         complaint = load_complaint(session, complaint_id)
-        return _receipt(session, complaint, pin=None, masked=not identity_visible(actor, complaint))
+        return _receipt(session, complaint, pin=None, shown=shown_to(actor, complaint))

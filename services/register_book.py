@@ -23,8 +23,8 @@ from services.authz import Actor
 from services.document_files import (
     Download,
     complainant_name,
-    identity_visible,
     render_template,
+    shown_to,
 )
 
 
@@ -46,7 +46,7 @@ def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> 
     ).all()
     rows = []
     for number, complaint in enumerate(complaints, start=1):
-        masked = not identity_visible(actor, complaint)
+        shown = shown_to(actor, complaint)
         notes = [complaint.ticket]
         if complaint.letter_number:
             notes.append(f"Surat jawaban {complaint.letter_number}")
@@ -57,8 +57,8 @@ def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> 
                 "no": number,
                 "tanggal_terima": tanggal(complaint.received_at),
                 "nomor_agenda": complaint.agenda_number or "-",
-                "pengadu": complainant_name(complaint, masked=masked),
-                "isi_ringkas": complaint.subject,
+                "pengadu": complainant_name(complaint, masked=not shown.name),
+                "isi_ringkas": shown.redact(complaint.subject),
                 "diteruskan_ke": ", ".join(sorted(u.name for u in complaint.units)) or "-",
                 "status": sop.step_label(complaint.current_step)
                 if complaint.current_step is not None

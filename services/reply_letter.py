@@ -23,8 +23,8 @@ from documents.render import (
     DOCX_MIME,
     Paragraphs,
 )
-from layanan import sop
-from layanan.errors import InvalidInput, NotFound
+from layanan import permissions, sop
+from layanan.errors import InvalidInput, NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal
 from services import authz, letter_settings, workflow
@@ -35,10 +35,11 @@ from services.document_files import (
     complainant_name,
     document_filename,
     first_step_with,
-    identity_visible,
     load_complaint,
     render_template,
+    shown_to,
 )
+from services.identity import Disclosure
 from services.letter_settings import LetterSettings
 from services.workflow import NewDocument
 
@@ -94,14 +95,20 @@ def reply_context(
     when: datetime,
     letter_number: str | None = None,
     signer: User | None = None,
-    masked: bool = False,
+    shown: Disclosure | None = None,
 ) -> dict:
-    """The ``surat_jawaban`` context of a complaint."""
+    """The ``surat_jawaban`` context of a complaint: for a viewer's draft as ``shown``
+    gives the identity (``services.identity``); ``None`` (signing) the real letter."""
     unit = _unit_code(session, complaint, settings)
     number = letter_number or numbering.draft_number(
         settings.nomor_pola, klasifikasi=settings.klasifikasi, unit=unit, when=when
     )
+    masked = shown is not None and not shown.name
     name = complainant_name(complaint, masked=masked)
+    address = complaint.complainant_address or ""
+    if shown is not None:
+        address = address if shown.contact else ""
+        body = shown.redact(body) or ""
     return {
         "kantor": settings.kantor(),
         "lambang": settings.lambang(),
@@ -113,7 +120,7 @@ def reply_context(
         "hal": f"Jawaban atas Pengaduan Nomor {complaint.ticket}",
         "penerima": {
             "nama": name if name in (MASKED, "Anonim") else f"Bapak/Ibu {name}",
-            "alamat": "" if masked else (complaint.complainant_address or ""),
+            "alamat": address,
         },
         "isi_surat": Paragraphs(body),
         "penandatangan": _signer(session, settings, signer),
@@ -151,10 +158,11 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
     with read_session() as session:
         actor = authz.require(session, user_id=user_id, capability=STAFF)
         complaint = load_complaint(session, complaint_id)
-        masked = not identity_visible(actor, complaint)
+        shown = shown_to(actor, complaint)
         if complaint.signed_at is not None:
-            if masked:  # Secretary and archivist handle the signed original by the SOP
-                authz.check(actor, capability="download_signed_original")
+            # The frozen file is the stored kind reply_letter_signed: classified once.
+            if not shown.document("reply_letter_signed"):
+                raise NotAllowed(permissions.refusal("download_signed_original"))
             doc = signed_document(session, complaint_id)
             if doc is None:
                 raise NotFound(
@@ -180,7 +188,7 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
                 body=text,
                 draft=True,
                 when=datetime.now(UTC),
-                masked=masked,
+                shown=shown,
             ),
         )
         return Download(reply_filename(complaint.ticket, draft=True), data, DOCX_MIME)

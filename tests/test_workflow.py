@@ -440,7 +440,11 @@ def test_marking_anonymous_keeps_the_name_but_hides_it_everywhere(staff):
     assert stored.anonymous is True
     assert stored.complainant_name == "Siti Aminah"  # kept, not deleted silently
     hidden = complaint_detail(ticket=ticket, user_id=staff.kepala.id)
-    assert hidden.anonymous and hidden.identity is None
+    # The name is shown to nobody; the contact details (for the reply) only to the roles
+    # that see a confidential identity (docs/portal.md).
+    assert hidden.anonymous and hidden.identity.name is None
+    assert hidden.identity.phone == stored.complainant_phone
+    assert complaint_detail(ticket=ticket, user_id=staff.unit_kop.id).identity is None
     label = complainant_label(
         name=stored.complainant_name, anonymous=True, confidential=False, visible=True
     )

@@ -153,7 +153,18 @@ def render_summary(detail: ComplaintDetail) -> None:
     with left:
         st.markdown("##### Pemohon")
         if detail.anonymous:
-            st.markdown("Anonim (identitas tidak dicatat).")
+            # The name is shown to nobody; the contact details (for the reply) only to
+            # the roles that may see them (services.identity.disclosure).
+            contact = detail.identity
+            st.markdown(
+                "Anonim (nama pemohon tidak ditampilkan)."
+                + (
+                    f"  \nTelepon: {esc(contact.phone)}  \nE-mail: {esc(contact.email)}  \n"
+                    f"Alamat: {esc(contact.address)}"
+                    if contact is not None
+                    else ""
+                )
+            )
         elif detail.identity is None:
             st.markdown(
                 f"{HIDDEN}  \n:gray[Identitas pemohon pengaduan rahasia hanya "
@@ -259,7 +270,7 @@ def render_documents(detail: ComplaintDetail, *, fetch: Callable[[int], bytes]) 
         )
     if detail.hidden_documents:
         st.caption(
-            f"{detail.hidden_documents} dokumen memuat identitas pemohon pengaduan rahasia "
+            f"{detail.hidden_documents} dokumen memuat identitas pemohon yang dirahasiakan "
             "dan tidak ditampilkan."
         )
 
