@@ -285,11 +285,12 @@ def _clean_payload(session: Session, act: sop.Action, payload: Mapping[str, Any]
         raise InvalidInput(f"Isian tindakan \u201c{act.label}\u201d tidak valid.")
     undeclared = [key for key in payload if key not in declared]
     if undeclared:
-        # Named only when they are short field names: a key is not repeated back as typed.
-        shown = [k for k in undeclared if isinstance(k, str) and k.isidentifier() and len(k) < 40]
+        # Named by their labels when they are fields of the table; a key is never
+        # repeated back as it was sent.
+        known = [sop.FIELDS[k].label for k in undeclared if isinstance(k, str) and k in sop.FIELDS]
         raise InvalidInput(
             f"Tindakan \u201c{act.label}\u201d tidak menerima isian"
-            + (f": {', '.join(sorted(shown))}." if len(shown) == len(undeclared) else " itu.")
+            + (f": {', '.join(sorted(known))}." if len(known) == len(undeclared) else " itu.")
         )
     cleaned: dict[str, Any] = {}
     problems: list[str] = []

@@ -34,7 +34,16 @@ from db.models import Base, Complaint
 from layanan import sop
 from layanan.errors import WorkflowError
 from services import admin, letter_settings, letter_templates, portal, reply_letter, workflow
-from tests.factories import PDF, actor_for, bring_to, new_complaint, payload_for
+from tests.factories import (
+    PDF,
+    WRITTEN_PATH,
+    actor_for,
+    bring_to,
+    do,
+    new_complaint,
+    payload_for,
+    state,
+)
 
 # --- hostile values -----------------------------------------------------------------------
 
@@ -280,96 +289,123 @@ def test_intake_and_portal_refuse_hostile_input(staff, backend):
 # --- every SOP action's fields --------------------------------------------------------------
 
 
-def _complaints_at_every_step(staff) -> dict[int, int]:
-    """One complaint per step that has an action with fields (the oral step 5 apart)."""
-    steps = sorted({a.at for a in sop.table().actions if a.role is not sop.Role.PEMOHON})
-    at = {}
-    for number in steps:
-        if number == sop.FIRST_STEP:
-            continue  # step 1 is performed by the intake itself (tested above)
-        if number == sop.action("submit_online").to:  # online complaints wait there
-            at[number] = new_complaint(staff, channel=sop.Channel.ONLINE).complaint_id
-            continue
-        oral = number in sop.table().path(sop.Form.LISAN) and number not in sop.WRITTEN_PATH
-        at[number] = bring_to(staff, number, oral=oral)
-    return at
-
-
+# Two complaints walk the SOP table: one submitted online along the written path (it
+# waits where online complaints wait), one walk-in along the oral path; each step's
+# actions get their examples when a complaint first stands there.
+WALKS = (
+    (sop.Channel.ONLINE, ("receive", *WRITTEN_PATH)),
+    (sop.Channel.DATANG_LANGSUNG, ("hand_over", "classify_oral", "resolve_oral")),
+)
+EXAMPLES_PER_TARGET = 3
 # Valid payloads the factories do not give (actions no path of theirs takes).
 VALID_PAYLOAD = {"correct_intake": {"reason": "Kategori dikoreksi saat verifikasi."}}
 
 
-def test_every_action_field_refuses_hostile_input(staff, backend):
-    complaints = _complaints_at_every_step(staff)
-    actions = [a for a in sop.table().actions if a.at in complaints]
-    # (action, field or the note or an undeclared key) pairs, from the SOP table.
-    targets = [
+def _walk(staff):
+    """(complaint id, step) at each step that has actions, once; moved on afterwards."""
+    seen = set()
+    for channel, path in WALKS:
+        complaint_id = new_complaint(staff, channel=channel).complaint_id
+        for action in path:
+            step = state(complaint_id).current_step
+            if sop.action(action).at != step:
+                continue
+            if step not in seen:
+                seen.add(step)
+                yield complaint_id, step
+            documents = [PDF] if action == "submit_draft" else []
+            do(
+                actor_for(action, staff),
+                complaint_id,
+                action,
+                payload_for(action, staff),
+                documents,
+            )
+
+
+def _targets(step: int) -> list[tuple[str, str]]:
+    """(action, field | the note | an undeclared key) for the staff actions at ``step``."""
+    return [
         (act.key, target)
-        for act in actions
+        for act in sop.actions_at(step)
+        if sop.action_role(act) is not sop.Role.PEMOHON
         for target in (*act.fields, *act.optional_fields, "(catatan)", "(lain)")
     ]
+
+
+def test_every_action_field_refuses_hostile_input(staff, backend):
     found = Findings("actions", backend)
     engine = get_engine(for_writing=True)
+    steps_done = []
 
-    @settings(FAST, max_examples=150)
-    @given(target=st.sampled_from(targets), value=hostile)
-    def run(target, value):
-        key, field_key = target
-        act = sop.action(key)
-        payload = {**payload_for(key, staff), **VALID_PAYLOAD.get(key, {})}
-        note = None
-        if field_key == "(catatan)":
-            note, label = value, "Catatan"  # the action form's "Catatan (opsional)"
-        elif field_key == "(lain)":
-            payload[value if isinstance(value, str) else "x"] = value
-            label = act.label
-        else:
-            payload[field_key] = value
-            label = sop.FIELDS[field_key].label
-        documents = [PDF] if act.upload and act.upload.kind == "supporting" else []
-        complaint_id = complaints[act.at]
-        # One transaction per example, rolled back afterwards so the complaint is reused:
-        # a refusal must not have written a row even inside it (counts seen by it).
-        session = sessionmaker(engine, expire_on_commit=False)()
-        try:
-            session.begin()
-            session.begin_nested()
+    def examples_at(complaint_id: int, targets: list[tuple[str, str]]) -> None:
+        @settings(FAST, max_examples=EXAMPLES_PER_TARGET * len(targets))
+        @given(target=st.sampled_from(targets), value=hostile)
+        def run(target, value):
+            key, field_key = target
+            act = sop.action(key)
+            payload = {**payload_for(key, staff), **VALID_PAYLOAD.get(key, {})}
+            note = None
+            if field_key == "(catatan)":
+                note, label = value, "Catatan"  # the action form's "Catatan (opsional)"
+            elif field_key == "(lain)":
+                payload[value if isinstance(value, str) else "x"] = value
+                label = act.label
+            else:
+                payload[field_key] = value
+                label = sop.FIELDS[field_key].label
+            documents = [PDF] if act.upload and act.upload.kind == "supporting" else []
+            # One transaction per example, rolled back afterwards so the complaint is
+            # reused: a refusal must not have written a row even inside it.
+            session = sessionmaker(engine, expire_on_commit=False)()
+            try:
+                session.begin()
+                session.begin_nested()
 
-            def counts():
-                state = session.execute(
-                    select(Complaint.version, Complaint.current_step).where(
-                        Complaint.id == complaint_id
+                def counts():
+                    state = session.execute(
+                        select(Complaint.version, Complaint.current_step).where(
+                            Complaint.id == complaint_id
+                        )
+                    ).one()
+                    return (
+                        tuple(state),
+                        *(
+                            session.scalar(select(func.count()).select_from(table))
+                            for table in Base.metadata.sorted_tables
+                        ),
                     )
-                ).one()
-                return (
-                    tuple(state),
-                    *(
-                        session.scalar(select(func.count()).select_from(table))
-                        for table in Base.metadata.sorted_tables
+
+                version = session.get(Complaint, complaint_id).version
+                found.run(
+                    lambda: workflow.perform(
+                        complaint_id=complaint_id,
+                        action=key,
+                        user_id=actor_for(key, staff).id,
+                        expected_version=version,
+                        payload=payload,
+                        documents=documents,
+                        note=note,
+                        session=session,
                     ),
+                    label=label,
+                    value=value,
+                    counts=counts,
                 )
+            finally:
+                session.rollback()
+                session.close()
 
-            version = session.get(Complaint, complaint_id).version
-            found.run(
-                lambda: workflow.perform(
-                    complaint_id=complaint_id,
-                    action=key,
-                    user_id=actor_for(key, staff).id,
-                    expected_version=version,
-                    payload=payload,
-                    documents=documents,
-                    note=note,
-                    session=session,
-                ),
-                label=label,
-                value=value,
-                counts=counts,
-            )
-        finally:
-            session.rollback()
-            session.close()
+        run()
 
-    run()
+    for complaint_id, step in _walk(staff):
+        if _targets(step):
+            examples_at(complaint_id, _targets(step))
+            steps_done.append(step)
+    # Every step with a staff action was reached (the walk follows the table); the first
+    # step's is performed by the intake itself, tested above.
+    staffed = {a.at for a in sop.table().actions if sop.action_role(a) is not sop.Role.PEMOHON}
+    assert set(steps_done) == staffed - {sop.FIRST_STEP}
     found.finish(minimum=140)
 
 
@@ -494,7 +530,7 @@ def test_admin_forms_refuse_hostile_input(staff, backend):
 def test_letters_render_with_hostile_but_accepted_text(staff, backend):
     """Whatever a form accepted prints in a letter: the kop surat (template preview) and
     the draft reply (step 8's preview of the text being typed)."""
-    complaint_id = bring_to(staff, 8)
+    complaint_id = bring_to(staff, sop.action("submit_draft").at)
     found = Findings("letters", backend)
     me = staff.admin.id
 
