@@ -126,7 +126,7 @@ def email_step() -> int:
 def clean_recipient(raw: str | None) -> str:
     """The recipient address, checked by the same rule as every e-mail field."""
     label = sop.FIELDS["recipient_email"].label
-    recipient = (raw or "").strip()
+    recipient = validate.text(raw, label=label, max_length=validate.MAX_EMAIL) or ""
     if not recipient:
         raise MissingItem(
             f"{label} belum diisi: pemohon tidak mencantumkan alamat e-mail. Isi alamat "

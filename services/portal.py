@@ -49,7 +49,7 @@ FORM_LABELS: dict[str, str] = {
     "anonymous": "Kirim tanpa identitas (anonim)",
     "confidential": "Rahasiakan pengaduan saya",
 }
-MAX_COMMENT = 2000
+MAX_COMMENT = validate.column_limit(Rating.comment)
 
 DONE, CURRENT, WAITING = "selesai", "sedang berjalan", "menunggu"
 
@@ -230,9 +230,7 @@ def rate(*, ticket: str, pin: str, client: str, score: int, comment: str | None 
     """Record the complainant's rating (1-5), once, after the reply was delivered."""
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput("Pilih nilai antara 1 dan 5.")
-    comment = (comment or "").strip() or None
-    if comment and len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"Komentar terlalu panjang (maksimal {MAX_COMMENT} karakter).")
+    comment = validate.text(comment, label="Komentar", max_length=MAX_COMMENT)
     with read_session() as session:
         complaint = _authenticate(session, ticket=ticket, pin=pin, client=client)
         complaint_id = complaint.id

@@ -32,7 +32,7 @@ from sqlalchemy.orm import sessionmaker
 from db.engine import get_engine, read_session
 from db.models import Base, Complaint
 from layanan import sop
-from layanan.errors import WorkflowError
+from layanan.errors import InvalidInput, WorkflowError
 from services import admin, letter_settings, letter_templates, portal, reply_letter, workflow
 from tests.factories import (
     PDF,
@@ -255,6 +255,7 @@ def _intake_data(channel: sop.Channel) -> workflow.IntakeData:
 
 
 def test_intake_and_portal_refuse_hostile_input(staff, backend):
+    """The front desk's intake and the portal form."""
     found = Findings("intake+portal", backend)
     clients = iter(range(10**6))
 
@@ -284,6 +285,16 @@ def test_intake_and_portal_refuse_hostile_input(staff, backend):
 
     run()
     found.finish(minimum=80)
+
+
+@pytest.mark.parametrize("comment", ["Terima\x00kasih", "\ud800", "x" * 2001, 42])
+def test_the_portal_rating_comment_is_checked_before_anything(db, comment):
+    """Checked before the ticket and PIN are (no argon2 spent, no guess counted): on main
+    a NUL reached the database (PostgreSQL: DataError) once the PIN matched."""
+    with pytest.raises(InvalidInput, match=r"^Komentar ") as refused:
+        portal.rate(ticket="ADU-2026-000001", pin="123456", client="c", score=5, comment=comment)
+    assert len(refused.value.message) < 120
+    assert row_counts() == tuple(0 for _ in Base.metadata.sorted_tables)
 
 
 # --- every SOP action's fields --------------------------------------------------------------
