@@ -391,8 +391,20 @@ def regulatory_standards(*, acting_user_id: int) -> RegulatoryStandards:
 
 def save_regulatory_standards(*, acting_user_id: int, standards: dict[str, int]) -> None:
     """Store the SP4N-LAPOR! day counts (every one a positive whole number of days)."""
+    with write_session() as session:
+        # Who asks is checked first: a refusal of the values tells nothing to others.
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
+        checked = _checked_standards(standards)
+        row = session.get(Setting, calendar_settings.REGULATORY_KEY)
+        if row is None:
+            session.add(Setting(key=calendar_settings.REGULATORY_KEY, value=asdict(checked)))
+        else:
+            row.value = asdict(checked)
+
+
+def _checked_standards(standards: dict[str, int]) -> RegulatoryStandards:
     names = {f.name for f in fields(RegulatoryStandards)}
-    if set(standards) != names:
+    if not isinstance(standards, dict) or set(standards) != names:
         raise InvalidInput("Isian standar waktu tidak lengkap.")
     values = {
         k: validate.integer(
@@ -410,21 +422,15 @@ def save_regulatory_standards(*, acting_user_id: int, standards: dict[str, int])
             "Batas penyelesaian berkadar pengawasan tidak boleh lebih pendek dari batas "
             "penyelesaian biasa."
         )
-    with write_session() as session:
-        authz.require(session, user_id=acting_user_id, capability=MANAGE)
-        row = session.get(Setting, calendar_settings.REGULATORY_KEY)
-        if row is None:
-            session.add(Setting(key=calendar_settings.REGULATORY_KEY, value=asdict(checked)))
-        else:
-            row.value = asdict(checked)
+    return checked
 
 
 def holidays_of_year(*, acting_user_id: int, year: int) -> list[HolidayRow]:
     """The national list of the year merged with the office's local changes, by date."""
-    year = validate.integer(year, label="Tahun", minimum=1900, maximum=2200)
-    national = national_holidays(year)
     with read_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
+        year = validate.integer(year, label="Tahun", minimum=1900, maximum=2200)
+        national = national_holidays(year)
         local = {
             day: (name, is_holiday)
             for day, name, is_holiday in session.execute(
