@@ -61,6 +61,11 @@ class UtcDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+# What people may type into a Text column: ``info["max_length"]`` (no schema change; read
+# by ``layanan.validate.column_limit`` like a String's length, the one place limits live).
+LONG_TEXT = 20_000
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -134,12 +139,12 @@ class Complaint(Base):
     complainant_name: Mapped[str | None] = mapped_column(String(200))
     complainant_phone: Mapped[str | None] = mapped_column(String(40))
     complainant_email: Mapped[str | None] = mapped_column(String(200))
-    complainant_address: Mapped[str | None] = mapped_column(Text)
+    complainant_address: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000})
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # rahasia
     supervisory: Mapped[bool] = mapped_column(Boolean, default=False)  # berkadar pengawasan
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, info={"max_length": LONG_TEXT})
     category: Mapped[str] = mapped_column(String(100))
     form: Mapped[str | None] = mapped_column(String(10))  # lisan / tertulis, set at step 4
     guest_book_entry: Mapped[str | None] = mapped_column(String(100))
@@ -158,7 +163,7 @@ class Complaint(Base):
     # Facts gathered along the written path (SOP steps 6-12).
     agenda_number: Mapped[str | None] = mapped_column(String(60))
     sifat: Mapped[str | None] = mapped_column(String(20))
-    reply_body: Mapped[str | None] = mapped_column(Text)
+    reply_body: Mapped[str | None] = mapped_column(Text, info={"max_length": LONG_TEXT})
     draft_rounds: Mapped[int] = mapped_column(Integer, default=0)
     approved_at: Mapped[datetime | None]  # paraf of the Head, step 9
     signed_at: Mapped[datetime | None]  # step 10
@@ -167,7 +172,7 @@ class Complaint(Base):
     delivery_method: Mapped[str | None] = mapped_column(String(20))
     archive_code: Mapped[str | None] = mapped_column(String(60))
     archive_location: Mapped[str | None] = mapped_column(String(200))
-    oral_outcome: Mapped[str | None] = mapped_column(Text)
+    oral_outcome: Mapped[str | None] = mapped_column(Text, info={"max_length": LONG_TEXT})
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     units: Mapped[list[Unit]] = relationship(secondary="complaint_units", lazy="selectin")
@@ -222,7 +227,8 @@ class StepEvent(Base):
     step_entered_at: Mapped[datetime]
     working_minutes: Mapped[int] = mapped_column(Integer)
     standard_minutes: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(Text)
+    # The action's note; also the limit of the long texts kept only in ``payload``.
+    note: Mapped[str | None] = mapped_column(Text, info={"max_length": LONG_TEXT})
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Hash chain (migration 0005): sha256 hex of prev_hash + canonical JSON of the row.
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -347,7 +353,7 @@ class Rating(Base):
 
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000})
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

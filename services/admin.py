@@ -31,6 +31,14 @@ MANAGE = "manage_users"
 STAFF_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PEMOHON)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 UNIT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
+MAX_STANDARD_DAYS = 365  # as the form offers: a deadline that far ahead is still a date
+# The standards form's labels (pages/admin.py), by ``RegulatoryStandards`` field.
+STANDARD_LABELS: dict[str, str] = {
+    "verification_days": "Verifikasi",
+    "follow_up_days": "Tindak lanjut",
+    "completion_days": "Penyelesaian",
+    "supervisory_completion_days": "Penyelesaian berkadar pengawasan",
+}
 
 
 # --- read models --------------------------------------------------------------------
@@ -132,18 +140,38 @@ def list_users(*, acting_user_id: int) -> list[UserRow]:
         ]
 
 
-def _clean(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
+# The account form's labels (pages/admin.py), by ``User`` column, for refusals.
+USER_LABELS: dict[str, str] = {
+    "username": "Nama pengguna",
+    "full_name": "Nama lengkap",
+    "nip": "NIP",
+    "rank": "Pangkat/golongan",
+    "position": "Jabatan",
+    "email": "E-mail",
+}
+
+
+def _user_text(data: UserData, attr: str) -> str | None:
+    """A typed account field, held to the length of its ``User`` column."""
+    limit = validate.column_limit(getattr(User, attr))
+    return validate.text(getattr(data, attr), label=USER_LABELS[attr], max_length=limit)
+
+
+def _record_id(value: object) -> int | None:
+    """A record id as the forms pass it; None for anything no row can have."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= validate.MAX_INT:
+        return None
+    return value
 
 
 def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -> UserData:
-    full_name = (data.full_name or "").strip()
+    full_name = _user_text(data, "full_name")
     if not full_name:
         raise InvalidInput("Nama lengkap wajib diisi.")
-    if len(full_name) > 200:
-        raise InvalidInput("Nama lengkap terlalu panjang (maksimal 200 karakter).")
-    roles = tuple(dict.fromkeys(Role(r) for r in data.roles))
+    try:
+        roles = tuple(dict.fromkeys(Role(r) for r in data.roles))
+    except (TypeError, ValueError):
+        raise InvalidInput("Peran tidak dikenal; pilih dari daftar.") from None
     if not roles:
         raise InvalidInput("Pilih paling sedikit satu peran.")
     if Role.PEMOHON in roles:
@@ -151,15 +179,16 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
     if Role.UNIT in roles and data.unit_id is None:
         raise InvalidInput("Peran Sekretariat/Bidang/UPT memerlukan unit kerja.")
     if data.unit_id is not None:
-        unit = session.get(Unit, data.unit_id)
+        unit_id = _record_id(data.unit_id)
+        unit = session.get(Unit, unit_id) if unit_id is not None else None
         if unit is None or not unit.active:
             raise InvalidInput("Unit kerja tidak dikenal atau sudah nonaktif.")
-    nip = _clean(data.nip)
+    nip = _user_text(data, "nip")
     if nip is not None:
         digits = nip.replace(" ", "")
-        if not digits.isdigit() or len(digits) != 18:
+        if not (digits.isascii() and digits.isdigit()) or len(digits) != 18:
             raise InvalidInput("NIP harus 18 angka (boleh dengan spasi).")
-    email = validate.email_address(data.email, label="E-mail")
+    email = validate.email_address(_user_text(data, "email"), label=USER_LABELS["email"])
     if email is not None:
         email = email.lower()
         taken = session.scalars(
@@ -173,8 +202,8 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
         unit_id=data.unit_id,
         roles=roles,
         nip=nip,
-        rank=_clean(data.rank),
-        position=_clean(data.position),
+        rank=_user_text(data, "rank"),
+        position=_user_text(data, "position"),
         email=email,
     )
 
@@ -183,8 +212,8 @@ def create_user(*, acting_user_id: int, data: UserData, password: str) -> int:
     """Create an active account with its roles and a first password; returns its id."""
     with write_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
-        username = normalise_username(data.username)
-        if not USERNAME_RE.match(username):
+        username = normalise_username(_user_text(data, "username") or "")
+        if not USERNAME_RE.fullmatch(username):
             raise InvalidInput(
                 "Nama pengguna 3-60 karakter: huruf kecil, angka, titik, garis bawah "
                 "atau tanda hubung."
@@ -212,7 +241,7 @@ def create_user(*, acting_user_id: int, data: UserData, password: str) -> int:
 
 
 def _target(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, _record_id(user_id)) if _record_id(user_id) else None
     if user is None:
         raise NotFound("Akun tidak ditemukan.")
     return user
@@ -286,19 +315,18 @@ def list_units(*, acting_user_id: int) -> list[UnitRow]:
 
 
 def _unit_name(name: str) -> str:
-    name = (name or "").strip()
+    name = validate.text(name, label="Nama unit", max_length=validate.column_limit(Unit.name))
     if not name:
         raise InvalidInput("Nama unit wajib diisi.")
-    if len(name) > 200:
-        raise InvalidInput("Nama unit terlalu panjang (maksimal 200 karakter).")
     return name
 
 
 def create_unit(*, acting_user_id: int, code: str, name: str) -> int:
     with write_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
-        code = (code or "").strip().upper()
-        if not UNIT_CODE_RE.match(code):
+        limit = validate.column_limit(Unit.code)
+        code = (validate.text(code, label="Kode unit", max_length=limit) or "").upper()
+        if not UNIT_CODE_RE.fullmatch(code):
             raise InvalidInput("Kode unit 1-20 karakter: huruf besar, angka atau tanda hubung.")
         if session.scalars(select(Unit.id).where(Unit.code == code)).first():
             raise InvalidInput(f"Kode unit {code} sudah dipakai.")
@@ -309,7 +337,7 @@ def create_unit(*, acting_user_id: int, code: str, name: str) -> int:
 
 
 def _unit(session: Session, unit_id: int) -> Unit:
-    unit = session.get(Unit, unit_id)
+    unit = session.get(Unit, _record_id(unit_id)) if _record_id(unit_id) else None
     if unit is None:
         raise NotFound("Unit tidak ditemukan.")
     return unit
@@ -366,13 +394,28 @@ def regulatory_standards(*, acting_user_id: int) -> RegulatoryStandards:
 
 def save_regulatory_standards(*, acting_user_id: int, standards: dict[str, int]) -> None:
     """Store the SP4N-LAPOR! day counts (every one a positive whole number of days)."""
+    with write_session() as session:
+        # Who asks is checked first: a refusal of the values tells nothing to others.
+        authz.require(session, user_id=acting_user_id, capability=MANAGE)
+        checked = _checked_standards(standards)
+        row = session.get(Setting, calendar_settings.REGULATORY_KEY)
+        if row is None:
+            session.add(Setting(key=calendar_settings.REGULATORY_KEY, value=asdict(checked)))
+        else:
+            row.value = asdict(checked)
+
+
+def _checked_standards(standards: dict[str, int]) -> RegulatoryStandards:
     names = {f.name for f in fields(RegulatoryStandards)}
-    if set(standards) != names:
+    if not isinstance(standards, dict) or set(standards) != names:
         raise InvalidInput("Isian standar waktu tidak lengkap.")
-    try:
-        checked = RegulatoryStandards(**{k: int(v) for k, v in standards.items()})
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput("Setiap standar waktu harus bilangan bulat hari kerja ≥ 1.") from exc
+    values = {
+        k: validate.integer(
+            v, label=f"{STANDARD_LABELS[k]} (hari kerja)", minimum=1, maximum=MAX_STANDARD_DAYS
+        )
+        for k, v in standards.items()
+    }
+    checked = RegulatoryStandards(**values)
     if checked.follow_up_days < checked.verification_days:
         raise InvalidInput("Batas tindak lanjut tidak boleh lebih pendek dari batas verifikasi.")
     if checked.completion_days < checked.follow_up_days:
@@ -382,20 +425,15 @@ def save_regulatory_standards(*, acting_user_id: int, standards: dict[str, int])
             "Batas penyelesaian berkadar pengawasan tidak boleh lebih pendek dari batas "
             "penyelesaian biasa."
         )
-    with write_session() as session:
-        authz.require(session, user_id=acting_user_id, capability=MANAGE)
-        row = session.get(Setting, calendar_settings.REGULATORY_KEY)
-        if row is None:
-            session.add(Setting(key=calendar_settings.REGULATORY_KEY, value=asdict(checked)))
-        else:
-            row.value = asdict(checked)
+    return checked
 
 
 def holidays_of_year(*, acting_user_id: int, year: int) -> list[HolidayRow]:
     """The national list of the year merged with the office's local changes, by date."""
-    national = national_holidays(year)
     with read_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
+        year = validate.integer(year, label="Tahun", minimum=1900, maximum=2200)
+        national = national_holidays(year)
         local = {
             day: (name, is_holiday)
             for day, name, is_holiday in session.execute(
@@ -421,9 +459,14 @@ def holidays_of_year(*, acting_user_id: int, year: int) -> list[HolidayRow]:
 
 
 def _day(day: date | None) -> date:
-    if day is None:
+    if not isinstance(day, date):
         raise InvalidInput("Pilih tanggalnya.")
-    return day
+    return day.date() if isinstance(day, datetime) else day
+
+
+def _holiday_text(value: str | None, label: str) -> str | None:
+    limit = validate.column_limit(LocalHoliday.name)
+    return validate.text(value, label=label, max_length=limit)
 
 
 def add_local_holiday(
@@ -437,7 +480,7 @@ def add_local_holiday(
     open complaints' step deadlines are recomputed in the same transaction (their count
     is returned)."""
     day = _day(day)
-    name = (name or "").strip()
+    name = _holiday_text(name, "Keterangan")
     if not name:
         raise InvalidInput("Keterangan hari libur wajib diisi.")
     with write_session() as session:
@@ -446,7 +489,7 @@ def add_local_holiday(
             raise InvalidInput("Tanggal itu sudah hari libur nasional atau cuti bersama.")
         if session.get(LocalHoliday, day) is not None:
             raise InvalidInput("Tanggal itu sudah diubah; batalkan perubahan itu dahulu.")
-        session.add(LocalHoliday(day=day, name=name[:200], is_holiday=True))
+        session.add(LocalHoliday(day=day, name=name, is_holiday=True))
         return calendar_settings.recompute_open_deadlines(session, progress=progress)
 
 
@@ -463,12 +506,18 @@ def cancel_national_holiday(
     national = national_holidays(day.year)
     if day not in national:
         raise InvalidInput("Tanggal itu bukan hari libur nasional atau cuti bersama.")
-    reason = (reason or "").strip()
+    reason = _holiday_text(reason, "Alasan")
     with write_session() as session:
         authz.require(session, user_id=acting_user_id, capability=MANAGE)
         if session.get(LocalHoliday, day) is not None:
             raise InvalidInput("Tanggal itu sudah diubah; batalkan perubahan itu dahulu.")
-        session.add(LocalHoliday(day=day, name=(reason or national[day])[:200], is_holiday=False))
+        session.add(
+            LocalHoliday(
+                day=day,
+                name=(reason or national[day])[: validate.column_limit(LocalHoliday.name)],
+                is_holiday=False,
+            )
+        )
         return calendar_settings.recompute_open_deadlines(session, progress=progress)
 
 

@@ -24,14 +24,17 @@ def _parse_hours(value: dict) -> dict[int, tuple[time, time]]:
     """``{"0": ["07:30", "16:00"], ...}`` -> weekday -> (start, end); bad data refused."""
     hours: dict[int, tuple[time, time]] = {}
     for day, span in value.items():
-        weekday = int(day)
-        if not 0 <= weekday <= 6:
-            raise InvalidInput(f"Hari {day} tidak dikenal.")
+        known = isinstance(day, int | str) and len(str(day)) == 1 and str(day) in "0123456"
+        weekday = int(day) if known else -1
+        if weekday < 0:
+            raise InvalidInput("Hari kerja tidak dikenal; pilih Senin sampai Minggu.")
         try:
             start, end = (time.fromisoformat(part) for part in span)
         except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"Jam kerja {DAY_NAMES[weekday]} tidak valid: {span}.") from exc
-        if end <= start:
+            raise InvalidInput(
+                f"Jam kerja {DAY_NAMES[weekday]} tidak valid; tulis seperti 07:30."
+            ) from exc
+        if start.tzinfo is not None or end.tzinfo is not None or end <= start:
             raise InvalidInput(f"Jam pulang {DAY_NAMES[weekday]} harus setelah jam masuk.")
         hours[weekday] = (start, end)
     if not hours:
@@ -58,7 +61,10 @@ def load_standards(session: Session) -> RegulatoryStandards:
 
 def save_office_hours(session: Session, hours: dict[int, tuple[str, str]]) -> None:
     """Store office hours after checking them (used by the admin page)."""
-    value = {str(day): [start, end] for day, (start, end) in hours.items()}
+    try:
+        value = {str(day): [start, end] for day, (start, end) in hours.items()}
+    except (AttributeError, TypeError, ValueError):
+        raise InvalidInput("Jam kerja tidak valid; isi jam masuk dan jam pulang.") from None
     _parse_hours(value)
     row = session.get(Setting, OFFICE_HOURS_KEY)
     if row is None:

@@ -20,12 +20,16 @@ from sqlalchemy.orm import Session
 from db import queries
 from db.engine import read_session
 from db.queries import NO_FILTER, ComplaintFilter
-from layanan import sop
+from layanan import sop, validate
 from layanan.calendar import WorkingCalendar
+from layanan.errors import InvalidInput
 from layanan.sop import Role
 from services import authz
 from services.calendar_settings import load_calendar
 from services.identity import disclosure, sees_any_identity
+
+SEARCH_LABEL = "Cari tiket, nama pemohon, perihal atau isi"  # the search page's box
+SEARCH_MAX = 300
 
 STATUS_LABELS = {
     "terlambat": "Terlambat",
@@ -240,6 +244,8 @@ def search(
 ) -> ListPage:
     """Every complaint matching the filters, newest first; identities masked as needed."""
     now = now or datetime.now(UTC)
+    # A NUL in the search text would make PostgreSQL raise: refused like a stored value.
+    validate.text(filters.text, label=SEARCH_LABEL, max_length=SEARCH_MAX)
     with read_session() as session:
         actor = authz.require(session, user_id=user_id, capability="page:search")
         visible = sees_any_identity(actor.roles)
@@ -256,6 +262,13 @@ def search(
 
 
 # --- possible duplicates at intake --------------------------------------------------
+
+
+def _lookup_text(value: str | None) -> str | None:
+    try:
+        return validate.text(value, label="", max_length=SEARCH_MAX)
+    except InvalidInput:
+        return None
 
 
 @dataclass(frozen=True)
@@ -277,8 +290,12 @@ def possible_duplicates(
     subject: str | None = None,
     now: datetime | None = None,
 ) -> list[DuplicateItem]:
-    """Complaints of the last 30 days by the same complainant or on a similar subject."""
+    """Complaints of the last 30 days by the same complainant or on a similar subject.
+
+    Asked while the form is typed: a value the save will refuse (``layanan.validate``)
+    is not looked up, so the refusal comes from the save, with its message."""
     now = now or datetime.now(UTC)
+    name, phone, email, subject = (_lookup_text(value) for value in (name, phone, email, subject))
     with read_session() as session:
         actor = authz.require(session, user_id=user_id, capability="page:intake")
         matches = queries.possible_duplicates(

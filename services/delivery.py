@@ -126,7 +126,7 @@ def email_step() -> int:
 def clean_recipient(raw: str | None) -> str:
     """The recipient address, checked by the same rule as every e-mail field."""
     label = sop.FIELDS["recipient_email"].label
-    recipient = (raw or "").strip()
+    recipient = validate.text(raw, label=label, max_length=validate.MAX_EMAIL) or ""
     if not recipient:
         raise MissingItem(
             f"{label} belum diisi: pemohon tidak mencantumkan alamat e-mail. Isi alamat "
@@ -269,15 +269,16 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
             f"dikonfirmasi petugas pada {tanggal_jam(ctx.now)}." + _officer_note(given)
         )
         return
-    receiver = str(given_input.get("received_by") or "").strip()
+    receiver = (
+        validate.text(given_input.get("received_by"), label="Nama penerima surat", max_length=200)
+        or ""
+    )
     if not receiver and not _officer_note(given):
         raise MissingItem(
             "Nama penerima belum diisi: isi nama orang yang menerima surat jawaban secara "
             "langsung.",
             missing=("received_by",),
         )
-    if len(receiver) > 200:
-        raise InvalidInput("Nama penerima terlalu panjang (maksimal 200 karakter).")
     if receiver:
         data["received_by"] = receiver
     handed = f"Diserahkan langsung kepada {receiver or 'pemohon'} oleh {ctx.actor.name}"

@@ -17,6 +17,7 @@ from db.engine import read_session, write_session
 from db.models import Setting
 from documents import numbering
 from documents.render import Image
+from layanan import validate as check
 from layanan.errors import InvalidInput
 from layanan.validate import email_address
 from services import authz
@@ -127,17 +128,25 @@ def get_letter_settings() -> LetterSettings:
 
 
 def validate(values: dict[str, Any]) -> LetterSettings:
-    """Checked settings from a form; InvalidInput with every problem named."""
+    """Checked settings from a form; InvalidInput with every problem named.
+
+    Every text goes through ``layanan.validate.text``: it is printed in every letter, so
+    a control character refused here is one no rendered .docx can trip over."""
+    if not isinstance(values, dict):
+        raise InvalidInput("Pengaturan surat tidak valid. Muat ulang halaman.")
     current = asdict(LetterSettings())
     current.update(values)
     problems: list[str] = []
     cleaned: dict[str, Any] = {}
     for key, (label, limit, required) in TEXT_LIMITS.items():
-        text = str(current.get(key) or "").strip()
-        if required and not text:
-            problems.append(f"{label} wajib diisi")
-        elif len(text) > limit:
-            problems.append(f"{label} terlalu panjang (maksimal {limit} karakter)")
+        try:
+            text = check.text(current.get(key), label=label, max_length=limit) or ""
+        except InvalidInput as exc:
+            problems.append(exc.message.rstrip("."))
+            text = ""
+        else:
+            if required and not text:
+                problems.append(f"{label} wajib diisi")
         cleaned[key] = text
     for who in ("kepala", "sekretaris"):
         nip = cleaned[f"{who}_nip"]
@@ -156,13 +165,21 @@ def validate(values: dict[str, Any]) -> LetterSettings:
     tembusan = current.get("tembusan") or ()
     if isinstance(tembusan, str):
         tembusan = tembusan.splitlines()
-    tembusan = tuple(line.strip() for line in tembusan if line.strip())
-    if len(tembusan) > 10 or any(len(line) > 200 for line in tembusan):
+    if not isinstance(tembusan, list | tuple):
+        raise InvalidInput("Tembusan harus berupa teks, satu per baris.")
+    lines = [check.text(line, label="Tembusan", max_length=200) for line in tembusan]
+    tembusan = tuple(line for line in lines if line)
+    if len(tembusan) > 10:
         raise InvalidInput("Tembusan paling banyak 10 baris, masing-masing 200 karakter.")
     cleaned["tembusan"] = tembusan
     emblem = current.get("lambang_b64") or ""
     if isinstance(emblem, bytes):
         emblem = base64.b64encode(check_emblem(emblem)).decode()
+    elif emblem:  # the stored emblem kept as it was: it must still decode to one
+        try:
+            check_emblem(base64.b64decode(emblem, validate=True))
+        except (TypeError, ValueError):
+            raise InvalidInput("Gambar lambang harus berupa PNG atau JPEG.") from None
     cleaned["lambang_b64"] = emblem
     return LetterSettings(**cleaned)
 

@@ -41,7 +41,14 @@ HONEYPOT_REFUSAL = (
 _DUMMY_HASH = DUMMY_HASH  # verified against for unknown tickets (services.pins)
 
 MAX_ATTACHMENTS = 5
-MAX_COMMENT = 2000
+# The portal form's labels (pages/ajukan.py), by ``IntakeData`` attribute, for refusals.
+FORM_LABELS: dict[str, str] = {
+    **workflow.INTAKE_LABELS,
+    "complainant_name": "Nama lengkap",
+    "anonymous": "Kirim tanpa identitas (anonim)",
+    "confidential": "Rahasiakan pengaduan saya",
+}
+MAX_COMMENT = validate.column_limit(Rating.comment)
 
 DONE, CURRENT, WAITING = "selesai", "sedang berjalan", "menunggu"
 
@@ -217,9 +224,7 @@ def rate(*, ticket: str, pin: str, client: str, score: int, comment: str | None 
     """Record the complainant's rating (1-5), once, after the reply was delivered."""
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput("Pilih nilai antara 1 dan 5.")
-    comment = (comment or "").strip() or None
-    if comment and len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"Komentar terlalu panjang (maksimal {MAX_COMMENT} karakter).")
+    comment = validate.text(comment, label="Komentar", max_length=MAX_COMMENT)
     with read_session() as session:
         complaint = _authenticate(session, ticket=ticket, pin=pin, client=client)
         complaint_id = complaint.id
@@ -249,20 +254,27 @@ def submit(
     """Submit a complaint online (channel "online"); it waits at step 2 for the front desk."""
     policy = ratelimit.submit_policy()
     ratelimit.check(policy=policy, client=client)
-    if (honeypot or "").strip():
+    if not isinstance(honeypot, str | None) or (honeypot or "").strip():
         ratelimit.hit(policy=policy, client=client)
         raise InvalidInput(HONEYPOT_REFUSAL)
-    # Checked here under the portal form's own labels (the intake checks them again).
-    validate.email_address(data.complainant_email, label="E-mail")
-    validate.phone_number(data.complainant_phone, label="Nomor telepon/WhatsApp")
+    if not isinstance(data, IntakeData):
+        raise InvalidInput("Formulir pengaduan tidak valid. Muat ulang halaman.")
     if len(files) > MAX_ATTACHMENTS:
         raise InvalidInput(f"Lampiran paling banyak {MAX_ATTACHMENTS} berkas.")
-    documents = [check_upload(kind="attachment", filename=name, data=raw) for name, raw in files]
+    documents = []
+    for item in files:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes)):
+            raise InvalidInput("Lampiran tidak valid. Unggah ulang berkasnya.")
+        name = validate.text(item[0], label="Nama berkas lampiran", max_length=255) or "berkas"
+        documents.append(check_upload(kind="attachment", filename=name, data=item[1]))
     data.channel = sop.Channel.ONLINE
     data.guest_book_entry = None
     data.supervisory = False
     data.arrived_at = data.met_at = None
-    created: Created = workflow.intake(data=data, user_id=None, documents=documents)
+    # Every field is checked by the intake, named by the portal form's labels.
+    created: Created = workflow.intake(
+        data=data, user_id=None, documents=documents, labels=FORM_LABELS
+    )
     ratelimit.hit(policy=policy, client=client)
     with read_session() as session:
         received_at = session.get(Complaint, created.complaint_id).received_at

@@ -23,7 +23,7 @@ from documents.render import (
     DOCX_MIME,
     Paragraphs,
 )
-from layanan import permissions, sop
+from layanan import permissions, sop, validate
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal
@@ -174,7 +174,16 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
                 "Draf surat jawaban baru tersedia setelah disposisi, saat unit menyusun "
                 f"jawaban (langkah {first_step_with('surat_jawaban')})."
             )
-        text = body if body is not None else complaint.reply_body
+        # The text being typed is checked as the step-8 field will be on submit.
+        text = (
+            validate.text(
+                body,
+                label=sop.FIELDS["reply_body"].label,
+                max_length=workflow.field_limit("reply_body"),
+            )
+            if body is not None
+            else complaint.reply_body
+        )
         if not (text or "").strip():
             raise NotFound("Isi draf surat jawaban belum ditulis oleh unit.")
         settings = letter_settings.load(session)

@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.counters import next_counter
 from db.engine import write_session
-from db.models import Complaint, Disposition, Document, StepEvent, Unit
+from db.models import LONG_TEXT, Complaint, Disposition, Document, StepEvent, Unit
 from layanan import sop, validate
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import step_due_at
@@ -46,8 +46,37 @@ from services.authz import PEMOHON, Actor, load_actor
 from services.calendar_settings import load_calendar
 from services.pins import PIN_HASHER, new_pin
 
-MAX_TEXT = 500
-MAX_LONGTEXT = 20_000
+MAX_TEXT = 500  # a one-line field that no complaint attribute holds (none today)
+MAX_LONGTEXT = LONG_TEXT
+NOTE_LABEL = "Catatan"  # the action form's "Catatan (opsional)"
+
+# The intake form's labels, by ``IntakeData`` attribute: refusals name the field as the
+# front desk sees it (the portal passes its own, ``services.portal.FORM_LABELS``).
+INTAKE_LABELS: dict[str, str] = {
+    "subject": "Perihal",
+    "body": "Isi pengaduan",
+    "category": "Kategori",
+    "complainant_name": "Nama pemohon",
+    "complainant_phone": "Nomor telepon/WhatsApp",
+    "complainant_email": "E-mail",
+    "complainant_address": "Alamat",
+    "guest_book_entry": "Entri buku tamu",
+    "anonymous": "Anonim",
+    "confidential": "Rahasia",
+    "supervisory": "Berkadar pengawasan",
+}
+# IntakeData attributes typed by a person, each stored in the complaint column of its name.
+INTAKE_TEXTS = (
+    "subject",
+    "body",
+    "category",
+    "complainant_name",
+    "complainant_phone",
+    "complainant_email",
+    "complainant_address",
+    "guest_book_entry",
+)
+INTAKE_FLAGS = ("anonymous", "confidential", "supervisory")
 
 
 @dataclass(frozen=True)
@@ -252,10 +281,16 @@ def _clean_payload(session: Session, act: sop.Action, payload: Mapping[str, Any]
     """Check every field the action declares; refuse undeclared keys and empty required
     fields; return JSON-safe values."""
     declared = (*act.fields, *act.optional_fields)
-    undeclared = sorted(set(payload) - set(declared))
+    if not isinstance(payload, Mapping):
+        raise InvalidInput(f"Isian tindakan \u201c{act.label}\u201d tidak valid.")
+    undeclared = [key for key in payload if key not in declared]
     if undeclared:
+        # Named by their labels when they are fields of the table; a key is never
+        # repeated back as it was sent.
+        known = [sop.FIELDS[k].label for k in undeclared if isinstance(k, str) and k in sop.FIELDS]
         raise InvalidInput(
-            f"Tindakan \u201c{act.label}\u201d tidak menerima isian: {', '.join(undeclared)}."
+            f"Tindakan \u201c{act.label}\u201d tidak menerima isian"
+            + (f": {', '.join(sorted(known))}." if len(known) == len(undeclared) else " itu.")
         )
     cleaned: dict[str, Any] = {}
     problems: list[str] = []
@@ -276,32 +311,56 @@ def _clean_payload(session: Session, act: sop.Action, payload: Mapping[str, Any]
     return cleaned
 
 
+def field_limit(key: str) -> int:
+    """The most characters a text field of the SOP table takes: the length of the complaint
+    column its actions copy it into (``Action.sets``; the shortest if several), else, kept
+    only in the event's payload, that of the event's note (long text) or ``MAX_TEXT``."""
+    spec = sop.FIELDS[key]
+    if spec.kind == "email":
+        return validate.MAX_EMAIL
+    columns = Complaint.__table__.c
+    limits = [
+        validate.column_limit(columns[attribute])
+        for act in sop.table().actions
+        for field_key, attribute in act.sets
+        if field_key == key and attribute in columns
+    ]
+    limits = [limit for limit in limits if limit]
+    if limits:
+        return min(limits)
+    return validate.column_limit(StepEvent.note) if spec.kind == "longtext" else MAX_TEXT
+
+
 def _clean_value(session: Session, spec: sop.Field, value: Any) -> Any:
     if spec.kind in ("text", "longtext", "email"):
-        if not isinstance(value, str):
-            raise InvalidInput(f"{spec.label} harus berupa teks.")
-        text = value.strip()
-        limit = MAX_LONGTEXT if spec.kind == "longtext" else MAX_TEXT
+        text = validate.text(value, label=spec.label, max_length=field_limit(spec.key))
         if not text:
             raise MissingItem(f"Kelengkapan belum diisi: {spec.label}.", missing=(spec.label,))
-        if len(text) > limit:
-            raise InvalidInput(f"{spec.label} terlalu panjang (maksimal {limit} karakter).")
         if spec.kind == "email":
             return validate.email_address(text, label=spec.label)
         return text
     if spec.kind in ("unit", "units"):
-        ids = [value] if spec.kind == "unit" else list(value)
+        if spec.kind == "units" and not isinstance(value, list | tuple | set | frozenset):
+            raise InvalidInput(f"{spec.label}: pilih unit dari daftar.")
         try:
-            ids = sorted({int(i) for i in ids})
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"{spec.label}: unit tidak dikenal.") from exc
+            ids = sorted(
+                {
+                    validate.integer(i, label=spec.label)
+                    for i in ([value] if spec.kind == "unit" else value)
+                }
+            )
+        except InvalidInput:
+            raise InvalidInput(f"{spec.label}: unit tidak dikenal atau tidak aktif.") from None
         found = set(session.scalars(select(Unit.id).where(Unit.id.in_(ids), Unit.active.is_(True))))
         if not ids or found != set(ids):
             raise InvalidInput(f"{spec.label}: unit tidak dikenal atau tidak aktif.")
         return ids[0] if spec.kind == "unit" else ids
     if spec.kind == "choice":
-        if str(value) not in spec.choices:
-            raise InvalidInput(f"{spec.label}: pilihan \u201c{value}\u201d tidak dikenal.")
+        # Not repeated back: the value may be anything a client sent.
+        if not isinstance(value, str) or value not in spec.choices:
+            raise InvalidInput(
+                f"{spec.label}: pilihan tidak dikenal; pilih salah satu dari daftar."
+            )
         return str(value)
     if spec.kind == "date":
         if isinstance(value, datetime):
@@ -459,8 +518,7 @@ def _apply(
         )
     _check_role_and_unit(actor, act, complaint)
     data = _clean_payload(session, act, payload)
-    if note is not None and len(note) > MAX_LONGTEXT:
-        raise InvalidInput(f"Catatan terlalu panjang (maksimal {MAX_LONGTEXT} karakter).")
+    note = validate.text(note, label=NOTE_LABEL, max_length=validate.column_limit(StepEvent.note))
     # Entry requirements of the step; an upload given with the action may supply one.
     upload = act.upload
     given = {upload.satisfies for d in documents if upload and d.kind == upload.kind}
@@ -497,7 +555,7 @@ def _apply(
         step_entered_at=complaint.step_entered_at,
         working_minutes=calendar.working_minutes(complaint.step_entered_at, now),
         standard_minutes=step_def.minutes,
-        note=(note or "").strip() or None,
+        note=note,
         payload={**data, "documents": [d.id for d in attached]},
     )
     # One flush for the whole change, so the version goes up by exactly one.
@@ -582,42 +640,32 @@ def perform(
 # --- creation: steps 1 and 2 -------------------------------------------------------
 
 
-def _clean_intake(data: IntakeData) -> None:
-    problems = []
+def _clean_intake(data: IntakeData, labels: Mapping[str, str] = INTAKE_LABELS) -> None:
+    """Check and clean what intake recorded, naming each field by ``labels``; every text
+    is held to the length of the complaint column it is stored in."""
     try:
         data.channel = sop.Channel(data.channel)
     except ValueError:
         raise InvalidInput("Saluran pengaduan tidak dikenal.") from None
-    for attr, label, limit in (
-        ("subject", "Perihal", 300),
-        ("body", "Isi pengaduan", MAX_LONGTEXT),
-        ("category", "Kategori", 100),
-    ):
-        value = (getattr(data, attr) or "").strip()
-        if not value:
-            problems.append(label)
-        elif len(value) > limit:
-            raise InvalidInput(f"{label} terlalu panjang (maksimal {limit} karakter).")
-        setattr(data, attr, value)
+    for attr in INTAKE_TEXTS:
+        limit = validate.column_limit(getattr(Complaint, attr))
+        setattr(
+            data, attr, validate.text(getattr(data, attr), label=labels[attr], max_length=limit)
+        )
+    for attr in INTAKE_FLAGS:
+        setattr(data, attr, validate.flag(getattr(data, attr), label=labels[attr]))
+    for attr in ("arrived_at", "met_at"):
+        if getattr(data, attr) is not None and not isinstance(getattr(data, attr), datetime):
+            raise InvalidInput("Waktu kedatangan tidak valid.")
+    problems = [labels[attr] for attr in ("subject", "body", "category") if not getattr(data, attr)]
     if data.category and data.category not in sop.CATEGORIES:
-        raise InvalidInput(f"Kategori \u201c{data.category}\u201d tidak dikenal.")
-    if not data.anonymous and not (data.complainant_name or "").strip():
-        problems.append("Nama pemohon (atau tandai anonim)")
+        raise InvalidInput(f"{labels['category']} tidak dikenal; pilih salah satu dari daftar.")
+    if not data.anonymous and not data.complainant_name:
+        problems.append(f"{labels['complainant_name']} (atau tandai anonim)")
     if problems:
         raise MissingItem("Data belum lengkap: " + ", ".join(problems) + ".", tuple(problems))
-    for attr, limit in (
-        ("complainant_name", 200),
-        ("complainant_phone", 40),
-        ("complainant_email", 200),
-        ("complainant_address", 2000),
-        ("guest_book_entry", 100),
-    ):
-        value = (getattr(data, attr) or "").strip() or None
-        if value and len(value) > limit:
-            raise InvalidInput(f"Isian {attr} terlalu panjang (maksimal {limit} karakter).")
-        setattr(data, attr, value)
-    validate.email_address(data.complainant_email, label="Alamat e-mail pemohon")
-    validate.phone_number(data.complainant_phone, label="Nomor telepon/WhatsApp pemohon")
+    validate.email_address(data.complainant_email, label=labels["complainant_email"])
+    validate.phone_number(data.complainant_phone, label=labels["complainant_phone"])
     if data.anonymous:
         data.complainant_name = None
 
@@ -638,6 +686,7 @@ def create_complaint(
     documents: Sequence[NewDocument] = (),
     now: datetime | None = None,
     pin_hash: str | None = None,
+    labels: Mapping[str, str] = INTAKE_LABELS,
 ) -> Created:
     """Record a new complaint and perform step 1 (and, at the front desk, step 2).
 
@@ -647,7 +696,7 @@ def create_complaint(
     complainant and wait at step 2 for the front desk to receive them.
     """
     now = now or datetime.now(UTC)
-    _clean_intake(data)
+    _clean_intake(data, labels)
     online = actor.roles == {Role.PEMOHON}
     if online and data.channel is not sop.Channel.ONLINE:
         raise InvalidInput("Pengaduan dari portal harus bersaluran online.")
@@ -729,11 +778,15 @@ def intake(
     documents: Sequence[NewDocument] = (),
     now: datetime | None = None,
     url: str | None = None,
+    labels: Mapping[str, str] = INTAKE_LABELS,
 ) -> Created:
-    """Save a new complaint in one transaction (front desk, or ``user_id=None`` online)."""
+    """Save a new complaint in one transaction (front desk, or ``user_id=None`` online);
+    ``labels`` name the fields in refusals as the form shows them."""
     with write_session(url) as session:
         actor = PEMOHON if user_id is None else load_actor(session, user_id)
-        return create_complaint(session, data=data, actor=actor, documents=documents, now=now)
+        return create_complaint(
+            session, data=data, actor=actor, documents=documents, now=now, labels=labels
+        )
 
 
 def allowed_actions(session: Session, *, complaint: Complaint, actor: Actor) -> list[sop.Action]:

@@ -282,7 +282,8 @@ def complaints_count() -> int:
 def test_a_missing_field_is_refused_with_what_is_missing(staff):
     with pytest.raises(workflow.MissingItem) as refused:
         portal.submit(data=online(subject=" ", complainant_name=""), client=CLIENT)
-    assert "Perihal" in refused.value.message and "Nama pemohon" in refused.value.message
+    # Named as the portal form labels it ("Nama lengkap"), not as the front desk's form.
+    assert "Perihal" in refused.value.message and "Nama lengkap" in refused.value.message
     assert complaints_count() == 0
 
 
