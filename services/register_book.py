@@ -10,15 +10,16 @@ The name and subject of each row are what ``services.identity.disclosure`` gives
 viewer.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Complaint
+from db.models import Complaint, ComplaintUnit, Unit
 from documents.render import DOCX_MIME, RenderError, render_rows
 from documents.spreadsheet import REGISTER_COLUMNS, XLSX_MIME, register_workbook
 from layanan import sop
@@ -38,10 +39,11 @@ from services.document_files import (
 BATCH_ROWS = 1000
 # Rows shown on the page (the files hold the whole period).
 PREVIEW_ROWS = 200
-# Above this, the register is offered as Excel only. Measured (docs/workspace.md): a
-# 5,000-row register is ~250 landscape pages that LibreOffice opens in ~25 s on the
-# office's 2-core machine; twice that takes it past a minute.
-WORD_ROW_LIMIT = 5000
+# Above this, the register is offered as Excel only. Building the file is cheap (87,000
+# rows in ~9 s); opening it is not: LibreOffice lays out a 1,000-row register (82
+# landscape pages) in ~10 s of CPU and 290 MB, 2,000 rows in 55 s and 440 MB, 2,500 in
+# minutes (docs/letters.md, "Word limit").
+WORD_ROW_LIMIT = 1000
 FIELDS = tuple(key for key, _, _ in REGISTER_COLUMNS)
 
 Progress = Callable[[float, str], None]
@@ -124,26 +126,26 @@ def iter_register_rows(
     limit: int | None = None,
 ) -> Iterator[dict]:
     """Complaints received in [start, end] (office dates) as register rows, oldest
-    first, read ``BATCH_ROWS`` at a time (never the period as one list)."""
+    first, read ``BATCH_ROWS`` at a time (never the period as one list).
+
+    Plain rows rather than ORM objects (building 87,000 ``Complaint`` instances cost
+    more than writing the file); the units of each batch come in one query.
+    """
     query = (
-        select(Complaint)
-        .options(
-            load_only(
-                Complaint.id,
-                Complaint.ticket,
-                Complaint.received_at,
-                Complaint.agenda_number,
-                Complaint.letter_number,
-                Complaint.subject,
-                Complaint.current_step,
-                Complaint.confidential,
-                Complaint.anonymous,
-                Complaint.complainant_name,
-                Complaint.complainant_phone,
-                Complaint.complainant_email,
-                Complaint.complainant_address,
-            ),
-            selectinload(Complaint.units),
+        select(
+            Complaint.id,
+            Complaint.ticket,
+            Complaint.received_at,
+            Complaint.agenda_number,
+            Complaint.letter_number,
+            Complaint.subject,
+            Complaint.current_step,
+            Complaint.confidential,
+            Complaint.anonymous,
+            Complaint.complainant_name,
+            Complaint.complainant_phone,
+            Complaint.complainant_email,
+            Complaint.complainant_address,
         )
         .where(*_in_period(start, end, last_id))
         .order_by(Complaint.received_at, Complaint.id)
@@ -151,25 +153,44 @@ def iter_register_rows(
     )
     if limit is not None:
         query = query.limit(limit)
-    for number, complaint in enumerate(session.scalars(query), start=1):
-        shown = shown_to(actor, complaint)
-        notes = [complaint.ticket]
-        if complaint.letter_number:
-            notes.append(f"Surat jawaban {complaint.letter_number}")
-        if complaint.confidential:
-            notes.append("Rahasia")
-        yield {
-            "no": number,
-            "tanggal_terima": tanggal(complaint.received_at),
-            "nomor_agenda": complaint.agenda_number or "-",
-            "pengadu": complainant_name(complaint, masked=not shown.name),
-            "isi_ringkas": shown.redact(complaint.subject),
-            "diteruskan_ke": ", ".join(sorted(u.name for u in complaint.units)) or "-",
-            "status": sop.step_label(complaint.current_step)
-            if complaint.current_step is not None
-            else "Selesai",
-            "keterangan": "; ".join(notes),
-        }
+    statuses: dict[int | None, str] = {}
+    number = 0
+    for batch in session.execute(query).partitions():
+        units = _units_of(session, [complaint.id for complaint in batch])
+        for complaint in batch:
+            number += 1
+            shown = shown_to(actor, complaint)
+            notes = [complaint.ticket]
+            if complaint.letter_number:
+                notes.append(f"Surat jawaban {complaint.letter_number}")
+            if complaint.confidential:
+                notes.append("Rahasia")
+            step = complaint.current_step
+            if step not in statuses:
+                statuses[step] = sop.step_label(step) if step is not None else "Selesai"
+            yield {
+                "no": number,
+                "tanggal_terima": tanggal(complaint.received_at),
+                "nomor_agenda": complaint.agenda_number or "-",
+                "pengadu": complainant_name(complaint, masked=not shown.name),
+                "isi_ringkas": shown.redact(complaint.subject),
+                "diteruskan_ke": ", ".join(sorted(units.get(complaint.id, ()))) or "-",
+                "status": statuses[step],
+                "keterangan": "; ".join(notes),
+            }
+
+
+def _units_of(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    """The names of the units each complaint is assigned to."""
+    names: dict[int, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(ComplaintUnit.complaint_id, Unit.name)
+        .join(Unit, Unit.id == ComplaintUnit.unit_id)
+        .where(ComplaintUnit.complaint_id.in_(ids))
+    )
+    for complaint_id, name in rows:
+        names[complaint_id].append(name)
+    return names
 
 
 def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> list[dict]:
