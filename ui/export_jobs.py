@@ -60,7 +60,7 @@ def offer(
         if current is not None and current.done and current.result is not None:
             result = current.result
             st.download_button(
-                download,
+                md(download),
                 data=result.data,
                 file_name=result.filename,
                 mime=result.mime,
@@ -74,6 +74,6 @@ def offer(
             return
         if current is not None and current.error:
             st.error(md(current.error))
-        if st.button(prepare, key=f"{key}_prepare", icon=icon):
+        if st.button(md(prepare), key=f"{key}_prepare", icon=icon):
             _jobs()[key] = export_jobs.start(work, params=params)
             st.rerun()
