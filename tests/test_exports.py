@@ -188,3 +188,31 @@ def test_a_period_too_large_for_word_is_refused_with_the_reason(staff, monkeypat
     xlsx = register_book.register_excel(user_id=staff.subbag.id, start=today, end=today)
     values = list(load_workbook(io.BytesIO(xlsx.data), read_only=True).active.values)
     assert values[-1][0].startswith("Jumlah: 2 pengaduan.")
+
+
+def test_a_replacement_template_listing_rows_otherwise_is_rendered_the_ordinary_way():
+    """An uploaded template may list the rows in a paragraph, not a table row: the
+    streamed renderer falls back to docxtpl with the whole list, same output."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Periode {{ periode }}")
+    document.add_paragraph("{% for b in baris %}{{ b.no }}. {{ b.pengadu }}; {% endfor %}")
+    source = io.BytesIO()
+    document.save(source)
+    rows = list(TimedRows(3))
+    fields = tuple(key for key, _, _ in REGISTER_COLUMNS)
+    context = {"periode": "November 2026"}
+    streamed = render_module.render_rows(
+        "buku_pengaduan",
+        context,
+        rows_key="baris",
+        fields=fields,
+        rows=iter(rows),
+        template=source.getvalue(),
+    )
+    whole = render_module.render(
+        "buku_pengaduan", {**context, "baris": rows}, template=source.getvalue()
+    )
+    assert _document_xml(streamed) == _document_xml(whole)
+    assert b"1. Siti Aminah; 2. Siti Aminah; 3. Siti Aminah;" in _document_xml(streamed)
