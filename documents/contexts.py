@@ -181,7 +181,8 @@ SAMPLE_KANTOR = {
     "provinsi": "PEMERINTAH PROVINSI SULAWESI TENGAH",
     "nama": "DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH",
     "alamat": "Jalan Prof. Moh. Yamin, Palu, Sulawesi Tengah",
-    "kontak": "Pos-el pengaduan@example.go.id \u00b7 Laman diskopukm.example.go.id",
+    "kontak": "Telepon (0451) 421234, Faksimile (0451) 421235\n"
+    "Laman diskopukm.example.go.id, Pos-el pengaduan@example.go.id, Kode Pos 94111",
     "kota": "Palu",
 }
 
