@@ -514,18 +514,33 @@ def rekapitulasi():
         ["{{ k.step }}", "{{ k.name }}", "{{ k.share }}"],
         [25, 110, 30],
     )
-    signature(
-        doc,
-        [
-            ("{{ kantor.kota }}, {{ tanggal_cetak }}", {"space_before": 18}),
-            ("Mengetahui,", {}),
-            ("Kepala Dinas,", {}),
-            ("", {"space_before": 36}),
-            ("{{ kepala.nama }}", {"bold": True, "underline": True}),
-            ("{{ kepala.pangkat }}", {}),
-            ("NIP. {{ kepala.nip }}", {}),
-        ],
-    )
+    # Two signatures side by side: the Head acknowledges ("Mengetahui") on the left,
+    # the one who made the recap signs on the right under the place and date.
+    date = para(doc, "{{ kantor.kota }}, {{ tanggal_cetak }}", indent_mm=95, space_before=18)
+    date.paragraph_format.keep_with_next = True
+    table = doc.add_table(rows=1, cols=2)
+    line = text_width(doc)
+    set_widths(table, [95, line - 95])
+    row_property(table.rows[0], "w:cantSplit")
+    for cell, (title, who) in zip(
+        table.rows[0].cells,
+        (
+            ("Mengetahui,\nKepala Dinas,", "kepala"),
+            ("Yang membuat,\n{{ pembuat.jabatan }},", "pembuat"),
+        ),
+        strict=True,
+    ):
+        first, second = title.split("\n")
+        cell_text(cell, first)
+        para(cell, second)
+        para(cell, "", space_before=36)
+        para(cell, "{{ " + who + ".nama }}", bold=True, underline=True)
+        para(cell, "{%p if " + who + ".pangkat %}")
+        para(cell, "{{ " + who + ".pangkat }}")
+        para(cell, "{%p endif %}")
+        para(cell, "{%p if " + who + ".nip %}")
+        para(cell, "NIP. {{ " + who + ".nip }}")
+        para(cell, "{%p endif %}")
     return doc
 
 

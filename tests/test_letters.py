@@ -286,20 +286,17 @@ def test_paper_and_margins_come_from_the_letter_settings(staff):
     }
 
 
-@pytest.mark.parametrize(
-    ("values", "fragment"),
-    [
+def test_paper_margins_and_postcode_are_checked(staff):
+    for values, fragment in (
         ({"kertas": "Letter"}, "Ukuran kertas"),
         ({"margin_atas": 5}, "Margin atas harus angka 10 sampai 50 mm"),
         ({"margin_kanan": "lebar"}, "Margin kanan"),
         ({"margin_kiri": float("nan")}, "Margin kiri"),
         ({"kode_pos": "9411"}, "Kode pos harus 5 angka"),
-    ],
-)
-def test_paper_margins_and_postcode_are_checked(staff, values, fragment):
-    with pytest.raises(InvalidInput) as err:
-        letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)
-    assert fragment in err.value.message
+    ):
+        with pytest.raises(InvalidInput) as err:
+            letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)
+        assert fragment in err.value.message, values
     assert letter_settings.get_letter_settings().kertas == "F4"
 
 
