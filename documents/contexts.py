@@ -239,7 +239,7 @@ def sample_context(key: str) -> dict[str, Any]:
         "tanda_terima": {
             "tiket": "ADU-2026-000123",
             "pin": "123456",
-            "tanggal_jam": "27 November 2026 09:15 WITA",
+            "tanggal_jam": "27 November 2026 pukul 09.15 WITA",
             "saluran": "Datang langsung",
             "pengadu": "Siti Aminah",
             "perihal": "Sertifikat pelatihan belum diterima",

@@ -358,6 +358,18 @@ def test_long_tables_repeat_their_header_keep_rows_whole_and_headings_with_them(
         assert before.pPr is not None and before.pPr.keepNext is not None, before.xpath("string()")
 
 
+def test_the_sample_receipt_writes_the_time_as_the_real_one():
+    """The admin's filled example ("Unduh contoh terisi") prints the time as the receipt
+    does (``layanan.text.tanggal_jam``, EYD V: "pukul 09.15 WITA", not "09:15")."""
+    from datetime import UTC, datetime
+
+    from layanan.text import tanggal_jam
+
+    real = tanggal_jam(datetime(2026, 11, 27, 1, 15, tzinfo=UTC))
+    assert real == "27 November 2026 pukul 09.15 WITA"
+    assert sample_context("tanda_terima")["tanggal_jam"] == real
+
+
 def test_terbilang():
     assert [terbilang(n) for n in (1, 2, 11, 12, 20, 35)] == [
         "satu",
