@@ -117,8 +117,9 @@ def render_samples(out: Path, *, pdf: bool | set[str] = True) -> list[Path]:
         receipt.receipt_download(complaint_id=intake, pin=PIN, client="render-samples"),
         receipt.receipt_for_staff(complaint_id=intake, user_id=users["petugas"]),
         register_book.register_word(user_id=users["subbag"], start=start, end=end),
+        # Made by the Secretary, acknowledged by the Head: two signatures.
         recap.build_recap(
-            user=auth.load_current_user(user_id=users["kepala"]),
+            user=auth.load_current_user(user_id=users["sekretaris"]),
             year=NOW.year,
             month=NOW.month,
             now=NOW,
