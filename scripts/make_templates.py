@@ -532,7 +532,12 @@ def rekapitulasi():
     ):
         first, second = title.split("\n")
         cell_text(cell, first)
-        para(cell, second)
+        if who == "pembuat":  # an account without a jabatan prints no lone comma
+            para(cell, "{%p if pembuat.jabatan %}")
+            para(cell, second)
+            para(cell, "{%p endif %}")
+        else:
+            para(cell, second)
         para(cell, "", space_before=36)
         para(cell, "{{ " + who + ".nama }}", bold=True, underline=True)
         para(cell, "{%p if " + who + ".pangkat %}")
