@@ -311,6 +311,8 @@ def test_settings_are_checked_and_only_the_admin_saves_them(staff):
         ({"nama_dinas": "  "}, "Nama dinas wajib diisi"),
         ({"email": "bukan-email"}, "Pos-el"),
         ({"lambang_b64": b"not an image"}, "PNG atau JPEG"),
+        ({"lambang_b64": b"GIF89a" + b"\0" * 100}, "PNG atau JPEG"),  # by content
+        ({"lambang_b64": document_files.qr_png("x") + b"\0" * (1024 * 1024)}, "maksimal 1 MB"),
     ):
         with pytest.raises(InvalidInput) as err:
             letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)
