@@ -418,3 +418,70 @@ class OutboxAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- dashboard aggregates (db.aggregates, migration 0009) ------------------------------
+# Per office-local day ('YYYY-MM-DD'), channel and category: what the dashboard would
+# otherwise re-aggregate from every event of the period. Maintained in the same flush
+# as the rows they summarise (db.aggregates); ``python -m scripts.rebuild_aggregates``
+# recomputes them. Rows whose count fell to 0 may remain: they add nothing.
+
+
+class AggStepDay(Base):
+    """Timed step events done per day: histogram of working minutes per step."""
+
+    __tablename__ = "agg_step_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    standard_minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Working minutes as ``db.stats.minute_bin`` counts them (exact up to 600).
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The staff member for unit work (role ``unit``), else 0.
+    unit_actor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    # Of them done within the standard (exact minutes, not the binned ``minutes``).
+    on_time: Mapped[int] = mapped_column(Integer)
+
+
+class AggClosedDay(Base):
+    """Complaints closed per day: histogram of their end-to-end working minutes."""
+
+    __tablename__ = "agg_closed_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    form: Mapped[str] = mapped_column(String(10), primary_key=True)  # '' if undecided
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggReceivedDay(Base):
+    """Complaints received per day, by their form now."""
+
+    __tablename__ = "agg_received_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    form: Mapped[str] = mapped_column(String(10), primary_key=True)  # '' if undecided
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggRatingDay(Base):
+    """Satisfaction ratings given per day, per score."""
+
+    __tablename__ = "agg_rating_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+# The upkeep of the Agg* tables on every flush (after the models it reads are defined).
+from db import aggregates as _aggregates  # noqa: E402, F401

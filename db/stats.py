@@ -15,7 +15,9 @@ the period; the backlog and the overdue list are the state now, whatever the per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,7 +39,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Complaint, ComplaintUnit, Rating, Setting, StepEvent, Unit, User, UtcDateTime
+from db.models import (
+    AggClosedDay,
+    AggRatingDay,
+    AggReceivedDay,
+    AggStepDay,
+    Complaint,
+    ComplaintUnit,
+    Rating,
+    Setting,
+    StepEvent,
+    Unit,
+    User,
+    UtcDateTime,
+)
 from layanan import sop
 from layanan.calendar import OFFICE_TZ, day_start
 
@@ -177,6 +192,55 @@ def _closed(f: Filters, c=Complaint) -> list[ColumnElement[bool]]:
     return [c.closed_at >= f.start, c.closed_at < f.end, *_complaint_conditions(f, c)]
 
 
+# --- per-day aggregates (db.aggregates) ---------------------------------------------
+
+_recompute = threading.local()
+
+
+@contextmanager
+def recomputing() -> Iterator[None]:
+    """Within the block, every figure is recomputed from the events (as before the
+    aggregates existed): the tests compare both ways on the same data."""
+    _recompute.on = True
+    try:
+        yield
+    finally:
+        _recompute.on = False
+
+
+def _agg_days(f: Filters) -> tuple[str, str] | None:
+    """[first day, day after the last) of the period when the per-day aggregates can
+    answer it: whole office-local days and no unit filter (the aggregates are per
+    channel and category, not per assigned unit). None: recompute from the events."""
+    if f.unit_id or getattr(_recompute, "on", False):
+        return None
+    first = f.start.astimezone(OFFICE_TZ)
+    after = f.end.astimezone(OFFICE_TZ)
+    if first != day_start(first.date()) or after != day_start(after.date()):
+        return None
+    return first.date().isoformat(), after.date().isoformat()
+
+
+def _agg_conditions(f: Filters, days: tuple[str, str], t) -> list[ColumnElement[bool]]:
+    conds = [t.day >= days[0], t.day < days[1]]
+    if f.channel:
+        conds.append(t.channel == f.channel)
+    if f.category:
+        conds.append(t.category == f.category)
+    return conds
+
+
+def day_bucket(col, filters: Filters) -> ColumnElement[str]:
+    """``bucket`` for an office-local day 'YYYY-MM-DD' (bucket starts are midnights)."""
+    bounds = bucket_bounds(filters)
+    starts = [start.astimezone(OFFICE_TZ).date().isoformat() for start, _label in bounds[1:]]
+    labels = [label for _start, label in bounds]
+    whens = [(col < start, label) for start, label in zip(starts, labels, strict=False)]
+    if not whens:
+        whens = [(col.is_(None), labels[0])]
+    return case(*whens, else_=labels[-1])
+
+
 # --- cache key ----------------------------------------------------------------------
 
 
@@ -212,6 +276,19 @@ def units(*, session: Session) -> list[tuple[int, str, str]]:
 
 def volume(*, session: Session, filters: Filters) -> list[tuple[str, str, str, str, int]]:
     """Complaints received per (bucket, channel, category, form); form '' if undecided."""
+    days = _agg_days(filters)
+    if days:
+        t = AggReceivedDay
+        b = day_bucket(t.day, filters).label("bucket")
+        total = func.sum(t.count)
+        q = (
+            select(b, t.channel, t.category, t.form, total)
+            .where(*_agg_conditions(filters, days, t))
+            .group_by(b, t.channel, t.category, t.form)
+            .having(total > 0)
+            .order_by(b)
+        )
+        return [tuple(r) for r in session.execute(q)]
     b = bucket(Complaint.received_at, filters).label("bucket")
     form = func.coalesce(Complaint.form, "").label("form")
     q = (
@@ -254,8 +331,19 @@ def step_histogram(*, session: Session, filters: Filters) -> list[tuple[int, int
 
     Rows are (step, standard minutes, working minutes, count): the median, 90th
     percentile and on-time share per step are computed from these counts. One covering
-    range scan of ix_step_events_stats_at.
+    range scan of ix_step_events_stats_at, or of the period's days in agg_step_days.
     """
+    days = _agg_days(filters)
+    if days:
+        t = AggStepDay
+        total = func.sum(t.count)
+        q = (
+            select(t.step, t.standard_minutes, t.minutes, total)
+            .where(*_agg_conditions(filters, days, t))
+            .group_by(t.step, t.standard_minutes, t.minutes)
+            .having(total > 0)
+        )
+        return [tuple(r) for r in session.execute(q)]
     e = StepEvent
     minutes = minute_bin(e.working_minutes).label("minutes")
     # On the bare column SQLite would walk the (step, at) index for its order instead of
@@ -277,6 +365,18 @@ def on_time_by_bucket_and_unit(
     Rows are (bucket, staff id for unit work (role ``unit``: SOP steps 5 and 8) else
     None, steps done, on time).
     """
+    days = _agg_days(filters)
+    if days:
+        t = AggStepDay
+        b = day_bucket(t.day, filters).label("bucket")
+        total = func.sum(t.count)
+        q = (
+            select(b, t.unit_actor_id, total, func.sum(t.on_time))
+            .where(*_agg_conditions(filters, days, t))
+            .group_by(b, t.unit_actor_id)
+            .having(total > 0)
+        )
+        return [(r[0], r[1] or None, r[2], int(r[3] or 0)) for r in session.execute(q)]
     e = StepEvent
     b = bucket(e.at, filters).label("bucket")
     unit_actor = case((e.role == "unit", e.actor_id)).label("unit_actor")
@@ -396,6 +496,17 @@ def end_to_end(*, session: Session, filters: Filters) -> list[tuple[str, int, in
     A complaint's steps follow each other without gaps, so the sum of its events'
     working minutes is the working time from arrival to closing.
     """
+    days = _agg_days(filters)
+    if days:
+        t = AggClosedDay
+        total = func.sum(t.count)
+        q = (
+            select(t.form, t.minutes, total)
+            .where(*_agg_conditions(filters, days, t))
+            .group_by(t.form, t.minutes)
+            .having(total > 0)
+        )
+        return [tuple(r) for r in session.execute(q)]
     totals = _totals_of_closed(session, filters)
     total = minute_bin(totals.c.total).label("total")
     form = func.coalesce(Complaint.form, "").label("form")
@@ -578,6 +689,18 @@ def regulatory_compliance(
 
 def ratings(*, session: Session, filters: Filters) -> list[tuple[int, int]]:
     """Satisfaction ratings given in the period: (score 1-5, count)."""
+    days = _agg_days(filters)
+    if days:
+        t = AggRatingDay
+        total = func.sum(t.count)
+        q = (
+            select(t.score, total)
+            .where(*_agg_conditions(filters, days, t))
+            .group_by(t.score)
+            .having(total > 0)
+            .order_by(t.score)
+        )
+        return [tuple(r) for r in session.execute(q)]
     q = (
         select(Rating.score, func.count())
         .where(Rating.at >= filters.start, Rating.at < filters.end)

@@ -1,0 +1,386 @@
+"""Per-day dashboard aggregates, kept in the same transaction as the rows they summarise.
+
+The dashboard's figures over a period (docs/dashboard.md) are sums over office-local
+days: step events done, complaints received, closed and rated. Re-aggregating every
+event of a year on each cold load costs what the history costs, so four tables
+(``db.models.Agg*``) hold those sums per day, channel and category, and
+``db.stats`` reads them for every whole-day period without a unit filter.
+
+How they stay right: each aggregate is defined by ONE grouped query over the base
+tables (``SPECS``). The rebuild runs it over everything; the incremental upkeep runs
+it restricted to the complaints a flush touches, before and after the flush, and adds
+the difference (``after - before``) to the tables. Every write of a complaint, its
+events or its rating goes through an ORM flush (``services.workflow.perform``, intake,
+the portal's rating), so a ``before_flush`` / ``after_flush`` pair on every session
+sees them all, in the writer's own transaction: a rolled-back change leaves no trace.
+The one contribution of a complaint depends only on its own rows (the unit of a unit
+staff member is looked up when reading), so the difference is exact.
+
+Core writes bypass flushes: ``benchmarks/bulk_seed.py`` calls ``rebuild`` at its end.
+The office calendar never changes stored events (``step_events`` is append-only and
+``working_minutes`` is fixed at event time), and none of these tables holds a
+deadline, so a calendar change (``recompute_open_deadlines``) has nothing to update.
+
+On PostgreSQL the touched complaints are locked (``FOR UPDATE``) before "before" is
+read, so that a concurrent writer of the same complaint (which takes the same lock,
+``services.workflow.lock_complaint``) cannot fall between the two reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, case, delete, event, func, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db import stats
+from db.models import (
+    AggClosedDay,
+    AggRatingDay,
+    AggReceivedDay,
+    AggStepDay,
+    Complaint,
+    Rating,
+    StepEvent,
+)
+
+
+def local_day(dialect: str, col):
+    """The office-local day of an instant as 'YYYY-MM-DD' (as ``db.stats.local_day``)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(str(stats.OFFICE_TZ), col), "YYYY-MM-DD")
+    return func.date(col, stats._offset_modifier())
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One aggregate table: its key and measure columns and the query that fills it."""
+
+    model: Any
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+
+    @property
+    def table(self):
+        return self.model.__table__
+
+    def source(self, dialect: str, ids: Iterable[int] | None = None) -> Select:
+        return _SOURCES[self.model](dialect, None if ids is None else list(ids))
+
+
+def _step_source(dialect: str, ids: list[int] | None) -> Select:
+    e, c = StepEvent, Complaint
+    keys = (
+        local_day(dialect, e.at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        e.step.label("step"),
+        e.standard_minutes.label("standard_minutes"),
+        stats.minute_bin(e.working_minutes).label("minutes"),
+        func.coalesce(case((e.role == "unit", e.actor_id)), 0).label("unit_actor_id"),
+    )
+    q = (
+        select(
+            *keys,
+            func.count().label("count"),
+            func.sum(case((e.working_minutes <= e.standard_minutes, 1), else_=0)).label("on_time"),
+        )
+        .select_from(e)
+        .join(c, c.id == e.complaint_id)
+        .where(e.action.not_in(stats.NOT_TIMED_ACTIONS))
+    )
+    if ids is not None:
+        q = q.where(e.complaint_id.in_(ids))
+    return q.group_by(*keys)
+
+
+def _closed_source(dialect: str, ids: list[int] | None) -> Select:
+    e, c = StepEvent, Complaint
+    totals = select(e.complaint_id.label("complaint_id"), func.sum(e.working_minutes).label("t"))
+    totals = totals.where(e.action.not_in(stats.STAYING_ACTIONS))
+    if ids is not None:
+        totals = totals.where(e.complaint_id.in_(ids))
+    totals = totals.group_by(e.complaint_id).subquery("totals")
+    keys = (
+        local_day(dialect, c.closed_at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        func.coalesce(c.form, "").label("form"),
+        stats.minute_bin(totals.c.t).label("minutes"),
+    )
+    q = (
+        select(*keys, func.count().label("count"))
+        .select_from(c)
+        .join(totals, totals.c.complaint_id == c.id)
+        .where(c.closed_at.is_not(None))
+    )
+    if ids is not None:
+        q = q.where(c.id.in_(ids))
+    return q.group_by(*keys)
+
+
+def _received_source(dialect: str, ids: list[int] | None) -> Select:
+    c = Complaint
+    keys = (
+        local_day(dialect, c.received_at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        func.coalesce(c.form, "").label("form"),
+    )
+    q = select(*keys, func.count().label("count"))
+    if ids is not None:
+        q = q.where(c.id.in_(ids))
+    return q.group_by(*keys)
+
+
+def _rating_source(dialect: str, ids: list[int] | None) -> Select:
+    r, c = Rating, Complaint
+    keys = (
+        local_day(dialect, r.at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        r.score.label("score"),
+    )
+    q = select(*keys, func.count().label("count")).select_from(r).join(c, c.id == r.complaint_id)
+    if ids is not None:
+        q = q.where(r.complaint_id.in_(ids))
+    return q.group_by(*keys)
+
+
+_SOURCES = {
+    AggStepDay: _step_source,
+    AggClosedDay: _closed_source,
+    AggReceivedDay: _received_source,
+    AggRatingDay: _rating_source,
+}
+
+SPECS = (
+    Spec(
+        AggStepDay,
+        ("day", "channel", "category", "step", "standard_minutes", "minutes", "unit_actor_id"),
+        ("count", "on_time"),
+    ),
+    Spec(AggClosedDay, ("day", "channel", "category", "form", "minutes"), ("count",)),
+    Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",)),
+    Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",)),
+)
+
+Rows = dict[tuple, tuple[int, ...]]
+
+
+def _rows(conn: Connection, spec: Spec, query: Select) -> Rows:
+    n = len(spec.keys)
+    return {tuple(r[:n]): tuple(int(v or 0) for v in r[n:]) for r in conn.execute(query)}
+
+
+def recomputed(conn: Connection) -> dict[str, Rows]:
+    """Every aggregate as a full recomputation from the base tables would give it."""
+    dialect = conn.dialect.name
+    return {spec.table.name: _rows(conn, spec, spec.source(dialect)) for spec in SPECS}
+
+
+def stored(conn: Connection) -> dict[str, Rows]:
+    """Every aggregate as stored, without the rows whose measures are all 0."""
+    result = {}
+    for spec in SPECS:
+        t = spec.table
+        q = select(*[t.c[k] for k in spec.keys], *[t.c[m] for m in spec.measures])
+        rows = _rows(conn, spec, q)
+        result[t.name] = {k: v for k, v in rows.items() if any(v)}
+    return result
+
+
+def contributions(conn: Connection, ids: Iterable[int]) -> dict[str, Rows]:
+    """What the complaints ``ids`` contribute to every aggregate, read now."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {spec.table.name: {} for spec in SPECS}
+    dialect = conn.dialect.name
+    return {spec.table.name: _rows(conn, spec, spec.source(dialect, ids)) for spec in SPECS}
+
+
+def _dialect_insert(conn: Connection):
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> None:
+    """Add ``after - before`` to the stored aggregates (an upsert per changed key)."""
+    dialect_insert = _dialect_insert(conn)
+    for spec in SPECS:
+        old, new = before[spec.table.name], after[spec.table.name]
+        zero = (0,) * len(spec.measures)
+        changes = []
+        for key in old.keys() | new.keys():
+            delta = tuple(
+                a - b for a, b in zip(new.get(key, zero), old.get(key, zero), strict=True)
+            )
+            if any(delta):
+                changes.append(
+                    dict(zip(spec.keys, key, strict=True))
+                    | dict(zip(spec.measures, delta, strict=True))
+                )
+        if not changes:
+            continue
+        t = spec.table
+        stmt = dialect_insert(t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(spec.keys),
+            set_={m: t.c[m] + stmt.excluded[m] for m in spec.measures},
+        )
+        # Sorted keys: two writers touching the same rows lock them in the same order.
+        changes.sort(key=lambda row: tuple(row[k] for k in spec.keys))
+        conn.execute(stmt, changes)
+
+
+def rebuild(conn: Connection) -> dict[str, int]:
+    """Recompute every aggregate from the base tables; returns the rows written per table."""
+    dialect = conn.dialect.name
+    written = {}
+    for spec in SPECS:
+        t = spec.table
+        conn.execute(delete(t))
+        columns = [*spec.keys, *spec.measures]
+        result = conn.execute(insert(t).from_select(columns, spec.source(dialect)))
+        written[t.name] = result.rowcount
+    return written
+
+
+# --- upkeep on every flush ------------------------------------------------------------
+
+_INFO_KEY = "db.aggregates.before"
+
+
+def _complaint_id(obj) -> int | None:
+    if isinstance(obj, Complaint):
+        return obj.id
+    cid = obj.complaint_id
+    if cid is None and getattr(obj, "complaint", None) is not None:
+        cid = obj.complaint.id
+    return cid
+
+
+# What the aggregates read of a complaint: a change of one of these re-reads it.
+COMPLAINT_DIMENSIONS = ("channel", "category", "form", "received_at", "closed_at")
+
+
+def _python_day(at: datetime) -> str:
+    if at.tzinfo is None:  # stored UTC
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(stats.OFFICE_TZ).date().isoformat()
+
+
+def _python_bin(minutes: int) -> int:
+    return minutes if minutes <= stats.EXACT_MINUTES else minutes - minutes % 60
+
+
+def _direct(session: Session, objects: list) -> tuple[set[int], dict[str, Rows]]:
+    """Split a flush: complaints to re-read before and after (``ids``), and the
+    increments known from the new rows alone (new events and ratings of a complaint
+    whose channel, category, form and dates stay as they are, and not yet closed:
+    the common move), which need no query."""
+    reread: set[int] = set()
+    direct: dict[str, Rows] = {spec.table.name: {} for spec in SPECS}
+    complaints: dict[int, Complaint | None] = {}
+
+    def complaint_of(cid: int) -> Complaint | None:
+        if cid not in complaints:
+            found = session.identity_map.get(
+                inspect(Complaint).identity_key_from_primary_key((cid,))
+            )
+            complaints[cid] = found
+        return complaints[cid]
+
+    for obj in objects:
+        cid = _complaint_id(obj)
+        if cid is None:
+            continue  # a new complaint: read after the flush, nothing before
+        state = inspect(obj)
+        if isinstance(obj, Complaint):
+            if state.deleted or any(
+                state.attrs[name].history.has_changes() for name in COMPLAINT_DIMENSIONS
+            ):
+                reread.add(cid)
+            continue
+        if not state.pending:  # an existing event or rating changed or deleted
+            reread.add(cid)
+    for obj in objects:
+        cid = _complaint_id(obj)
+        if cid is None or cid in reread or isinstance(obj, Complaint):
+            continue
+        complaint = complaint_of(cid)
+        if complaint is None or complaint.closed_at is not None:
+            reread.add(cid)
+            continue
+        base = (_python_day(obj.at), complaint.channel, complaint.category)
+        if isinstance(obj, StepEvent):
+            if obj.action in stats.NOT_TIMED_ACTIONS:
+                continue
+            unit_actor = (obj.actor_id or 0) if obj.role == "unit" else 0
+            key = (
+                *base,
+                obj.step,
+                obj.standard_minutes,
+                _python_bin(obj.working_minutes),
+                unit_actor,
+            )
+            inc = (1, 1 if obj.working_minutes <= obj.standard_minutes else 0)
+            rows = direct["agg_step_days"]
+        else:
+            key, inc, rows = (*base, obj.score), (1,), direct["agg_rating_days"]
+        old = rows.get(key, (0,) * len(inc))
+        rows[key] = tuple(a + b for a, b in zip(old, inc, strict=True))
+    # Rows of a complaint that is re-read anyway are counted by the re-read.
+    return reread, direct
+
+
+def _touched(session: Session) -> list:
+    return [
+        obj
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, (Complaint, StepEvent, Rating))
+    ]
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context, _instances) -> None:
+    objects = _touched(session)
+    if not objects:
+        return
+    ids, direct = _direct(session, objects)
+    conn = session.connection()
+    if ids and conn.dialect.name == "postgresql":
+        conn.execute(
+            select(Complaint.id)
+            .where(Complaint.id.in_(sorted(ids)))
+            .order_by(Complaint.id)
+            .with_for_update()
+        )
+    new = [obj for obj in objects if isinstance(obj, Complaint) and obj.id is None]
+    session.info[_INFO_KEY] = (new, ids, contributions(conn, ids), direct)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    state = session.info.pop(_INFO_KEY, None)
+    if state is None:
+        return
+    new, ids, before, direct = state
+    conn = session.connection()
+    if direct and any(direct.values()):
+        add(conn, {name: {} for name in direct}, direct)
+    # New complaints have their ids now; they contributed nothing before.
+    ids = ids | {obj.id for obj in new if obj.id is not None}
+    if ids:
+        add(conn, before, contributions(conn, ids))
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_INFO_KEY, None)
+
+
+__all__ = ["SPECS", "add", "contributions", "rebuild", "recomputed", "stored"]

@@ -1,0 +1,59 @@
+"""per-day dashboard aggregates (agg_step_days, agg_closed_days, agg_received_days, agg_rating_days)
+
+Revision ID: 0009
+Revises: 0007
+Create Date: 2026-12-01 13:30:00
+
+The tables of ``db.aggregates`` (docs/dashboard.md, "Aggregates"), filled from the
+existing rows in the same migration: from then on every flush keeps them.
+The fill uses ``db.aggregates.rebuild``, the one definition of what they hold (the
+same as ``python -m scripts.rebuild_aggregates``); should that definition change, the
+change comes with a migration that rebuilds again.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+DIMENSIONS = (
+    ("day", sa.String(10)),
+    ("channel", sa.String(30)),
+    ("category", sa.String(100)),
+)
+
+
+def _table(name: str, keys: list[tuple[str, sa.types.TypeEngine]], measures: list[str]) -> None:
+    columns = [sa.Column(n, t, nullable=False) for n, t in (*DIMENSIONS, *keys)]
+    columns += [sa.Column(m, sa.Integer(), nullable=False) for m in measures]
+    pk = [n for n, _t in (*DIMENSIONS, *keys)]
+    op.create_table(name, *columns, sa.PrimaryKeyConstraint(*pk, name=op.f(f"pk_{name}")))
+
+
+def upgrade() -> None:
+    _table(
+        "agg_step_days",
+        [
+            ("step", sa.Integer()),
+            ("standard_minutes", sa.Integer()),
+            ("minutes", sa.Integer()),
+            ("unit_actor_id", sa.Integer()),
+        ],
+        ["count", "on_time"],
+    )
+    _table("agg_closed_days", [("form", sa.String(10)), ("minutes", sa.Integer())], ["count"])
+    _table("agg_received_days", [("form", sa.String(10))], ["count"])
+    _table("agg_rating_days", [("score", sa.Integer())], ["count"])
+    from db import aggregates
+
+    aggregates.rebuild(op.get_bind())
+
+
+def downgrade() -> None:
+    for name in ("agg_rating_days", "agg_received_days", "agg_closed_days", "agg_step_days"):
+        op.drop_table(name)
