@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from db import stats
 from db.models import (
     AggClosedDay,
+    AggOnTimeDay,
     AggRatingDay,
     AggReceivedDay,
     AggStepDay,
@@ -72,30 +73,38 @@ class Spec:
         return _SOURCES[self.model](dialect, None if ids is None else list(ids))
 
 
+def _timed(ids: list[int] | None, *columns) -> Select:
+    e, c = StepEvent, Complaint
+    q = (
+        select(*columns)
+        .select_from(e)
+        .join(c, c.id == e.complaint_id)
+        .where(e.action.not_in(stats.NOT_TIMED_ACTIONS))
+    )
+    return q if ids is None else q.where(e.complaint_id.in_(ids))
+
+
 def _step_source(dialect: str, ids: list[int] | None) -> Select:
+    e = StepEvent
+    keys = (
+        local_day(dialect, e.at).label("day"),
+        e.step.label("step"),
+        e.standard_minutes.label("standard_minutes"),
+        stats.minute_bin(e.working_minutes).label("minutes"),
+    )
+    return _timed(ids, *keys, func.count().label("count")).group_by(*keys)
+
+
+def _on_time_source(dialect: str, ids: list[int] | None) -> Select:
     e, c = StepEvent, Complaint
     keys = (
         local_day(dialect, e.at).label("day"),
         c.channel.label("channel"),
         c.category.label("category"),
-        e.step.label("step"),
-        e.standard_minutes.label("standard_minutes"),
-        stats.minute_bin(e.working_minutes).label("minutes"),
         func.coalesce(case((e.role == "unit", e.actor_id)), 0).label("unit_actor_id"),
     )
-    q = (
-        select(
-            *keys,
-            func.count().label("count"),
-            func.sum(case((e.working_minutes <= e.standard_minutes, 1), else_=0)).label("on_time"),
-        )
-        .select_from(e)
-        .join(c, c.id == e.complaint_id)
-        .where(e.action.not_in(stats.NOT_TIMED_ACTIONS))
-    )
-    if ids is not None:
-        q = q.where(e.complaint_id.in_(ids))
-    return q.group_by(*keys)
+    on_time = func.sum(case((e.working_minutes <= e.standard_minutes, 1), else_=0))
+    return _timed(ids, *keys, func.count().label("count"), on_time.label("on_time")).group_by(*keys)
 
 
 def _closed_source(dialect: str, ids: list[int] | None) -> Select:
@@ -153,17 +162,15 @@ def _rating_source(dialect: str, ids: list[int] | None) -> Select:
 
 _SOURCES = {
     AggStepDay: _step_source,
+    AggOnTimeDay: _on_time_source,
     AggClosedDay: _closed_source,
     AggReceivedDay: _received_source,
     AggRatingDay: _rating_source,
 }
 
 SPECS = (
-    Spec(
-        AggStepDay,
-        ("day", "channel", "category", "step", "standard_minutes", "minutes", "unit_actor_id"),
-        ("count", "on_time"),
-    ),
+    Spec(AggStepDay, ("day", "step", "standard_minutes", "minutes"), ("count",)),
+    Spec(AggOnTimeDay, ("day", "channel", "category", "unit_actor_id"), ("count", "on_time")),
     Spec(AggClosedDay, ("day", "channel", "category", "form", "minutes"), ("count",)),
     Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",)),
     Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",)),
@@ -277,6 +284,11 @@ def _python_bin(minutes: int) -> int:
     return minutes if minutes <= stats.EXACT_MINUTES else minutes - minutes % 60
 
 
+def _increment(rows: Rows, key: tuple, inc: tuple[int, ...]) -> None:
+    old = rows.get(key, (0,) * len(inc))
+    rows[key] = tuple(a + b for a, b in zip(old, inc, strict=True))
+
+
 def _direct(session: Session, objects: list) -> tuple[set[int], dict[str, Rows]]:
     """Split a flush: complaints to re-read before and after (``ids``), and the
     increments known from the new rows alone (new events and ratings of a complaint
@@ -320,19 +332,16 @@ def _direct(session: Session, objects: list) -> tuple[set[int], dict[str, Rows]]
             if obj.action in stats.NOT_TIMED_ACTIONS:
                 continue
             unit_actor = (obj.actor_id or 0) if obj.role == "unit" else 0
-            key = (
-                *base,
-                obj.step,
-                obj.standard_minutes,
-                _python_bin(obj.working_minutes),
-                unit_actor,
+            on_time = 1 if obj.working_minutes <= obj.standard_minutes else 0
+            minutes = _python_bin(obj.working_minutes)
+            _increment(direct["agg_on_time_days"], (*base, unit_actor), (1, on_time))
+            _increment(
+                direct["agg_step_days"], (base[0], obj.step, obj.standard_minutes, minutes), (1,)
             )
-            inc = (1, 1 if obj.working_minutes <= obj.standard_minutes else 0)
-            rows = direct["agg_step_days"]
+            continue
         else:
             key, inc, rows = (*base, obj.score), (1,), direct["agg_rating_days"]
-        old = rows.get(key, (0,) * len(inc))
-        rows[key] = tuple(a + b for a, b in zip(old, inc, strict=True))
+        _increment(rows, key, inc)
     # Rows of a complaint that is re-read anyway are counted by the re-read.
     return reread, direct
 

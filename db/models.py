@@ -421,28 +421,39 @@ class OutboxAttempt(Base):
 
 
 # --- dashboard aggregates (db.aggregates, migration 0009) ------------------------------
-# Per office-local day ('YYYY-MM-DD'), channel and category: what the dashboard would
+# Per office-local day ('YYYY-MM-DD') (and mostly channel and category): what the dashboard would
 # otherwise re-aggregate from every event of the period. Maintained in the same flush
 # as the rows they summarise (db.aggregates); ``python -m scripts.rebuild_aggregates``
 # recomputes them. Rows whose count fell to 0 may remain: they add nothing.
 
 
 class AggStepDay(Base):
-    """Timed step events done per day: histogram of working minutes per step."""
+    """Timed step events done per day: histogram of working minutes per step.
+
+    No channel / category here: with them the rows are as many as the events; a step
+    histogram filtered by channel or category is recomputed from the events."""
 
     __tablename__ = "agg_step_days"
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
-    category: Mapped[str] = mapped_column(String(100), primary_key=True)
     step: Mapped[int] = mapped_column(Integer, primary_key=True)
     standard_minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Working minutes as ``db.stats.minute_bin`` counts them (exact up to 600).
     minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggOnTimeDay(Base):
+    """Timed step events done per day, and of them on time (exact minutes)."""
+
+    __tablename__ = "agg_on_time_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
     # The staff member for unit work (role ``unit``), else 0.
     unit_actor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
-    # Of them done within the standard (exact minutes, not the binned ``minutes``).
     on_time: Mapped[int] = mapped_column(Integer)
 
 

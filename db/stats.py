@@ -41,6 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
     AggClosedDay,
+    AggOnTimeDay,
     AggRatingDay,
     AggReceivedDay,
     AggStepDay,
@@ -334,12 +335,12 @@ def step_histogram(*, session: Session, filters: Filters) -> list[tuple[int, int
     range scan of ix_step_events_stats_at, or of the period's days in agg_step_days.
     """
     days = _agg_days(filters)
-    if days:
+    if days and not (filters.channel or filters.category):  # no such keys in the table
         t = AggStepDay
         total = func.sum(t.count)
         q = (
             select(t.step, t.standard_minutes, t.minutes, total)
-            .where(*_agg_conditions(filters, days, t))
+            .where(t.day >= days[0], t.day < days[1])
             .group_by(t.step, t.standard_minutes, t.minutes)
             .having(total > 0)
         )
@@ -367,7 +368,7 @@ def on_time_by_bucket_and_unit(
     """
     days = _agg_days(filters)
     if days:
-        t = AggStepDay
+        t = AggOnTimeDay
         b = day_bucket(t.day, filters).label("bucket")
         total = func.sum(t.count)
         q = (
@@ -559,6 +560,9 @@ def _due_table(days: Sequence[DueDay]):
 
 
 CLOCK_KEYS = ("verifikasi", "tindak_lanjut", "penyelesaian")
+# SQLite keeps its correlated seeks: measured faster than the grouped pass (100,000
+# complaints, 12 months: 2.6 s against 3.2 s); PostgreSQL groups.
+CLOCKS_GROUPED_ON_SQLITE = False
 
 
 # Per regulatory clock, the step (per form) whose last completion ends it (sop table).
@@ -579,14 +583,23 @@ def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
     has_form = c.form.is_not(None)
     completion_due = case((c.supervisory.is_(True), dues.c.column5), else_=dues.c.column4)
     joins: list = []
-    if _dialect(session) == "postgresql":
+    if _dialect(session) == "postgresql" or CLOCKS_GROUPED_ON_SQLITE:
         e = StepEvent
+        # The complaints received in the period, by ix_complaints_received: their
+        # events are sought by ix_step_events_complaint_step (complaint_id, step, ...),
+        # never scanning the events of other complaints (an `at >= start` filter
+        # alone walks the whole index).
+        received = select(Complaint.id).where(*_received(filters))
         done_steps = (
             select(
                 e.complaint_id.label("complaint_id"),
                 *[func.max(case((e.step == n, e.at))).label(f"s{n}") for n in CLOCK_STEPS],
             )
-            .where(e.step.in_(CLOCK_STEPS), e.at >= filters.start, e.action.not_in(STAYING_ACTIONS))
+            .where(
+                e.complaint_id.in_(received),
+                e.step.in_(CLOCK_STEPS),
+                e.action.not_in(STAYING_ACTIONS),
+            )
             .group_by(e.complaint_id)
             .subquery("clock_steps")
         )

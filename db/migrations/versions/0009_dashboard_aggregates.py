@@ -1,4 +1,4 @@
-"""per-day dashboard aggregates (agg_step_days, agg_closed_days, agg_received_days, agg_rating_days)
+"""per-day dashboard aggregates (agg_step_days, agg_on_time_days, agg_closed_days, ...)
 
 Revision ID: 0009
 Revises: 0007
@@ -28,10 +28,12 @@ DIMENSIONS = (
 )
 
 
-def _table(name: str, keys: list[tuple[str, sa.types.TypeEngine]], measures: list[str]) -> None:
-    columns = [sa.Column(n, t, nullable=False) for n, t in (*DIMENSIONS, *keys)]
+def _table(
+    name: str, keys: list[tuple[str, sa.types.TypeEngine]], measures: list[str], dims=DIMENSIONS
+) -> None:
+    columns = [sa.Column(n, t, nullable=False) for n, t in (*dims, *keys)]
     columns += [sa.Column(m, sa.Integer(), nullable=False) for m in measures]
-    pk = [n for n, _t in (*DIMENSIONS, *keys)]
+    pk = [n for n, _t in (*dims, *keys)]
     op.create_table(name, *columns, sa.PrimaryKeyConstraint(*pk, name=op.f(f"pk_{name}")))
 
 
@@ -42,10 +44,11 @@ def upgrade() -> None:
             ("step", sa.Integer()),
             ("standard_minutes", sa.Integer()),
             ("minutes", sa.Integer()),
-            ("unit_actor_id", sa.Integer()),
         ],
-        ["count", "on_time"],
+        ["count"],
+        dims=DIMENSIONS[:1],
     )
+    _table("agg_on_time_days", [("unit_actor_id", sa.Integer())], ["count", "on_time"])
     _table("agg_closed_days", [("form", sa.String(10)), ("minutes", sa.Integer())], ["count"])
     _table("agg_received_days", [("form", sa.String(10))], ["count"])
     _table("agg_rating_days", [("score", sa.Integer())], ["count"])
@@ -55,5 +58,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("agg_rating_days", "agg_received_days", "agg_closed_days", "agg_step_days"):
+    for name in (
+        "agg_on_time_days",
+        "agg_rating_days",
+        "agg_received_days",
+        "agg_closed_days",
+        "agg_step_days",
+    ):
         op.drop_table(name)
