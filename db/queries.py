@@ -181,7 +181,9 @@ class _TextMatch:
     ticket_hit: ColumnElement[bool] | None = None
 
 
-def _text_match(dialect: str, text: str, *, identity_visible: bool) -> _TextMatch:
+def _text_match(
+    dialect: str, text: str, *, identity_visible: bool, ranked: bool = False
+) -> _TextMatch:
     """Ticket, complainant name, subject or text contains ``text`` (case-insensitive).
 
     A complaint whose identity the user does not wholly see (a *rahasia* one for a user
@@ -200,13 +202,15 @@ def _text_match(dialect: str, text: str, *, identity_visible: bool) -> _TextMatc
     # written so, the first part is the OR of four indexed conditions.
     only_ticket = or_(ticket_hit, ~hidden)
     if dialect == "sqlite":
-        hits = (
-            select(
-                _FTS.c.rowid.label("id"),
-                func.bm25(literal_column("complaints_fts"), *_BM25_WEIGHTS).label("rank"),
-            )
-            .where(literal_column("complaints_fts").op("MATCH")(_fts_phrase(text)))
-            .subquery("text_hits")
+        # bm25 only where the order is asked for: a count or a queue needs no rank.
+        rank_of = (
+            func.bm25(literal_column("complaints_fts"), *_BM25_WEIGHTS)
+            if ranked
+            else literal_column("0.0")
+        )
+        hits = select(_FTS.c.rowid.label("id"), rank_of.label("rank"))
+        hits = hits.where(literal_column("complaints_fts").op("MATCH")(_fts_phrase(text))).subquery(
+            "text_hits"
         )
         # bm25 is negative, lower is better; a hidden complaint ranks by its ticket only.
         rank = case((hidden, 0.0), else_=hits.c.rank)
@@ -240,13 +244,18 @@ def _dialect(session: Session) -> str:
 
 
 def _with_text(
-    session: Session, query: Select, filters: ComplaintFilter, *, identity_visible: bool
+    session: Session,
+    query: Select,
+    filters: ComplaintFilter,
+    *,
+    identity_visible: bool,
+    ranked: bool = False,
 ) -> tuple[Select, _TextMatch | None]:
     """``query`` narrowed to the complaints containing the filter's text, if it has one."""
     text = searchable_text(filters.text)
     if text is None:
         return query, None
-    match = _text_match(_dialect(session), text, identity_visible=identity_visible)
+    match = _text_match(_dialect(session), text, identity_visible=identity_visible, ranked=ranked)
     if match.join is not None:
         query = query.join(*match.join)
     return query.where(*match.where), match
@@ -378,7 +387,9 @@ def search_page(
     newest first among equals; without: newest first.
     """
     query = select(*_ROW_COLUMNS).where(true(), *_filters(filters, now=now))
-    query, match = _with_text(session, query, filters, identity_visible=identity_visible)
+    query, match = _with_text(
+        session, query, filters, identity_visible=identity_visible, ranked=True
+    )
     order = match.order if match else ()
     query = (
         query.order_by(*order, Complaint.received_at.desc(), Complaint.id.desc())
