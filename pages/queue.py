@@ -60,7 +60,7 @@ if view.counts:
         )
 
 if view.page.notice:
-    st.info(view.page.notice)
+    st.info(md(view.page.notice))
 st.caption(page_caption(view.page))
 render_list(view.page, empty="Tidak ada pengaduan yang menunggu Anda.")
 pagination("q_page", view.page)

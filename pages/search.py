@@ -65,7 +65,7 @@ except WorkflowError as err:
     st.stop()
 
 if result.notice:
-    st.info(result.notice)
+    st.info(md(result.notice))
 st.caption(page_caption(result))
 render_list(result, empty="Tidak ada pengaduan yang cocok.")
 pagination("s_page", result)
