@@ -17,9 +17,11 @@ Safety rules (the traps of docxtpl with user text):
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -158,3 +160,99 @@ def undeclared_variables(template: bytes) -> set[str]:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- long tables, streamed -----------------------------------------------------------
+
+_MARK = "LAYANANROWFIELD{}X"
+_MARK_RE = re.compile(r"LAYANANROWFIELD(\d+)X")
+_ROW_START = re.compile(r"<w:tr[ >]")
+
+
+def _row_text(value: Any) -> str:
+    """A table cell's value as WordprocessingML text (escaped; line breaks kept)."""
+    if value is None:
+        return ""
+    # As lxml writes text (python-docx saves docxtpl's output through it): & < > only.
+    text = html.escape(clean_text(str(value)), quote=False)
+    return text.replace("\n", '</w:t><w:br/><w:t xml:space="preserve">')
+
+
+def _split_row(xml: str, fields: tuple[str, ...]) -> tuple[str, list, str] | None:
+    """``xml`` cut around the one table row that holds the markers of ``fields``:
+    (before, the row as [literal, field index, literal, ...], after), or None when the
+    markers are not all inside one ``<w:tr>`` (a replacement template that lists the
+    rows otherwise)."""
+    marks = list(_MARK_RE.finditer(xml))
+    if not marks:
+        return None
+    starts = list(_ROW_START.finditer(xml, 0, marks[0].start()))
+    if not starts:
+        return None
+    start = starts[-1].start()
+    end = xml.find("</w:tr>", marks[-1].end())
+    if end < 0 or "</w:tr>" in xml[start : marks[-1].start()]:
+        return None
+    end += len("</w:tr>")
+    pieces: list = []
+    cursor = start
+    for mark in marks:
+        pieces.append(xml[cursor : mark.start()])
+        pieces.append(int(mark.group(1)))
+        cursor = mark.end()
+    pieces.append(xml[cursor:end])
+    if any(isinstance(p, int) and p >= len(fields) for p in pieces):
+        return None
+    return xml[:start], pieces, xml[end:]
+
+
+def render_rows(
+    template_key: str,
+    context: Mapping[str, Any],
+    *,
+    rows_key: str,
+    fields: tuple[str, ...],
+    rows: Iterable[Mapping[str, Any]],
+    template: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """``render`` for a template whose ``rows_key`` table can be very long.
+
+    docxtpl renders a list by building the whole document as one Jinja string and
+    parsing it back with python-docx: a month at a million complaints (87,000 rows) took
+    133 s and 2 GB. Here docxtpl renders the document once with a single row of markers;
+    that row's XML is then repeated for each row of ``rows`` (an iterator, read once),
+    escaped like ``_finalize`` does, straight into the zip. Memory is one row plus the
+    compressed output. A replacement template that does not put the rows in one table
+    row is rendered the ordinary way.
+    """
+    marker_row = {field: _MARK.format(i) for i, field in enumerate(fields)}
+    skeleton = render(template_key, {**context, rows_key: [marker_row]}, template=template)
+    source = zipfile.ZipFile(io.BytesIO(skeleton))
+    document = source.read("word/document.xml").decode("utf-8")
+    cut = _split_row(document, fields)
+    if cut is None:
+        listed = list(rows)
+        return render(template_key, {**context, rows_key: listed}, template=template)
+    before, pieces, after = cut
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename != "word/document.xml":
+                target.writestr(item, source.read(item.filename))
+                continue
+            with target.open(item.filename, "w") as stream:
+                stream.write(before.encode("utf-8"))
+                chunk: list[str] = []
+                for count, row in enumerate(rows, start=1):
+                    chunk.extend(
+                        _row_text(row[fields[p]]) if isinstance(p, int) else p for p in pieces
+                    )
+                    if count % 500 == 0:
+                        stream.write("".join(chunk).encode("utf-8"))
+                        chunk.clear()
+                        if progress is not None:
+                            progress(count)
+                stream.write("".join(chunk).encode("utf-8"))
+                stream.write(after.encode("utf-8"))
+    return out.getvalue()

@@ -1,12 +1,18 @@
-"""The complaint register (Buku Pengaduan) as an Excel workbook."""
+"""The complaint register (Buku Pengaduan) as an Excel workbook.
+
+Written in openpyxl's write-only mode: each row goes to the file as it comes, so the
+cost is linear in rows and memory does not grow with the period (the normal mode keeps
+every cell in memory, and the old ``sheet[sheet.max_row]`` per row made it quadratic).
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from documents.render import clean_text
@@ -22,38 +28,77 @@ REGISTER_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("status", "Status", 24),
     ("keterangan", "Keterangan", 30),
 )
+HEADER_ROW = 4  # title, period, blank, then the column headers
+_BODY = Alignment(wrap_text=True, vertical="top")
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
 
 
-def _cell_value(value):
-    return clean_text(value) if isinstance(value, str) else value
+def styled(
+    sheet,
+    value,
+    *,
+    font: Font | None = None,
+    alignment: Alignment | None = None,
+    fill: PatternFill | None = None,
+):
+    """A write-only cell; a text stays text (openpyxl reads a leading "=" as a formula)."""
+    if isinstance(value, str):
+        value = clean_text(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if fill is not None:
+        cell.fill = fill
+    return cell
 
 
-def register_workbook(*, title: str, periode: str, rows: Sequence[dict], printed: str) -> bytes:
-    """The register rows (keys of ``REGISTER_COLUMNS``) as .xlsx bytes."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Buku Pengaduan"
-    sheet.append([title])
-    sheet.append([f"Periode: {periode}"])
-    sheet.append([])
-    sheet.append([label for _, label, _ in REGISTER_COLUMNS])
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
-    sheet["A1"].font = Font(bold=True, size=14)
-    for row in rows:
-        sheet.append([_cell_value(row[key]) for key, _, _ in REGISTER_COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                # openpyxl reads a text starting with "=" as a formula: keep it text.
-                cell.data_type = "s"
-    sheet.append([])
-    sheet.append([f"Jumlah: {len(rows)} pengaduan. Dicetak {printed}."])
+def register_workbook(
+    *,
+    title: str,
+    periode: str,
+    rows: Iterable[dict],
+    printed: str,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The register rows (keys of ``REGISTER_COLUMNS``) as .xlsx bytes.
+
+    ``rows`` may be a generator: it is read once, row by row. ``progress`` is called
+    with the number of rows written so far, every 1,000 rows.
+    """
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Buku Pengaduan")
+    # Write-only sheets take widths, frozen panes and print titles before any row.
     for index, (_, _, width) in enumerate(REGISTER_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for row in sheet.iter_rows(min_row=5, max_row=4 + len(rows)):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A5"
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.append([styled(sheet, title, font=_TITLE)])
+    sheet.append([styled(sheet, f"Periode: {periode}")])
+    sheet.append([])
+    sheet.append([styled(sheet, label, font=_BOLD) for _, label, _ in REGISTER_COLUMNS])
+    # One cell object per column, reused: its value and type change, its style stays
+    # (a fresh styled cell per value costs more than the write itself).
+    cells = [styled(sheet, None, alignment=_BODY) for _ in REGISTER_COLUMNS]
+    count = 0
+    for row in rows:
+        for cell, (key, _, _) in zip(cells, REGISTER_COLUMNS, strict=True):
+            value = row[key]
+            if isinstance(value, str):
+                cell.value = clean_text(value)
+                cell.data_type = "s"
+            else:
+                cell.value = value
+        sheet.append(cells)
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    sheet.append([])
+    sheet.append([styled(sheet, f"Jumlah: {count} pengaduan. Dicetak {printed}.")])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

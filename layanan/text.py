@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -17,6 +18,13 @@ def tanggal(value: date | datetime | None) -> str:
         return "-"
     if isinstance(value, datetime):
         value = value.astimezone(OFFICE_TZ).date()
+    return _format_tanggal(value)
+
+
+@lru_cache(maxsize=4096)
+def _format_tanggal(value: date) -> str:
+    # Cached: babel resolves the locale on every call, and a register of 87,000 rows
+    # has only some thirty distinct dates.
     return format_date(value, "d MMMM y", locale="id")
 
 

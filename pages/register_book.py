@@ -1,4 +1,8 @@
-"""Buku Pengaduan: the complaint register for a period, in Word and Excel."""
+"""Buku Pengaduan: the complaint register for a period, in Word and Excel.
+
+The files are built in the background on request (``ui.export_jobs``): a month can
+hold tens of thousands of rows. The page shows the period's count and its first rows.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from layanan.markup import md
 from services import register_book
+from ui import export_jobs
 from ui.session import require_page
 
 user = require_page("register_book")
@@ -24,43 +29,57 @@ if not start or not end:
     st.info("Pilih tanggal awal dan akhir periode.")
     st.stop()
 try:
-    book = register_book.register_book(user_id=user.id, start=start, end=end)
+    period = register_book.register_period(user_id=user.id, start=start, end=end)
 except WorkflowError as err:
     st.error(md(err.message))
     st.stop()
 
-st.caption(f"Periode {book.periode}: {len(book.rows)} pengaduan.")
+st.caption(f"Periode {period.periode}: {period.count} pengaduan.")
+if not period.count:
+    st.info("Tidak ada pengaduan yang diterima pada periode ini.")
+    st.stop()
+
 word, excel = st.columns(2)
-word.download_button(
-    "Unduh Word",
-    data=book.docx.data,
-    file_name=book.docx.filename,
-    mime=book.docx.mime,
-    on_click="ignore",
-    icon=":material/description:",
-)
-excel.download_button(
-    "Unduh Excel",
-    data=book.xlsx.data,
-    file_name=book.xlsx.filename,
-    mime=book.xlsx.mime,
-    on_click="ignore",
-    icon=":material/table:",
-)
-if book.rows:
-    st.dataframe(
-        book.rows,
-        hide_index=True,
-        column_config={
-            "no": "No",
-            "tanggal_terima": "Tanggal terima",
-            "nomor_agenda": "Nomor agenda",
-            "pengadu": "Pengadu",
-            "isi_ringkas": "Isi ringkas",
-            "diteruskan_ke": "Diteruskan ke",
-            "status": "Status",
-            "keterangan": "Keterangan",
-        },
+if period.word_refusal is None:
+    export_jobs.offer(
+        word,
+        "register_docx",
+        params=(user.id, start, end),
+        prepare="Siapkan Word",
+        download="Unduh Word",
+        icon=":material/description:",
+        work=lambda progress: register_book.register_word(
+            user_id=user.id, start=start, end=end, progress=progress
+        ),
     )
 else:
-    st.info("Tidak ada pengaduan yang diterima pada periode ini.")
+    word.warning(md(period.word_refusal))
+export_jobs.offer(
+    excel,
+    "register_xlsx",
+    params=(user.id, start, end),
+    prepare="Siapkan Excel",
+    download="Unduh Excel",
+    icon=":material/table:",
+    work=lambda progress: register_book.register_excel(
+        user_id=user.id, start=start, end=end, progress=progress
+    ),
+)
+if period.count > len(period.preview):
+    st.caption(
+        f"Pratinjau {len(period.preview)} pengaduan pertama; seluruhnya ada di berkas unduhan."
+    )
+st.dataframe(
+    period.preview,
+    hide_index=True,
+    column_config={
+        "no": "No",
+        "tanggal_terima": "Tanggal terima",
+        "nomor_agenda": "Nomor agenda",
+        "pengadu": "Pengadu",
+        "isi_ringkas": "Isi ringkas",
+        "diteruskan_ke": "Diteruskan ke",
+        "status": "Status",
+        "keterangan": "Keterangan",
+    },
+)

@@ -122,7 +122,6 @@ def wait_text(wait: int | timedelta) -> str:
     return f"{minutes} menit"
 
 
-_wait_text = wait_text  # its former private name, kept for callers outside this module
 
 
 def _recent(

@@ -23,7 +23,7 @@ from db import stats
 from db.engine import read_session
 from documents.contexts import recap_context
 from documents.render import DOCX_MIME
-from documents.spreadsheet import XLSX_MIME
+from documents.spreadsheet import XLSX_MIME, styled
 from layanan import sop
 from layanan.errors import NotAllowed
 from layanan.text import tanggal
@@ -121,29 +121,34 @@ def _percent(share: float | None) -> float | None:
 
 
 def recap_excel(recap: Recap) -> bytes:
-    """The recap as an .xlsx workbook: one sheet, a table per dimension."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Rekapitulasi"
+    """The recap as an .xlsx workbook: one sheet, a table per dimension.
+
+    Written in openpyxl's write-only mode like the register (``documents.spreadsheet``):
+    widths come first, every cell carries its own style.
+    """
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Rekapitulasi")
+    widths = {1: 34, 2: 62, 3: 18, 4: 14, 5: 22}
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
-    ws.append(["REKAPITULASI PENGADUAN"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"Periode: {recap.periode}"])
-    ws.append([f"Jumlah pengaduan diterima: {recap.total}"])
-    ws.append([f"Dicetak: {recap.printed}"])
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def line(values: list, **style) -> None:
+        ws.append([styled(ws, v, alignment=wrap, **style) for v in values])
+
+    line(["REKAPITULASI PENGADUAN"], font=Font(bold=True, size=14))
+    line([f"Periode: {recap.periode}"])
+    line([f"Jumlah pengaduan diterima: {recap.total}"])
+    line([f"Dicetak: {recap.printed}"])
 
     def table(title: str, headers: list[str], rows: list[list]) -> None:
         ws.append([])
-        ws.append([title])
-        ws.cell(ws.max_row, 1).font = bold
-        ws.append(headers)
-        for col in range(1, len(headers) + 1):
-            cell = ws.cell(ws.max_row, col)
-            cell.font = bold
-            cell.fill = header_fill
+        line([title], font=bold)
+        line(headers, font=bold, fill=header_fill)
         for row in rows:
-            ws.append(row)
+            line(row)
 
     table("Menurut saluran", ["Saluran", "Jumlah"], [list(r) for r in recap.per_channel])
     table("Menurut kategori", ["Kategori", "Jumlah"], [list(r) for r in recap.per_category])
@@ -154,12 +159,6 @@ def recap_excel(recap: Recap) -> bytes:
         ["Langkah", "Kegiatan", "Jumlah dikerjakan", "Tepat waktu", "Persentase tepat waktu"],
         [[s.step, s.name, s.count, s.on_time, _percent(s.share)] for s in recap.on_time],
     )
-    widths = {1: 34, 2: 62, 3: 18, 4: 14, 5: 22}
-    for col, width in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = width
-    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

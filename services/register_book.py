@@ -1,19 +1,27 @@
-"""The complaint register (Buku Pengaduan) of a period, in Word and Excel."""
+"""The complaint register (Buku Pengaduan) of a period, in Word and Excel.
 
+A month at a million complaints holds ~87,000 rows, so nothing here lists the period:
+rows are read from the database in batches (``yield_per``: a server-side cursor on
+PostgreSQL) and written as they come, to the Excel sheet in openpyxl's write-only mode
+(``documents.spreadsheet``) or into the Word table (``documents.render.render_rows``).
+A period of more than ``WORD_ROW_LIMIT`` rows is refused as Word, with the reason, and
+offered as Excel (the limit and its measurement: docs/workspace.md, "Buku Pengaduan").
+The name and subject of each row are what ``services.identity.disclosure`` gives the
+viewer.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import (
-    Complaint,
-)
-from documents.render import (
-    DOCX_MIME,
-)
-from documents.spreadsheet import XLSX_MIME, register_workbook
+from db.models import Complaint, ComplaintUnit, Unit
+from documents.render import DOCX_MIME, RenderError, render_rows
+from documents.spreadsheet import REGISTER_COLUMNS, XLSX_MIME, register_workbook
 from layanan import sop
 from layanan.calendar import day_bounds
 from layanan.errors import InvalidInput
@@ -23,9 +31,22 @@ from services.authz import Actor
 from services.document_files import (
     Download,
     complainant_name,
-    render_template,
     shown_to,
+    template_source,
 )
+
+# Rows per database round trip while streaming.
+BATCH_ROWS = 1000
+# Rows shown on the page (the files hold the whole period).
+PREVIEW_ROWS = 200
+# Above this, the register is offered as Excel only. Building the file is cheap (87,000
+# rows in ~9 s); opening it is not: LibreOffice lays out a 1,000-row register (82
+# landscape pages) in ~10 s of CPU and 290 MB, 2,000 rows in 55 s and 440 MB, 2,500 in
+# minutes (docs/letters.md, "Word limit").
+WORD_ROW_LIMIT = 1000
+FIELDS = tuple(key for key, _, _ in REGISTER_COLUMNS)
+
+Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -36,68 +57,266 @@ class RegisterBook:
     xlsx: Download
 
 
-def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> list[dict]:
-    """Complaints received in [start, end] (office dates) as register rows, oldest first."""
+@dataclass(frozen=True)
+class RegisterPeriod:
+    """What the page shows of a period before any file is built."""
+
+    start: date
+    end: date
+    periode: str
+    count: int
+    preview: list[dict]  # the first PREVIEW_ROWS rows
+
+    @property
+    def word_refusal(self) -> str | None:
+        """Why this period is not offered as Word (None when it is)."""
+        return word_refusal(self.count)
+
+
+def word_refusal(count: int) -> str | None:
+    if count <= WORD_ROW_LIMIT:
+        return None
+    return (
+        f"Periode ini berisi {_number(count)} pengaduan, lebih dari {_number(WORD_ROW_LIMIT)} "
+        "baris: dokumen Word sebesar itu lambat dibuka dan dicetak. Unduh buku pengaduan "
+        "dalam Excel, atau pilih periode yang lebih pendek untuk dokumen Word."
+    )
+
+
+def _number(value: int) -> str:
+    """1.234 (Indonesian thousands separator)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _noop(_fraction: float, _text: str) -> None:
+    return None
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput("Tanggal akhir periode harus sama dengan atau setelah tanggal awal.")
+    if (end - start).days > 366:
+        raise InvalidInput("Periode buku pengaduan paling lama satu tahun.")
+
+
+def _in_period(start: date, end: date, last_id: int | None = None):
     lo, hi = day_bounds(start, end)
-    complaints = session.scalars(
-        select(Complaint)
-        .where(Complaint.received_at >= lo, Complaint.received_at < hi)
+    where = [Complaint.received_at >= lo, Complaint.received_at < hi]
+    if last_id is not None:
+        where.append(Complaint.id <= last_id)
+    return where
+
+
+def _snapshot(session: Session, start: date, end: date) -> tuple[int, int | None]:
+    """(rows, highest id) of the period: the file lists exactly these rows, so its
+    "Jumlah" stays true while new complaints arrive (ids only grow)."""
+    count, last_id = session.execute(
+        select(func.count(Complaint.id), func.max(Complaint.id)).where(*_in_period(start, end))
+    ).one()
+    return int(count), last_id
+
+
+def iter_register_rows(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    actor: Actor,
+    last_id: int | None = None,
+    limit: int | None = None,
+) -> Iterator[dict]:
+    """Complaints received in [start, end] (office dates) as register rows, oldest
+    first, read ``BATCH_ROWS`` at a time (never the period as one list).
+
+    Plain rows rather than ORM objects (building 87,000 ``Complaint`` instances cost
+    more than writing the file); the units of each batch come in one query.
+    """
+    query = (
+        select(
+            Complaint.id,
+            Complaint.ticket,
+            Complaint.received_at,
+            Complaint.agenda_number,
+            Complaint.letter_number,
+            Complaint.subject,
+            Complaint.current_step,
+            Complaint.confidential,
+            Complaint.anonymous,
+            Complaint.complainant_name,
+            Complaint.complainant_phone,
+            Complaint.complainant_email,
+            Complaint.complainant_address,
+        )
+        .where(*_in_period(start, end, last_id))
         .order_by(Complaint.received_at, Complaint.id)
-    ).all()
-    rows = []
-    for number, complaint in enumerate(complaints, start=1):
-        shown = shown_to(actor, complaint)
-        notes = [complaint.ticket]
-        if complaint.letter_number:
-            notes.append(f"Surat jawaban {complaint.letter_number}")
-        if complaint.confidential:
-            notes.append("Rahasia")
-        rows.append(
-            {
+        .execution_options(yield_per=BATCH_ROWS)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    statuses: dict[int | None, str] = {}
+    number = 0
+    for batch in session.execute(query).partitions():
+        units = _units_of(session, [complaint.id for complaint in batch])
+        for complaint in batch:
+            number += 1
+            shown = shown_to(actor, complaint)
+            notes = [complaint.ticket]
+            if complaint.letter_number:
+                notes.append(f"Surat jawaban {complaint.letter_number}")
+            if complaint.confidential:
+                notes.append("Rahasia")
+            step = complaint.current_step
+            if step not in statuses:
+                statuses[step] = sop.step_label(step) if step is not None else "Selesai"
+            yield {
                 "no": number,
                 "tanggal_terima": tanggal(complaint.received_at),
                 "nomor_agenda": complaint.agenda_number or "-",
                 "pengadu": complainant_name(complaint, masked=not shown.name),
                 "isi_ringkas": shown.redact(complaint.subject),
-                "diteruskan_ke": ", ".join(sorted(u.name for u in complaint.units)) or "-",
-                "status": sop.step_label(complaint.current_step)
-                if complaint.current_step is not None
-                else "Selesai",
+                "diteruskan_ke": ", ".join(sorted(units.get(complaint.id, ()))) or "-",
+                "status": statuses[step],
                 "keterangan": "; ".join(notes),
             }
-        )
-    return rows
 
 
-def register_book(*, user_id: int, start: date, end: date) -> RegisterBook:
-    """The Buku Pengaduan for a period, in Word and Excel (Sub Bagian Umum, arsiparis)."""
-    if end < start:
-        raise InvalidInput("Tanggal akhir periode harus sama dengan atau setelah tanggal awal.")
-    if (end - start).days > 366:
-        raise InvalidInput("Periode buku pengaduan paling lama satu tahun.")
+def _units_of(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    """The names of the units each complaint is assigned to."""
+    names: dict[int, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(ComplaintUnit.complaint_id, Unit.name)
+        .join(Unit, Unit.id == ComplaintUnit.unit_id)
+        .where(ComplaintUnit.complaint_id.in_(ids))
+    )
+    for complaint_id, name in rows:
+        names[complaint_id].append(name)
+    return names
+
+
+def register_rows(session: Session, *, start: date, end: date, actor: Actor) -> list[dict]:
+    """All the register rows of a period as a list (small periods and tests)."""
+    return list(iter_register_rows(session, start=start, end=end, actor=actor))
+
+
+def register_period(*, user_id: int, start: date, end: date) -> RegisterPeriod:
+    """The period's row count and its first rows, for the page (no file is built)."""
+    _check_period(start, end)
     with read_session() as session:
         actor = authz.require(session, user_id=user_id, capability="print_register")
-        rows = register_rows(session, start=start, end=end, actor=actor)
+        count, last_id = _snapshot(session, start, end)
+        preview = list(
+            iter_register_rows(
+                session, start=start, end=end, actor=actor, last_id=last_id, limit=PREVIEW_ROWS
+            )
+        )
+    return RegisterPeriod(
+        start=start, end=end, periode=_periode(start, end), count=count, preview=preview
+    )
+
+
+def _periode(start: date, end: date) -> str:
+    return f"{tanggal(start)} s.d. {tanggal(end)}"
+
+
+def _stem(start: date, end: date) -> str:
+    return f"buku-pengaduan-{start.isoformat()}-sd-{end.isoformat()}"
+
+
+def _counter(report: Progress, total: int, verb: str) -> Callable[[int], None]:
+    def written(done: int) -> None:
+        report(
+            0.05 + 0.9 * min(done / max(total, 1), 1.0),
+            f"{verb} {_number(done)} dari {_number(total)} baris…",
+        )
+
+    return written
+
+
+def register_excel(
+    *, user_id: int, start: date, end: date, progress: Progress | None = None
+) -> Download:
+    """The register of a period as .xlsx, streamed from the database to the sheet."""
+    report = progress or _noop
+    _check_period(start, end)
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability="print_register")
+        report(0.02, "Menghitung pengaduan pada periode…")
+        count, last_id = _snapshot(session, start, end)
+        rows = iter_register_rows(session, start=start, end=end, actor=actor, last_id=last_id)
+        data = register_workbook(
+            title="BUKU PENGADUAN",
+            periode=_periode(start, end),
+            rows=rows,
+            printed=f"{tanggal(datetime.now(UTC))} oleh {actor.name}",
+            progress=_counter(report, count, "Menulis"),
+        )
+    report(1.0, "Berkas Excel siap diunduh.")
+    return Download(f"{_stem(start, end)}.xlsx", data, XLSX_MIME)
+
+
+def register_word(
+    *, user_id: int, start: date, end: date, progress: Progress | None = None
+) -> Download:
+    """The register of a period as .docx (refused above ``WORD_ROW_LIMIT`` rows)."""
+    report = progress or _noop
+    _check_period(start, end)
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability="print_register")
+        report(0.02, "Menghitung pengaduan pada periode…")
+        count, last_id = _snapshot(session, start, end)
+        refusal = word_refusal(count)
+        if refusal is not None:
+            raise InvalidInput(refusal)
         settings = letter_settings.load(session)
-        periode = f"{tanggal(start)} s.d. {tanggal(end)}"
-        printed = tanggal(datetime.now(UTC))
         context = {
             "kantor": settings.kantor(),
             "lambang": settings.lambang(),
-            "periode": periode,
-            "baris": rows,
-            "jumlah": len(rows),
+            "periode": _periode(start, end),
+            "jumlah": count,
             "dicetak_oleh": actor.name,
-            "tanggal_cetak": printed,
+            "tanggal_cetak": tanggal(datetime.now(UTC)),
         }
-        docx = render_template(session, "buku_pengaduan", context)
-    stem = f"buku-pengaduan-{start.isoformat()}-sd-{end.isoformat()}"
-    xlsx = register_workbook(
-        title="BUKU PENGADUAN", periode=periode, rows=rows, printed=f"{printed} oleh {actor.name}"
-    )
+        rows = iter_register_rows(session, start=start, end=end, actor=actor, last_id=last_id)
+        try:
+            data = render_rows(
+                "buku_pengaduan",
+                context,
+                rows_key="baris",
+                fields=FIELDS,
+                rows=rows,
+                template=template_source(session, "buku_pengaduan"),
+                progress=_counter(report, count, "Menyusun"),
+            )
+        except RenderError as exc:
+            raise InvalidInput(exc.message) from exc
+    report(1.0, "Dokumen Word siap diunduh.")
+    return Download(f"{_stem(start, end)}.docx", data, DOCX_MIME)
+
+
+def register_book(*, user_id: int, start: date, end: date) -> RegisterBook:
+    """Rows, Word and Excel of a period at once (small periods: tests, scripts)."""
+    _check_period(start, end)
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability="print_register")
+        rows = register_rows(session, start=start, end=end, actor=actor)
     return RegisterBook(
-        periode=periode,
+        periode=_periode(start, end),
         rows=rows,
-        docx=Download(f"{stem}.docx", docx, DOCX_MIME),
-        xlsx=Download(f"{stem}.xlsx", xlsx, XLSX_MIME),
+        docx=register_word(user_id=user_id, start=start, end=end),
+        xlsx=register_excel(user_id=user_id, start=start, end=end),
     )
+
+
+__all__ = [
+    "PREVIEW_ROWS",
+    "WORD_ROW_LIMIT",
+    "RegisterBook",
+    "RegisterPeriod",
+    "iter_register_rows",
+    "register_book",
+    "register_excel",
+    "register_period",
+    "register_rows",
+    "register_word",
+    "word_refusal",
+]
