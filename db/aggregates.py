@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from db import stats
 from db.models import (
     AggClosedDay,
+    AggDefinition,
     AggOnTimeDay,
     AggRatingDay,
     AggReceivedDay,
@@ -243,6 +244,12 @@ def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> No
         conn.execute(stmt, changes)
 
 
+# The version of what SPECS compute. Change it with any change to a source query or to
+# the binning: the next ``migrate`` (every app start) then rebuilds the tables, so no
+# release can read aggregates that an older definition filled.
+DEFINITION = 1
+
+
 def rebuild(conn: Connection) -> dict[str, int]:
     """Recompute every aggregate from the base tables; returns the rows written per table."""
     dialect = conn.dialect.name
@@ -253,7 +260,20 @@ def rebuild(conn: Connection) -> dict[str, int]:
         columns = [*spec.keys, *spec.measures]
         result = conn.execute(insert(t).from_select(columns, spec.source(dialect)))
         written[t.name] = result.rowcount
+    conn.execute(delete(AggDefinition.__table__))
+    conn.execute(insert(AggDefinition.__table__).values(id=1, version=DEFINITION))
     return written
+
+
+def ensure_current(conn: Connection) -> bool:
+    """Rebuild the aggregates unless they were built under this code's DEFINITION (a
+    new database, a database migrated to the tables' revision, a changed definition).
+    Returns whether it rebuilt. Called by ``db.engine.migrate`` under the schema lock."""
+    stored_version = conn.execute(select(AggDefinition.version)).scalar()
+    if stored_version == DEFINITION:
+        return False
+    rebuild(conn)
+    return True
 
 
 # --- upkeep on every flush ------------------------------------------------------------

@@ -532,5 +532,15 @@ class AggRatingDay(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class AggDefinition(Base):
+    """One row: the version of ``db.aggregates``' definition the Agg* tables were last
+    rebuilt under (``db.aggregates.ensure_current`` rebuilds when it is not the code's)."""
+
+    __tablename__ = "agg_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 # The upkeep of the Agg* tables on every flush (after the models it reads are defined).
 from db import aggregates as _aggregates  # noqa: E402, F401

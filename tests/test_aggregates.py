@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from db import aggregates, stats
-from db.engine import get_engine, read_session, write_session
-from db.models import AggStepDay, Rating
+from db.engine import get_engine, migrate, read_session, write_session
+from db.models import AggDefinition, AggStepDay, Rating
 from db.stats import Filters
 from layanan import sop
 from layanan.calendar import day_bounds
@@ -113,6 +113,33 @@ def test_aggregates_equal_a_full_recomputation_after_random_workloads(staff):
     with get_engine().begin() as conn:
         aggregates.rebuild(conn)
     _compare_aggregates()
+
+
+def test_migrating_fills_the_aggregates_and_a_new_definition_rebuilds_them(staff, db, monkeypatch):
+    """A database that reaches the aggregates' revision with rows in it (0009 creates
+    them empty) is filled by the migration step of every app start; a later change of
+    the definition (``aggregates.DEFINITION``) rebuilds them on the next start."""
+    _workload(staff, seed=5, complaints=4)
+    engine = get_engine(for_writing=True)
+    with engine.begin() as conn:  # as the tables stand right after 0009's upgrade
+        for spec in aggregates.SPECS:
+            conn.execute(spec.table.delete())
+        conn.execute(AggDefinition.__table__.delete())
+    migrate(db)
+    _compare_aggregates()
+
+    with engine.begin() as conn:  # a stray change a rebuild would undo
+        conn.execute(AggStepDay.__table__.update().values(count=AggStepDay.count + 7))
+    migrate(db)  # same definition: the tables are trusted, not rebuilt at every start
+    with engine.connect() as conn:
+        assert aggregates.stored(conn) != aggregates.recomputed(conn)
+    monkeypatch.setattr(aggregates, "DEFINITION", aggregates.DEFINITION + 1)
+    migrate(db)
+    _compare_aggregates()
+    with engine.connect() as conn:
+        assert conn.execute(AggDefinition.__table__.select()).one().version == (
+            aggregates.DEFINITION
+        )
 
 
 def test_a_rolled_back_move_leaves_the_aggregates_as_they_were(staff):

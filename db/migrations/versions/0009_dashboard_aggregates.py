@@ -1,14 +1,14 @@
 """per-day dashboard aggregates (agg_step_days, agg_on_time_days, agg_closed_days, ...)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 13:30:00
 
-The tables of ``db.aggregates`` (docs/dashboard.md, "Aggregates"), filled from the
-existing rows in the same migration: from then on every flush keeps them.
-The fill uses ``db.aggregates.rebuild``, the one definition of what they hold (the
-same as ``python -m scripts.rebuild_aggregates``); should that definition change, the
-change comes with a migration that rebuilds again.
+The tables of ``db.aggregates`` (docs/dashboard.md, "Aggregates"), created empty, and
+``agg_definition``, the version of their definition they were last filled under. The
+migration holds no fill of its own (a migration's SQL is frozen, the definition is
+not): ``db.engine.migrate`` calls ``db.aggregates.ensure_current`` after every
+upgrade, which rebuilds them when the stored version is not the code's.
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -52,13 +52,17 @@ def upgrade() -> None:
     _table("agg_closed_days", [("form", sa.String(10)), ("minutes", sa.Integer())], ["count"])
     _table("agg_received_days", [("form", sa.String(10))], ["count"])
     _table("agg_rating_days", [("score", sa.Integer())], ["count"])
-    from db import aggregates
-
-    aggregates.rebuild(op.get_bind())
+    op.create_table(
+        "agg_definition",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agg_definition")),
+    )
 
 
 def downgrade() -> None:
     for name in (
+        "agg_definition",
         "agg_on_time_days",
         "agg_rating_days",
         "agg_received_days",
