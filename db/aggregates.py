@@ -33,19 +33,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, delete, event, func, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import stats
 from db.models import (
+    AggClockDay,
     AggClosedDay,
     AggDefinition,
     AggOnTimeDay,
     AggRatingDay,
     AggReceivedDay,
     AggStepDay,
+    AggUnitDay,
     Complaint,
+    ComplaintUnit,
     Rating,
     StepEvent,
 )
@@ -70,8 +85,12 @@ class Spec:
     def table(self):
         return self.model.__table__
 
-    def source(self, dialect: str, ids: Iterable[int] | None = None) -> Select:
-        return _SOURCES[self.model](dialect, None if ids is None else list(ids))
+    def source(self, conn: Connection, ids: Iterable[int] | None = None) -> Select:
+        source = _SOURCES[self.model]
+        ids = None if ids is None else list(ids)
+        if self.model is AggClockDay:
+            return source(conn, ids)
+        return source(conn.dialect.name, ids)
 
 
 def _timed(ids: list[int] | None, *columns) -> Select:
@@ -161,12 +180,129 @@ def _rating_source(dialect: str, ids: list[int] | None) -> Select:
     return q.group_by(*keys)
 
 
+def _unit_source(dialect: str, ids: list[int] | None) -> Select:
+    c, cu, e = Complaint, ComplaintUnit, StepEvent
+    unit = func.coalesce(cu.unit_id, 0)
+    received = (
+        select(
+            local_day(dialect, c.received_at).label("day"),
+            unit.label("unit_id"),
+            literal("received").label("kind"),
+            literal(0).label("rounds"),
+        )
+        .select_from(c)
+        .outerjoin(cu, cu.complaint_id == c.id)
+    )
+    drafts = (
+        select(
+            local_day(dialect, e.at).label("day"),
+            cu.unit_id.label("unit_id"),
+            e.action.label("kind"),
+            literal(0).label("rounds"),
+        )
+        .select_from(e)
+        .join(cu, cu.complaint_id == e.complaint_id)
+        .where(e.action.in_(stats.DRAFT_ACTIONS))
+    )
+    approved = (
+        select(
+            local_day(dialect, c.approved_at).label("day"),
+            cu.unit_id.label("unit_id"),
+            literal("approved").label("kind"),
+            func.coalesce(c.draft_rounds, 0).label("rounds"),
+        )
+        .select_from(c)
+        .join(cu, cu.complaint_id == c.id)
+        .where(c.approved_at.is_not(None))
+    )
+    if ids is not None:
+        received = received.where(c.id.in_(ids))
+        drafts = drafts.where(e.complaint_id.in_(ids))
+        approved = approved.where(c.id.in_(ids))
+    rows = union_all(received, drafts, approved).subquery("unit_rows")
+    keys = (rows.c.day, rows.c.unit_id, rows.c.kind)
+    return select(
+        *keys, func.count().label("count"), func.sum(rows.c.rounds).label("rounds")
+    ).group_by(*keys)
+
+
+def _dues_for(conn: Connection, days: list[str]) -> list[stats.DueDay]:
+    # The office calendar and clock standards live with the services that edit them
+    # (services.calendar_settings); imported here, at use, because that module imports
+    # the models this one is loaded with.
+    from services import calendar_settings
+
+    return calendar_settings.due_days_for(conn, days)
+
+
+def _clock_source(conn: Connection, ids: list[int] | None) -> Select:
+    """Per received day and supervisory flag: the complaints ('received') and, per
+    clock, those done by the deadline ('met') or after it ('late'), with the calendar
+    now in the database (as ``db.stats.regulatory_compliance`` judges them)."""
+    dialect = conn.dialect.name
+    c = Complaint
+    day = local_day(dialect, c.received_at)
+    scope = select(c.id) if ids is None else select(c.id).where(c.id.in_(ids))
+    days = sorted({d for (d,) in conn.execute(select(day).where(c.id.in_(scope)).distinct())})
+    supervisory = case((c.supervisory.is_(True), 1), else_=0)
+    if not days:  # nothing to count: a query that returns no row
+        return (
+            select(
+                day.label("day"),
+                supervisory.label("supervisory"),
+                literal("").label("clock"),
+                literal("").label("state"),
+                func.count().label("count"),
+            )
+            .where(c.id.in_([]))
+            .group_by(day)
+        )
+    dues = stats._due_table(_dues_for(conn, days))
+    clocks, joins = stats._clock_columns(dialect, None if ids is None else scope, dues, c)
+    per_complaint = (
+        select(
+            day.label("day"),
+            supervisory.label("supervisory"),
+            *[done.label(f"{key}_done") for key, (done, _due) in clocks.items()],
+            *[due.label(f"{key}_due") for key, (_done, due) in clocks.items()],
+        )
+        .select_from(c)
+        .outerjoin(dues, dues.c.column1 == day)
+    )
+    if ids is not None:
+        per_complaint = per_complaint.where(c.id.in_(ids))
+    for target, on, outer in joins:
+        per_complaint = per_complaint.join(target, on, isouter=outer)
+    per = per_complaint.cte("clock_state").prefix_with("MATERIALIZED")
+    parts = [
+        select(
+            per.c.day,
+            per.c.supervisory,
+            literal("").label("clock"),
+            literal("received").label("state"),
+        )
+    ]
+    for key in stats.CLOCK_KEYS:
+        done_at, due_at = per.c[f"{key}_done"], per.c[f"{key}_due"]
+        state = case((done_at <= due_at, "met"), else_="late")
+        parts.append(
+            select(
+                per.c.day, per.c.supervisory, literal(key).label("clock"), state.label("state")
+            ).where(done_at.is_not(None))
+        )
+    rows = union_all(*parts).subquery("clock_rows")
+    keys = (rows.c.day, rows.c.supervisory, rows.c.clock, rows.c.state)
+    return select(*keys, func.count().label("count")).group_by(*keys)
+
+
 _SOURCES = {
     AggStepDay: _step_source,
     AggOnTimeDay: _on_time_source,
     AggClosedDay: _closed_source,
     AggReceivedDay: _received_source,
     AggRatingDay: _rating_source,
+    AggClockDay: _clock_source,
+    AggUnitDay: _unit_source,
 }
 
 SPECS = (
@@ -175,6 +311,8 @@ SPECS = (
     Spec(AggClosedDay, ("day", "channel", "category", "form", "minutes"), ("count",)),
     Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",)),
     Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",)),
+    Spec(AggClockDay, ("day", "supervisory", "clock", "state"), ("count",)),
+    Spec(AggUnitDay, ("day", "unit_id", "kind"), ("count", "rounds")),
 )
 
 Rows = dict[tuple, tuple[int, ...]]
@@ -187,8 +325,7 @@ def _rows(conn: Connection, spec: Spec, query: Select) -> Rows:
 
 def recomputed(conn: Connection) -> dict[str, Rows]:
     """Every aggregate as a full recomputation from the base tables would give it."""
-    dialect = conn.dialect.name
-    return {spec.table.name: _rows(conn, spec, spec.source(dialect)) for spec in SPECS}
+    return {spec.table.name: _rows(conn, spec, spec.source(conn)) for spec in SPECS}
 
 
 def stored(conn: Connection) -> dict[str, Rows]:
@@ -207,8 +344,7 @@ def contributions(conn: Connection, ids: Iterable[int]) -> dict[str, Rows]:
     ids = sorted(set(ids))
     if not ids:
         return {spec.table.name: {} for spec in SPECS}
-    dialect = conn.dialect.name
-    return {spec.table.name: _rows(conn, spec, spec.source(dialect, ids)) for spec in SPECS}
+    return {spec.table.name: _rows(conn, spec, spec.source(conn, ids)) for spec in SPECS}
 
 
 def _dialect_insert(conn: Connection):
@@ -252,17 +388,27 @@ DEFINITION = 1
 
 def rebuild(conn: Connection) -> dict[str, int]:
     """Recompute every aggregate from the base tables; returns the rows written per table."""
-    dialect = conn.dialect.name
     written = {}
     for spec in SPECS:
-        t = spec.table
-        conn.execute(delete(t))
-        columns = [*spec.keys, *spec.measures]
-        result = conn.execute(insert(t).from_select(columns, spec.source(dialect)))
-        written[t.name] = result.rowcount
+        written[spec.table.name] = _rebuild_one(conn, spec)
     conn.execute(delete(AggDefinition.__table__))
     conn.execute(insert(AggDefinition.__table__).values(id=1, version=DEFINITION))
     return written
+
+
+def _rebuild_one(conn: Connection, spec: Spec) -> int:
+    t = spec.table
+    conn.execute(delete(t))
+    columns = [*spec.keys, *spec.measures]
+    return conn.execute(insert(t).from_select(columns, spec.source(conn))).rowcount
+
+
+def rebuild_clocks(conn: Connection) -> int:
+    """Rebuild the regulatory-clock aggregate alone: run it in the transaction that
+    changes the office calendar or the clock standards, after the change (met and
+    late are judged by the deadlines those give)."""
+    (spec,) = [s for s in SPECS if s.model is AggClockDay]
+    return _rebuild_one(conn, spec)
 
 
 def ensure_current(conn: Connection) -> bool:
@@ -271,6 +417,11 @@ def ensure_current(conn: Connection) -> bool:
     Returns whether it rebuilt. Called by ``db.engine.migrate`` under the schema lock."""
     stored_version = conn.execute(select(AggDefinition.version)).scalar()
     if stored_version == DEFINITION:
+        return False
+    if stored_version is None and conn.execute(select(Complaint.id).limit(1)).first() is None:
+        # Nothing to build, and no row written: an empty database stays empty (a
+        # restore accepts only an empty target). The flushes keep the tables from the
+        # first complaint on; the first start that finds one marks them built.
         return False
     rebuild(conn)
     return True
@@ -291,7 +442,24 @@ def _complaint_id(obj) -> int | None:
 
 
 # What the aggregates read of a complaint: a change of one of these re-reads it.
-COMPLAINT_DIMENSIONS = ("channel", "category", "form", "received_at", "closed_at")
+COMPLAINT_DIMENSIONS = (
+    "channel",
+    "category",
+    "form",
+    "received_at",
+    "closed_at",
+    "supervisory",
+    "approved_at",
+    "draft_rounds",
+)
+
+
+def _ends_a_clock_or_is_a_draft(event: StepEvent) -> bool:
+    """A new event whose effect on the clock and unit aggregates needs the complaint's
+    other rows (the last completion of a clock's step, its assigned units)."""
+    if event.action in stats.DRAFT_ACTIONS:
+        return True
+    return event.step in stats.CLOCK_STEPS and event.action not in stats.STAYING_ACTIONS
 
 
 def _python_day(at: datetime) -> str:
@@ -337,7 +505,9 @@ def _direct(session: Session, objects: list) -> tuple[set[int], dict[str, Rows]]
             ):
                 reread.add(cid)
             continue
-        if not state.pending:  # an existing event or rating changed or deleted
+        if not state.pending or isinstance(obj, ComplaintUnit):
+            reread.add(cid)  # an existing event or rating changed or deleted, a unit
+        elif isinstance(obj, StepEvent) and _ends_a_clock_or_is_a_draft(obj):
             reread.add(cid)
     for obj in objects:
         cid = _complaint_id(obj)
@@ -370,7 +540,7 @@ def _touched(session: Session) -> list:
     return [
         obj
         for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, (Complaint, StepEvent, Rating))
+        if isinstance(obj, (Complaint, StepEvent, Rating, ComplaintUnit))
     ]
 
 

@@ -532,6 +532,38 @@ class AggRatingDay(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class AggClockDay(Base):
+    """Complaints received per day and, per SP4N-LAPOR! clock, of them done on time
+    ('met') or after the deadline ('late'). Rows with clock '' and state 'received'
+    count the day's complaints: the ones not done yet are the difference, running or
+    late by the deadline of their day when read. Met and late are judged with the
+    office calendar at write time: a calendar or standards change rebuilds this table
+    (``db.aggregates.rebuild_clocks``)."""
+
+    __tablename__ = "agg_clock_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    supervisory: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 / 1
+    clock: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggUnitDay(Base):
+    """Per day and assigned unit (0: none yet): complaints received ('received', by
+    received day), drafts submitted and returned (the event's action, by its day) and
+    complaints whose draft was approved ('approved', by approval day, with their draft
+    rounds). No channel / category: a filtered view recomputes from the base tables."""
+
+    __tablename__ = "agg_unit_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    rounds: Mapped[int] = mapped_column(Integer)
+
+
 class AggDefinition(Base):
     """One row: the version of ``db.aggregates``' definition the Agg* tables were last
     rebuilt under (``db.aggregates.ensure_current`` rebuilds when it is not the code's)."""

@@ -40,11 +40,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
+    AggClockDay,
     AggClosedDay,
     AggOnTimeDay,
     AggRatingDay,
     AggReceivedDay,
     AggStepDay,
+    AggUnitDay,
     Complaint,
     ComplaintUnit,
     Rating,
@@ -60,6 +62,8 @@ from layanan.calendar import OFFICE_TZ, day_start
 # Step events that do not complete a step: actions that stay at their step (e-mail
 # queued at step 11); their minutes are part of the step's completion that follows.
 STAYING_ACTIONS = tuple(a.key for a in sop.ACTIONS if not a.moves)
+# A unit's draft handed to the Head and the Head's return of it (SOP review loop).
+DRAFT_ACTIONS = ("submit_draft", "return_draft")
 # Step events that are not staff work against an SOP standard: the complainant's own
 # online submission (the first step takes no time there), and the staying ones.
 NOT_TIMED_ACTIONS = (
@@ -306,6 +310,19 @@ def volume_by_unit(*, session: Session, filters: Filters) -> list[tuple[str, int
 
     A complaint assigned to two units counts once for each.
     """
+    days = _agg_days(filters)
+    if days and not (filters.channel or filters.category):
+        t = AggUnitDay
+        b = day_bucket(t.day, filters).label("bucket")
+        total = func.sum(t.count)
+        q = (
+            select(b, t.unit_id, total)
+            .where(t.day >= days[0], t.day < days[1], t.kind == "received")
+            .group_by(b, t.unit_id)
+            .having(total > 0)
+            .order_by(b)
+        )
+        return [(r[0], r[1] or None, r[2]) for r in session.execute(q)]
     b = bucket(Complaint.received_at, filters).label("bucket")
     q = (
         select(b, ComplaintUnit.unit_id, func.count())
@@ -437,12 +454,23 @@ def backlog_by_age(
 
 def draft_returns(*, session: Session, filters: Filters) -> list[tuple[int, str, int]]:
     """Drafts submitted (step 8) and returned (step 9) in the period, per assigned unit."""
+    days = _agg_days(filters)
+    if days and not (filters.channel or filters.category):
+        t = AggUnitDay
+        total = func.sum(t.count)
+        q = (
+            select(t.unit_id, t.kind, total)
+            .where(t.day >= days[0], t.day < days[1], t.kind.in_(DRAFT_ACTIONS))
+            .group_by(t.unit_id, t.kind)
+            .having(total > 0)
+        )
+        return [tuple(r) for r in session.execute(q)]
     e = StepEvent
     q = (
         select(ComplaintUnit.unit_id, e.action, func.count())
         .select_from(e)
         .join(ComplaintUnit, ComplaintUnit.complaint_id == e.complaint_id)
-        .where(*_event_conditions(filters), e.action.in_(("submit_draft", "return_draft")))
+        .where(*_event_conditions(filters), e.action.in_(DRAFT_ACTIONS))
         .group_by(ComplaintUnit.unit_id, e.action)
     )
     if filters.unit_id:
@@ -455,6 +483,17 @@ def draft_rounds(*, session: Session, filters: Filters) -> list[tuple[int, int, 
 
     Rows are (unit id, approved complaints, total draft rounds of those complaints).
     """
+    days = _agg_days(filters)
+    if days and not (filters.channel or filters.category):
+        t = AggUnitDay
+        total = func.sum(t.count)
+        q = (
+            select(t.unit_id, total, func.sum(t.rounds))
+            .where(t.day >= days[0], t.day < days[1], t.kind == "approved")
+            .group_by(t.unit_id)
+            .having(total > 0)
+        )
+        return [(r[0], r[1], int(r[2] or 0)) for r in session.execute(q)]
     c = Complaint
     q = (
         select(ComplaintUnit.unit_id, func.count(), func.sum(c.draft_rounds))
@@ -570,7 +609,7 @@ CLOCK_ENDS = {key: sop.TABLE.clock_steps(key) for key in CLOCK_KEYS}
 CLOCK_STEPS = tuple(sorted({n for ends in CLOCK_ENDS.values() for n in ends.values()}))
 
 
-def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
+def _clock_columns(dialect: str, scope: Select | None, dues, c=Complaint):
     """Per clock: (done_at, due_at) expressions for a complaint, and joins they need.
 
     Done: when the step that ends the clock for the complaint's form was last completed
@@ -583,20 +622,20 @@ def _clock_columns(session: Session, filters: Filters, dues, c=Complaint):
     has_form = c.form.is_not(None)
     completion_due = case((c.supervisory.is_(True), dues.c.column5), else_=dues.c.column4)
     joins: list = []
-    if _dialect(session) == "postgresql" or CLOCKS_GROUPED_ON_SQLITE:
+    if dialect == "postgresql" or CLOCKS_GROUPED_ON_SQLITE:
         e = StepEvent
-        # The complaints received in the period, by ix_complaints_received: their
-        # events are sought by ix_step_events_complaint_step (complaint_id, step, ...),
-        # never scanning the events of other complaints (an `at >= start` filter
+        # ``scope`` (the complaints received in the period, by ix_complaints_received):
+        # their events are sought by ix_step_events_complaint_step (complaint_id, step,
+        # ...), never scanning the events of other complaints (an `at >= start` filter
         # alone walks the whole index).
-        received = select(Complaint.id).where(*_received(filters))
+        in_scope = [] if scope is None else [e.complaint_id.in_(scope)]
         done_steps = (
             select(
                 e.complaint_id.label("complaint_id"),
                 *[func.max(case((e.step == n, e.at))).label(f"s{n}") for n in CLOCK_STEPS],
             )
             .where(
-                e.complaint_id.in_(received),
+                *in_scope,
                 e.step.in_(CLOCK_STEPS),
                 e.action.not_in(STAYING_ACTIONS),
             )
@@ -658,9 +697,14 @@ def regulatory_compliance(
     """
     if not days:
         return {key: (0, 0, 0) for key in CLOCK_KEYS}
+    agg_days = _agg_days(filters)
+    if agg_days and not (filters.channel or filters.category):
+        return _compliance_from_aggregates(session, agg_days, days, now)
     dues = _due_table(days)
     c = Complaint
-    clocks, joins = _clock_columns(session, filters, dues, c)
+    clocks, joins = _clock_columns(
+        _dialect(session), select(Complaint.id).where(*_received(filters)), dues, c
+    )
     # One row per complaint with its done/due instants, computed once (MATERIALIZED:
     # otherwise each use below would repeat the correlated subqueries).
     per_complaint = (
@@ -695,6 +739,48 @@ def regulatory_compliance(
         met, late = int(row[1 + 2 * i] or 0), int(row[2 + 2 * i] or 0)
         result[key] = (met, late, total - met - late)
     return result
+
+
+def _compliance_from_aggregates(
+    session: Session, agg_days: tuple[str, str], days: Sequence[DueDay], now: datetime
+) -> dict[str, tuple[int, int, int]]:
+    """``regulatory_compliance`` from agg_clock_days: met and late-done as stored; of
+    the rest of each day's complaints (not done yet), late when the day's deadline has
+    passed, else running."""
+    t = AggClockDay
+    q = (
+        select(t.day, t.supervisory, t.clock, t.state, func.sum(t.count))
+        .where(t.day >= agg_days[0], t.day < agg_days[1])
+        .group_by(t.day, t.supervisory, t.clock, t.state)
+    )
+    counts: dict[tuple, int] = {}
+    for day, supervisory, clock, state, n in session.execute(q):
+        counts[(day, supervisory, clock, state)] = int(n or 0)
+    due_of = {d.day: d for d in days}
+    result = {}
+    for key in CLOCK_KEYS:
+        met = late = total = 0
+        for (day, supervisory, clock, state), n in counts.items():
+            if clock or state != "received":
+                continue
+            done_met = counts.get((day, supervisory, key, "met"), 0)
+            done_late = counts.get((day, supervisory, key, "late"), 0)
+            met += done_met
+            late += done_late
+            total += n
+            due = due_of.get(day)
+            if due is not None and _due_of_clock(due, key, supervisory) < now:
+                late += n - done_met - done_late
+        result[key] = (met, late, total - met - late)
+    return result
+
+
+def _due_of_clock(due: DueDay, key: str, supervisory: int) -> datetime:
+    if key == "verifikasi":
+        return due.verification
+    if key == "tindak_lanjut":
+        return due.follow_up
+    return due.supervisory_completion if supervisory else due.completion
 
 
 # --- ratings --------------------------------------------------------------------------
@@ -842,7 +928,9 @@ def drill_where(
         return _closed(filters), None
     if kind == "clock_late":
         dues = _due_table(due_days)
-        clocks, clock_joins = _clock_columns(session, filters, dues, c)
+        clocks, clock_joins = _clock_columns(
+            _dialect(session), select(Complaint.id).where(*_received(filters)), dues, c
+        )
         done_at, due_at = clocks[str(value)]
         joins = [(dues, dues.c.column1 == local_day(session, c.received_at), True)]
         joins += clock_joins

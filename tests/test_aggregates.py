@@ -12,7 +12,7 @@ ratings of delivered complaints.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -20,12 +20,12 @@ import pytest
 
 from db import aggregates, stats
 from db.engine import get_engine, migrate, read_session, write_session
-from db.models import AggDefinition, AggStepDay, Rating
+from db.models import AggClockDay, AggDefinition, AggStepDay, Rating
 from db.stats import Filters
 from layanan import sop
 from layanan.calendar import day_bounds
 from layanan.errors import StaleVersion
-from services import auth, dashboard, workflow
+from services import admin, auth, dashboard, workflow
 from tests.factories import PDF, actor_for, new_complaint, payload_for, state
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -140,6 +140,36 @@ def test_migrating_fills_the_aggregates_and_a_new_definition_rebuilds_them(staff
         assert conn.execute(AggDefinition.__table__.select()).one().version == (
             aggregates.DEFINITION
         )
+
+
+def _clock_rows() -> tuple[dict, dict]:
+    with get_engine().connect() as conn:
+        name = AggClockDay.__tablename__
+        return aggregates.stored(conn)[name], aggregates.recomputed(conn)[name]
+
+
+def test_a_calendar_or_clock_standards_change_rejudges_the_clock_aggregate(staff):
+    """Met or late is judged when a clock's step is done, by the deadline the office
+    calendar and the SP4N-LAPOR! day counts give then; changing either re-judges
+    every complaint's clocks in the same transaction."""
+    _workload(staff, seed=7, complaints=5)
+    stored, recomputed = _clock_rows()
+    assert stored == recomputed and any(k[3] == "met" for k in stored)
+    admin.add_local_holiday(
+        acting_user_id=staff.admin.id, day=date(2026, 11, 10), name="Hari jadi daerah"
+    )
+    admin.save_regulatory_standards(
+        acting_user_id=staff.admin.id,
+        standards={
+            "verification_days": 1,
+            "follow_up_days": 1,
+            "completion_days": 2,
+            "supervisory_completion_days": 3,
+        },
+    )
+    after, recomputed = _clock_rows()
+    assert after != stored  # the shorter deadlines turned some "met" into "late"
+    assert after == recomputed
 
 
 def test_a_rolled_back_move_leaves_the_aggregates_as_they_were(staff):

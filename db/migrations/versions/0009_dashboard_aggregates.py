@@ -52,6 +52,18 @@ def upgrade() -> None:
     _table("agg_closed_days", [("form", sa.String(10)), ("minutes", sa.Integer())], ["count"])
     _table("agg_received_days", [("form", sa.String(10))], ["count"])
     _table("agg_rating_days", [("score", sa.Integer())], ["count"])
+    _table(
+        "agg_clock_days",
+        [("supervisory", sa.Integer()), ("clock", sa.String(20)), ("state", sa.String(10))],
+        ["count"],
+        dims=DIMENSIONS[:1],
+    )
+    _table(
+        "agg_unit_days",
+        [("unit_id", sa.Integer()), ("kind", sa.String(20))],
+        ["count", "rounds"],
+        dims=DIMENSIONS[:1],
+    )
     op.create_table(
         "agg_definition",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -63,6 +75,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in (
         "agg_definition",
+        "agg_unit_days",
+        "agg_clock_days",
         "agg_on_time_days",
         "agg_rating_days",
         "agg_received_days",
