@@ -80,6 +80,8 @@ class Spec:
     model: Any
     keys: tuple[str, ...]
     measures: tuple[str, ...]
+    # Also rows per month ('YYYY-MM' in ``day``): the sums of that month's day rows.
+    monthly: bool = False
 
     @property
     def table(self):
@@ -136,8 +138,6 @@ def _closed_source(dialect: str, ids: list[int] | None) -> Select:
     totals = totals.group_by(e.complaint_id).subquery("totals")
     keys = (
         local_day(dialect, c.closed_at).label("day"),
-        c.channel.label("channel"),
-        c.category.label("category"),
         func.coalesce(c.form, "").label("form"),
         stats.minute_bin(totals.c.t).label("minutes"),
     )
@@ -306,9 +306,9 @@ _SOURCES = {
 }
 
 SPECS = (
-    Spec(AggStepDay, ("day", "step", "standard_minutes", "minutes"), ("count",)),
+    Spec(AggStepDay, ("day", "step", "standard_minutes", "minutes"), ("count",), monthly=True),
     Spec(AggOnTimeDay, ("day", "channel", "category", "unit_actor_id"), ("count", "on_time")),
-    Spec(AggClosedDay, ("day", "channel", "category", "form", "minutes"), ("count",)),
+    Spec(AggClosedDay, ("day", "form", "minutes"), ("count",), monthly=True),
     Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",)),
     Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",)),
     Spec(AggClockDay, ("day", "supervisory", "clock", "state"), ("count",)),
@@ -323,9 +323,21 @@ def _rows(conn: Connection, spec: Spec, query: Select) -> Rows:
     return {tuple(r[:n]): tuple(int(v or 0) for v in r[n:]) for r in conn.execute(query)}
 
 
+def with_months(spec: Spec, rows: Rows) -> Rows:
+    """``rows`` (day rows) and, for a monthly spec, the month rows they sum to."""
+    if not spec.monthly:
+        return rows
+    months: Rows = {}
+    for key, measures in rows.items():
+        _increment(months, (key[0][:7], *key[1:]), measures)
+    return rows | months
+
+
 def recomputed(conn: Connection) -> dict[str, Rows]:
     """Every aggregate as a full recomputation from the base tables would give it."""
-    return {spec.table.name: _rows(conn, spec, spec.source(conn)) for spec in SPECS}
+    return {
+        spec.table.name: with_months(spec, _rows(conn, spec, spec.source(conn))) for spec in SPECS
+    }
 
 
 def stored(conn: Connection) -> dict[str, Rows]:
@@ -355,7 +367,8 @@ def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> No
     """Add ``after - before`` to the stored aggregates (an upsert per changed key)."""
     dialect_insert = _dialect_insert(conn)
     for spec in SPECS:
-        old, new = before[spec.table.name], after[spec.table.name]
+        old = with_months(spec, before[spec.table.name])
+        new = with_months(spec, after[spec.table.name])
         zero = (0,) * len(spec.measures)
         changes = []
         for key in old.keys() | new.keys():
@@ -400,7 +413,14 @@ def _rebuild_one(conn: Connection, spec: Spec) -> int:
     t = spec.table
     conn.execute(delete(t))
     columns = [*spec.keys, *spec.measures]
-    return conn.execute(insert(t).from_select(columns, spec.source(conn))).rowcount
+    written = conn.execute(insert(t).from_select(columns, spec.source(conn))).rowcount
+    if spec.monthly:
+        month = func.substr(t.c.day, 1, 7)
+        others = [t.c[k] for k in spec.keys[1:]]
+        sums = select(month, *others, *[func.sum(t.c[m]) for m in spec.measures])
+        sums = sums.where(func.length(t.c.day) == 10).group_by(month, *others)
+        written += conn.execute(insert(t).from_select(columns, sums)).rowcount
+    return written
 
 
 def rebuild_clocks(conn: Connection) -> int:

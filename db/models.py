@@ -469,7 +469,9 @@ class AggStepDay(Base):
     """Timed step events done per day: histogram of working minutes per step.
 
     No channel / category here: with them the rows are as many as the events; a step
-    histogram filtered by channel or category is recomputed from the events."""
+    histogram filtered by channel or category is recomputed from the events.
+    Besides the day rows ('YYYY-MM-DD'), month rows ('YYYY-MM') hold each month's
+    sums, so that a long period reads months and only its partial months' days."""
 
     __tablename__ = "agg_step_days"
 
@@ -496,13 +498,15 @@ class AggOnTimeDay(Base):
 
 
 class AggClosedDay(Base):
-    """Complaints closed per day: histogram of their end-to-end working minutes."""
+    """Complaints closed per day: histogram of their end-to-end working minutes.
+
+    No channel / category (with them the rows were about as many as the complaints): a
+    filtered end-to-end view is recomputed from the events. Month rows too (see
+    ``AggStepDay``)."""
 
     __tablename__ = "agg_closed_days"
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
-    category: Mapped[str] = mapped_column(String(100), primary_key=True)
     form: Mapped[str] = mapped_column(String(10), primary_key=True)  # '' if undecided
     minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)

@@ -235,6 +235,33 @@ def _agg_conditions(f: Filters, days: tuple[str, str], t) -> list[ColumnElement[
     return conds
 
 
+def _agg_span(days: tuple[str, str], t) -> ColumnElement[bool]:
+    """The rows of a table with month rows (``Spec.monthly``) that sum to the days
+    [first, after): the whole months inside as month rows ('YYYY-MM'), the rest as day
+    rows. (A month key sorts among day keys, '2026-01' just before '2026-01-01', so
+    day ranges also require a day key's length.)"""
+    first, after = date.fromisoformat(days[0]), date.fromisoformat(days[1])
+    month = first if first.day == 1 else _next_month(first)
+    months: list[str] = []
+    while _next_month(month) <= after:
+        months.append(month.isoformat()[:7])
+        month = _next_month(month)
+    is_day = func.length(t.day) == 10
+    if not months:
+        return and_(t.day >= days[0], t.day < days[1], is_day)
+    whole_from = f"{months[0]}-01"
+    whole_to = _next_month(date.fromisoformat(f"{months[-1]}-01")).isoformat()
+    return or_(
+        t.day.in_(months),
+        and_(t.day >= days[0], t.day < whole_from, is_day),
+        and_(t.day >= whole_to, t.day < days[1], is_day),
+    )
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def day_bucket(col, filters: Filters) -> ColumnElement[str]:
     """``bucket`` for an office-local day 'YYYY-MM-DD' (bucket starts are midnights)."""
     bounds = bucket_bounds(filters)
@@ -357,7 +384,7 @@ def step_histogram(*, session: Session, filters: Filters) -> list[tuple[int, int
         total = func.sum(t.count)
         q = (
             select(t.step, t.standard_minutes, t.minutes, total)
-            .where(t.day >= days[0], t.day < days[1])
+            .where(_agg_span(days, t))
             .group_by(t.step, t.standard_minutes, t.minutes)
             .having(total > 0)
         )
@@ -537,12 +564,12 @@ def end_to_end(*, session: Session, filters: Filters) -> list[tuple[str, int, in
     working minutes is the working time from arrival to closing.
     """
     days = _agg_days(filters)
-    if days:
+    if days and not (filters.channel or filters.category):  # no such keys in the table
         t = AggClosedDay
         total = func.sum(t.count)
         q = (
             select(t.form, t.minutes, total)
-            .where(*_agg_conditions(filters, days, t))
+            .where(_agg_span(days, t))
             .group_by(t.form, t.minutes)
             .having(total > 0)
         )

@@ -49,7 +49,12 @@ def upgrade() -> None:
         dims=DIMENSIONS[:1],
     )
     _table("agg_on_time_days", [("unit_actor_id", sa.Integer())], ["count", "on_time"])
-    _table("agg_closed_days", [("form", sa.String(10)), ("minutes", sa.Integer())], ["count"])
+    _table(
+        "agg_closed_days",
+        [("form", sa.String(10)), ("minutes", sa.Integer())],
+        ["count"],
+        dims=DIMENSIONS[:1],
+    )
     _table("agg_received_days", [("form", sa.String(10))], ["count"])
     _table("agg_rating_days", [("score", sa.Integer())], ["count"])
     _table(
