@@ -138,7 +138,7 @@ def _rows_of_an_old_office(tables: dict) -> dict[str, list[dict]]:
         "user_roles": [{"user_id": 1, "role": "petugas"}],
         "counters": [{"name": "ticket-2026", "value": 2}],
         "settings": [
-            {"key": "office_hours", "value": {"mon": ["07:30", "16:00"]}, "updated_at": NOW}
+            {"key": "office_hours", "value": {"0": ["07:30", "16:00"]}, "updated_at": NOW}
         ],
         "complaints": [
             {
