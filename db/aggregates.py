@@ -39,6 +39,7 @@ from sqlalchemy import (
     case,
     delete,
     event,
+    false,
     func,
     insert,
     inspect,
@@ -254,8 +255,8 @@ def _clock_source(conn: Connection, ids: list[int] | None) -> Select:
                 literal("").label("state"),
                 func.count().label("count"),
             )
-            .where(c.id.in_([]))
-            .group_by(day)
+            .where(false())
+            .group_by(day, supervisory)
         )
     dues = stats._due_table(_dues_for(conn, days))
     clocks, joins = stats._clock_columns(dialect, None if ids is None else scope, dues, c)
