@@ -34,6 +34,16 @@ if os.environ.get("CI") and not POSTGRES_SERVER_URL:
     )
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Groups for pytest-xdist's ``--dist loadgroup`` (scripts/test): a module's tests
+    run on one worker, so its module fixtures are built once; every browser test runs
+    on the same worker, so that two Streamlit servers and two Chromiums never share the
+    CPUs while their timeouts run."""
+    for item in items:
+        group = "browser" if "e2e" in item.path.parts else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def _use_database(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     config.get_settings.cache_clear()
