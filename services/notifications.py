@@ -154,9 +154,10 @@ def load_settings(session: Session) -> NotificationSettings:
     return _parse_settings(row.value) if row else NotificationSettings()
 
 
-def notification_settings() -> NotificationSettings:
-    """The settings in force (for the admin page's form)."""
+def notification_settings(*, user_id: int) -> NotificationSettings:
+    """The settings in force, for the admin page's form (admin only)."""
     with read_session() as session:
+        authz.require(session, user_id=user_id, capability="manage_notifications")
         return load_settings(session)
 
 
