@@ -477,3 +477,12 @@ class NotificationDigest(Base):
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("outbox_messages.id")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ComplainantOptOut(Base):
+    """The complainant chose on /lacak to receive no more messages about this complaint."""
+
+    __tablename__ = "complainant_opt_outs"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

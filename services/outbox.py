@@ -73,7 +73,7 @@ MAX_BACKOFF = timedelta(hours=6)
 
 # Modules that register kinds with follow-ups; imported on first use, so that this
 # module does not import them (they import it to enqueue).
-KIND_MODULES = ("services.delivery", "services.notifications")
+KIND_MODULES = ("services.delivery", "services.notifications", "services.complainant_messages")
 
 
 # --- kinds -----------------------------------------------------------------------------
@@ -85,12 +85,14 @@ class Kind:
 
     ``cancel_reason(session, message)`` runs in the claim transaction: a reason (in
     Indonesian) cancels the message instead of sending it. ``on_sent(session, message,
-    now)`` runs in the transaction that records the accepted send.
+    now)`` runs in the transaction that records the accepted send. ``transport(raw,
+    recipient)`` sends the stored bytes (default: SMTP, ``send``); it never raises.
     """
 
     name: str
     cancel_reason: Callable[[Session, OutboxMessage], str | None] | None = None
     on_sent: Callable[[Session, OutboxMessage, datetime], None] | None = None
+    transport: Callable[[bytes, str], Outcome] | None = None
 
 
 _kinds: dict[str, Kind] = {"email": Kind("email")}  # a plain e-mail, no follow-up
@@ -102,8 +104,9 @@ def register_kind(
     *,
     cancel_reason: Callable[[Session, OutboxMessage], str | None] | None = None,
     on_sent: Callable[[Session, OutboxMessage, datetime], None] | None = None,
+    transport: Callable[[bytes, str], Outcome] | None = None,
 ) -> Kind:
-    kind = Kind(name, cancel_reason, on_sent)
+    kind = Kind(name, cancel_reason, on_sent, transport)
     _kinds[name] = kind
     return kind
 
@@ -424,7 +427,8 @@ def record_in(
 
 
 def deliver_claim(claimed: Claim, *, now: datetime | None = None, url: str | None = None) -> str:
-    outcome = send(claimed.raw, claimed.recipient)
+    transport = get_kind(claimed.kind).transport or send
+    outcome = transport(claimed.raw, claimed.recipient)
     return record(claimed, outcome, now=now, url=url)
 
 

@@ -1,4 +1,5 @@
-"""staff notifications: notifications, notification_recipients, notification_digests
+"""notifications: notifications, notification_recipients, notification_digests,
+complainant_opt_outs
 
 Revision ID: 0010
 Revises: 0007
@@ -7,7 +8,8 @@ Create Date: 2026-12-01 15:00:00
 Reminders and escalations of the SOP clocks (``services.notifications``): one row per
 complaint, step round and kind (a unique key, so that several evaluating processes
 cannot fire one twice), its recipients with their read state, and the morning digest
-sent to each user per office day (unique per user and day).
+sent to each user per office day (unique per user and day), and the complaints whose
+complainant opted out of messages on /lacak.
 """
 
 from collections.abc import Sequence
@@ -91,9 +93,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_digests")),
         sa.UniqueConstraint("user_id", "day", name="uq_notification_digests_user_day"),
     )
+    op.create_table(
+        "complainant_opt_outs",
+        sa.Column("complaint_id", sa.Integer(), nullable=False),
+        sa.Column("at", UTC_TIME, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["complaint_id"],
+            ["complaints.id"],
+            name=op.f("fk_complainant_opt_outs_complaint_id_complaints"),
+        ),
+        sa.PrimaryKeyConstraint("complaint_id", name=op.f("pk_complainant_opt_outs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("complainant_opt_outs")
     op.drop_table("notification_digests")
     with op.batch_alter_table("notification_recipients", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_recipients_user")
