@@ -19,7 +19,7 @@ from layanan.errors import WorkflowError
 from layanan.markup import md
 from layanan.sop import ROLE_LABELS
 from layanan.text import angka, tanggal, tanggal_jam
-from services import admin, notifications
+from services import admin, complainant_messages, notifications
 from services.calendar_settings import DAY_NAMES
 from ui.session import require_page
 
@@ -439,6 +439,48 @@ with tab_notify:
                     definition.number: value(f"ntf_step_{definition.number}") or []
                     for definition in steps
                 },
+            ),
+        )
+
+    st.subheader("Pesan kepada pemohon")
+    told = complainant_messages.message_settings(user_id=ME)
+    st.caption(
+        "Dikirim saat pengaduan diterima, ditangani, dijawab, selesai, dan untuk meminta "
+        "penilaian. Isian yang tersedia: "
+        + ", ".join(
+            f"`{{{name}}}` ({meaning})"
+            for name, meaning in complainant_messages.PLACEHOLDERS.items()
+        )
+        + ". Pesan tidak pernah memuat isi pengaduan maupun PIN."
+    )
+    moments = complainant_messages.MOMENT_LABELS
+    with st.form("told"):
+        st.checkbox("Kirim lewat e-mail", value=told.email, key="cm_email")
+        st.checkbox(
+            "Kirim lewat WhatsApp Business API (bila dikonfigurasi)",
+            value=told.whatsapp,
+            key="cm_whatsapp",
+        )
+        for moment, label in moments.items():
+            st.markdown(f"**{label}**")
+            subject, body = told.texts[moment]
+            st.text_input("Subjek e-mail", value=subject, key=f"cm_subject_{moment}")
+            st.text_area("Isi e-mail", value=body, key=f"cm_body_{moment}", height=150)
+            st.text_input(
+                "Nama templat WhatsApp",
+                value=told.templates[moment],
+                key=f"cm_template_{moment}",
+            )
+        act_button(
+            "Simpan pesan kepada pemohon",
+            key="save_told",
+            success="Pesan kepada pemohon disimpan.",
+            call=lambda: complainant_messages.save_settings(
+                user_id=ME,
+                email=value("cm_email"),
+                whatsapp=value("cm_whatsapp"),
+                texts={m: (value(f"cm_subject_{m}"), value(f"cm_body_{m}")) for m in moments},
+                templates={m: value(f"cm_template_{m}") for m in moments},
             ),
         )
 

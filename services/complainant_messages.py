@@ -7,6 +7,8 @@ workflow (``workflow.teller``) and runs inside the action's transaction, after i
 it writes one outbox row per channel, so a rolled-back action sends nothing and a
 committed one always has its messages; the outbox sends them after commit.
 
+Both channels are off until the admin turns them on (*Administrasi → Pemberitahuan*).
+
 - **E-mail** (outbox kind ``complainant_email``, SMTP) when the complaint has an e-mail
   address and e-mail is on.
 - **WhatsApp** (kind ``complainant_whatsapp``, ``services.whatsapp``: an approved template
@@ -97,8 +99,11 @@ OPTED_OUT = "Pemohon telah berhenti menerima pesan (dipilih di halaman Lacak Pen
 
 @dataclass(frozen=True)
 class MessageSettings:
-    email: bool = True
-    whatsapp: bool = True
+    """Off until the admin turns a channel on: the office reviews the texts (and has the
+    WhatsApp templates approved) before the first complainant receives one."""
+
+    email: bool = False
+    whatsapp: bool = False
     texts: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_TEXTS))
     templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
@@ -136,8 +141,8 @@ def _parse(value: dict) -> MessageSettings:
         if moment in templates and isinstance(name, str) and name:
             templates[moment] = name
     return MessageSettings(
-        email=bool(value.get("email", True)),
-        whatsapp=bool(value.get("whatsapp", True)),
+        email=bool(value.get("email", False)),
+        whatsapp=bool(value.get("whatsapp", False)),
         texts=texts,
         templates=templates,
     )

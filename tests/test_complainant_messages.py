@@ -39,6 +39,18 @@ def walk(staff, complaint_id: int, until: str | None = None) -> None:
         do(actor_for(action, staff), complaint_id, action, payload_for(action, staff), documents)
 
 
+@pytest.fixture(autouse=True)
+def channels_on(staff) -> None:
+    """Both channels on (the default is off until the admin has reviewed the texts)."""
+    cm.save_settings(
+        user_id=staff.admin.id,
+        email=True,
+        whatsapp=True,
+        texts=dict(cm.DEFAULT_TEXTS),
+        templates=dict(cm.DEFAULT_TEMPLATES),
+    )
+
+
 def mails(inbox) -> list[email.message.EmailMessage]:
     return [email.message_from_bytes(raw, policy=policy.default) for _, _, raw in inbox.messages]
 
@@ -133,6 +145,18 @@ def test_without_a_gateway_nothing_goes_by_whatsapp(staff):
     new_complaint(staff)
     assert complainant_rows(cm.WHATSAPP_KIND) == []
     assert len(complainant_rows(cm.EMAIL_KIND)) == 1
+
+
+def test_channels_are_off_until_the_admin_turns_them_on(staff, wa_server):
+    cm.save_settings(
+        user_id=staff.admin.id,
+        email=False,
+        whatsapp=False,
+        texts=dict(cm.DEFAULT_TEXTS),
+        templates=dict(cm.DEFAULT_TEMPLATES),
+    )
+    new_complaint(staff)
+    assert complainant_rows(cm.EMAIL_KIND) == complainant_rows(cm.WHATSAPP_KIND) == []
 
 
 def test_the_admin_edits_the_texts_and_bad_placeholders_are_refused(staff, smtp_server):

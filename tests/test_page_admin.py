@@ -581,3 +581,20 @@ def test_admin_sets_the_notification_thresholds_email_and_recipients(staff):
     assert saved.recipients_of(10) == (Role.SEKRETARIS,)  # unchanged: the step's role
     with pytest.raises(NotAllowed):
         notifications.notification_settings(user_id=staff.kepala.id)
+
+
+def test_admin_turns_complainant_messages_on_and_a_bad_placeholder_is_refused(staff):
+    from services import complainant_messages
+
+    at = admin_page(staff)
+    at.checkbox(key="cm_email").check()
+    at.text_area(key="cm_body_diterima").input("Halo {nama_pemohon}")
+    at = press(at, "save_told")
+    kind, text = message(at)
+    assert kind == "error" and "tidak dikenal" in text and "Isian yang tersedia" in text
+    at.text_area(key="cm_body_diterima").input("{sapaan}, tiket {tiket}.")
+    at = press(at, "save_told")
+    assert message(at) == ("success", "Pesan kepada pemohon disimpan.")
+    saved = complainant_messages.message_settings(user_id=staff.admin.id)
+    assert saved.email and not saved.whatsapp
+    assert saved.texts["diterima"][1] == "{sapaan}, tiket {tiket}."
