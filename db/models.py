@@ -486,3 +486,17 @@ class ComplainantOptOut(Base):
 
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScheduledReport(Base):
+    """A scheduled report sent for one period (monthly recap "2026-11", weekly breach
+    summary "2026-W07"): at most one per kind and period (unique key)."""
+
+    __tablename__ = "scheduled_reports"
+    __table_args__ = (UniqueConstraint("kind", "period", name="uq_scheduled_reports_kind_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str] = mapped_column(String(20))
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

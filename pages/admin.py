@@ -417,6 +417,14 @@ with tab_notify:
             key="ntf_escalate",
         )
         st.checkbox(notifications.LABELS["email"], value=notify.email, key="ntf_email")
+        st.multiselect(
+            notifications.LABELS["report_roles"]
+            + " (rekapitulasi bulanan dan ringkasan keterlambatan mingguan)",
+            options=list(notifications.REPORT_ROLES),
+            format_func=ROLE_LABELS.get,
+            default=list(notify.report_roles),
+            key="ntf_report_roles",
+        )
         st.markdown(f"**{notifications.LABELS['recipients']}**")
         for definition in steps:
             st.multiselect(
@@ -435,6 +443,7 @@ with tab_notify:
                 warn_percent=value("ntf_warn"),
                 escalate_after_minutes=value("ntf_escalate"),
                 email=value("ntf_email"),
+                report_roles=value("ntf_report_roles") or [],
                 recipients={
                     definition.number: value(f"ntf_step_{definition.number}") or []
                     for definition in steps

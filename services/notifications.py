@@ -92,7 +92,10 @@ LABELS = {
     "escalate_after_minutes": "Eskalasi setelah terlambat (menit kerja)",
     "email": "Kirim juga lewat e-mail",
     "recipients": "Penerima pengingat per langkah",
+    "report_roles": "Penerima laporan terjadwal",
 }
+# Roles that may receive the scheduled reports: those that may open the dashboard.
+REPORT_ROLES = (Role.KEPALA_DINAS, Role.SEKRETARIS, Role.ADMIN)
 
 
 # --- settings --------------------------------------------------------------------------
@@ -106,6 +109,8 @@ class NotificationSettings:
     escalate_after_minutes: int = 30
     email: bool = True
     recipients: dict[int, tuple[Role, ...]] = field(default_factory=dict)
+    # Who receives the scheduled reports (monthly recap, weekly breach summary).
+    report_roles: tuple[Role, ...] = (Role.KEPALA_DINAS, Role.SEKRETARIS)
 
     def recipients_of(self, step: int) -> tuple[Role, ...]:
         return self.recipients.get(step) or (sop.step(step).role,)
@@ -141,7 +146,17 @@ def _parse_settings(value: dict) -> NotificationSettings:
             raise InvalidInput(f"{LABELS['recipients']}: peran tidak dikenal.")
         if chosen:
             recipients[number_of_step] = chosen
+    raw_report = value.get("report_roles", [r.value for r in NotificationSettings.report_roles])
+    try:
+        report_roles = tuple(dict.fromkeys(Role(r) for r in raw_report))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{LABELS['report_roles']}: peran tidak dikenal.") from None
+    if not set(report_roles) <= set(REPORT_ROLES):
+        raise InvalidInput(
+            f"{LABELS['report_roles']}: hanya Kepala Dinas, Sekretaris atau Administrator."
+        )
     return NotificationSettings(
+        report_roles=report_roles,
         warn_percent=number("warn_percent", 1, 99),
         escalate_after_minutes=number("escalate_after_minutes", 0, 100_000),
         email=email,
@@ -168,9 +183,13 @@ def save_settings(
     escalate_after_minutes: int,
     email: bool,
     recipients: dict[int, Iterable[Role | str]],
+    report_roles: Iterable[Role | str] | None = None,
 ) -> NotificationSettings:
     """Store the admin's notification settings after checking them (admin only)."""
+    if report_roles is None:
+        report_roles = NotificationSettings.report_roles
     value = {
+        "report_roles": [str(r) for r in report_roles],
         "warn_percent": warn_percent,
         "escalate_after_minutes": escalate_after_minutes,
         "email": email,
@@ -253,6 +272,7 @@ class Evaluation:
     ran: bool  # False: another process holds the evaluation lock
     notifications: int = 0
     digests: int = 0
+    reports: int = 0
 
 
 def _take_lock(session: Session) -> bool:
@@ -275,7 +295,10 @@ def evaluate(*, now: datetime | None = None, url: str | None = None) -> Evaluati
             return Evaluation(ran=False)
         created = evaluate_in(session, now=now)
         digests = digests_in(session, now=now)
-        return Evaluation(ran=True, notifications=created, digests=digests)
+        from services import scheduled_reports  # it uses this module's people and settings
+
+        reports = scheduled_reports.reports_in(session, now=now)
+        return Evaluation(ran=True, notifications=created, digests=digests, reports=reports)
 
 
 def _rounds(session: Session, complaint_ids: list[int]) -> dict[tuple[int, int], int]:

@@ -1,5 +1,5 @@
 """notifications: notifications, notification_recipients, notification_digests,
-complainant_opt_outs
+complainant_opt_outs, scheduled_reports
 
 Revision ID: 0010
 Revises: 0007
@@ -9,7 +9,8 @@ Reminders and escalations of the SOP clocks (``services.notifications``): one ro
 complaint, step round and kind (a unique key, so that several evaluating processes
 cannot fire one twice), its recipients with their read state, and the morning digest
 sent to each user per office day (unique per user and day), and the complaints whose
-complainant opted out of messages on /lacak.
+complainant opted out of messages on /lacak, and the scheduled reports sent (unique per
+kind and period).
 """
 
 from collections.abc import Sequence
@@ -104,9 +105,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("complaint_id", name=op.f("pk_complainant_opt_outs")),
     )
+    op.create_table(
+        "scheduled_reports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("period", sa.String(length=20), nullable=False),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTC_TIME, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_reports")),
+        sa.UniqueConstraint("kind", "period", name="uq_scheduled_reports_kind_period"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scheduled_reports")
     op.drop_table("complainant_opt_outs")
     op.drop_table("notification_digests")
     with op.batch_alter_table("notification_recipients", schema=None) as batch_op:
