@@ -326,3 +326,33 @@ def test_the_morning_digest_is_sent_once_per_working_day_and_never_on_a_holiday(
     assert "Jatuh tempo hari ini (1)" in raw and "Terlambat: tidak ada." in raw
     # Thursday: the draft is overdue now, a new digest says so.
     assert notifications.evaluate(now=wita(19, 7, 30)).digests == 1
+
+
+def test_two_worker_processes_evaluating_at_once_write_each_notification_once(staff, db, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite: one evaluating process (the thread test above covers BEGIN IMMEDIATE)")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # Late in real time (the processes evaluate "now"): a week in the drafting step.
+    at_drafting(staff, entered=datetime.now(UTC) - timedelta(days=7))
+    command = [sys.executable, "-m", "services.outbox", "--evaluate-once", "--drain"]
+    root = Path(__file__).resolve().parents[1]
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=root,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    new = [int(out.split("new=")[1].split()[0]) for out, _ in outputs]
+    assert sum(new) == 2  # terlambat and eskalasi, written by one of the two
+    assert sorted(kinds()) == ["eskalasi", "terlambat"]
