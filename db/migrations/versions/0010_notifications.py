@@ -2,7 +2,7 @@
 complainant_opt_outs, scheduled_reports
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01 15:00:00
 
 Reminders and escalations of the SOP clocks (``services.notifications``): one row per
@@ -21,7 +21,7 @@ from alembic import op
 import db.models
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
