@@ -289,16 +289,62 @@ def _take_lock(session: Session) -> bool:
 def evaluate(*, now: datetime | None = None, url: str | None = None) -> Evaluation:
     """Write every notification (and morning digest) due at ``now`` and not yet written,
     with their outbox e-mails, in one transaction; nothing is sent here."""
+    from services import scheduled_reports  # it uses this module's people and settings
+
     now = now or datetime.now(UTC)
+    # A read looks first, so that a minute with nothing new (nearly every minute) does
+    # not take SQLite's only write lock while the clocks are computed.
+    with read_session(url) as session:
+        if not (
+            _missing(session, now=now)
+            or _digests_due(session, now=now)
+            or scheduled_reports.due(session, now=now)
+        ):
+            return Evaluation(ran=True)
     with write_session(url) as session:
         if not _take_lock(session):
             return Evaluation(ran=False)
         created = evaluate_in(session, now=now)
         digests = digests_in(session, now=now)
-        from services import scheduled_reports  # it uses this module's people and settings
-
         reports = scheduled_reports.reports_in(session, now=now)
         return Evaluation(ran=True, notifications=created, digests=digests, reports=reports)
+
+
+def _missing(session: Session, *, now: datetime) -> bool:
+    """Whether a notification is due at ``now`` that is not written yet."""
+    due = due_notifications(session, now=now)
+    if not due:
+        return False
+    return bool({(d.complaint_id, d.step, d.round, d.kind) for d in due} - _written(session, due))
+
+
+def _written(session: Session, due: list[Due]) -> set[tuple]:
+    return set(
+        session.execute(
+            select(
+                Notification.complaint_id,
+                Notification.step,
+                Notification.round,
+                Notification.kind,
+            ).where(Notification.complaint_id.in_({d.complaint_id for d in due}))
+        ).all()
+    )
+
+
+def _digests_due(session: Session, *, now: datetime) -> bool:
+    """Whether some user's digest of today is not recorded yet (office hours only)."""
+    cfg = load_settings(session)
+    hours = load_calendar(session).hours_on(office_today(now))
+    if not cfg.email or hours is None or not hours[0] <= now < hours[1]:
+        return False
+    done = set(
+        session.scalars(
+            select(NotificationDigest.user_id).where(NotificationDigest.day == office_today(now))
+        )
+    )
+    return any(
+        p.email and p.roles & set(RECIPIENT_ROLES) and p.id not in done for p in _people(session)
+    )
 
 
 def _rounds(session: Session, complaint_ids: list[int]) -> dict[tuple[int, int], int]:
@@ -465,16 +511,7 @@ def evaluate_in(session: Session, *, now: datetime) -> int:
     due = due_notifications(session, now=now)
     if not due:
         return 0
-    written = set(
-        session.execute(
-            select(
-                Notification.complaint_id,
-                Notification.step,
-                Notification.round,
-                Notification.kind,
-            ).where(Notification.complaint_id.in_({d.complaint_id for d in due}))
-        ).all()
-    )
+    written = _written(session, due)
     cfg = load_settings(session)
     people = _people(session)
     created = 0
@@ -593,18 +630,18 @@ def digests_in(session: Session, *, now: datetime) -> int:
         if person.id in sent or not person.email or not person.roles & set(RECIPIENT_ROLES):
             continue
         lines = digest_items(session, person, now=now, cfg=cfg)
-        if not lines:
-            continue
-        message = _digest_email(person, lines, today)
-        pk = outbox.enqueue(
-            session, kind=OUTBOX_KIND, recipient=person.email, message=message, now=now
-        ).id
+        pk = None
+        if lines:  # nothing to list: no e-mail, but the day is recorded as done
+            message = _digest_email(person, lines, today)
+            pk = outbox.enqueue(
+                session, kind=OUTBOX_KIND, recipient=person.email, message=message, now=now
+            ).id
+            created += 1
         session.add(
             NotificationDigest(
                 user_id=person.id, day=today, items=len(lines), outbox_message_id=pk, created_at=now
             )
         )
-        created += 1
     session.flush()
     return created
 

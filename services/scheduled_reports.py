@@ -81,6 +81,41 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
+def _periods(calendar: WorkingCalendar, now: datetime) -> list[tuple[str, str, date, date]]:
+    """(kind, period, first day, end) of the reports whose first working day is today
+    and has opened: last month's recap, last week's summary."""
+    today = office_today(now)
+    found = []
+    month_start = today.replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    if _opened(calendar, _first_working_day(calendar, month_start, next_month), now, today):
+        last_month = (month_start - timedelta(days=1)).replace(day=1)
+        found.append((MONTHLY, f"{last_month:%Y-%m}", last_month, month_start))
+    week_start = today - timedelta(days=today.weekday())
+    first = _first_working_day(calendar, week_start, week_start + timedelta(days=7))
+    if _opened(calendar, first, now, today):
+        previous = week_start - timedelta(days=7)
+        iso = previous.isocalendar()
+        found.append((WEEKLY, f"{iso.year}-W{iso.week:02d}", previous, week_start))
+    return found
+
+
+def due(session: Session, *, now: datetime) -> bool:
+    """Whether a report is due at ``now`` and not written yet (a read, for the look
+    before the evaluation's write transaction)."""
+    if not notifications.load_settings(session).email:
+        return False
+    for kind, period, _, _ in _periods(load_calendar(session), now):
+        done = session.scalar(
+            select(ScheduledReport.id).where(
+                ScheduledReport.kind == kind, ScheduledReport.period == period
+            )
+        )
+        if done is None:
+            return True
+    return False
+
+
 def reports_in(session: Session, *, now: datetime) -> int:
     """Write the reports due at ``now`` and not yet sent; returns how many were written."""
     cfg = notifications.load_settings(session)
@@ -89,25 +124,14 @@ def reports_in(session: Session, *, now: datetime) -> int:
     people = _recipients(session, cfg)
     if not people:
         return 0
-    calendar = load_calendar(session)
-    today = office_today(now)
     written = 0
-
-    month_start = today.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    first = _first_working_day(calendar, month_start, next_month)
-    last_month = (month_start - timedelta(days=1)).replace(day=1)
-    period = f"{last_month:%Y-%m}"
-    if _opened(calendar, first, now, today) and _claim(session, MONTHLY, period, len(people), now):
-        written += _monthly(session, people, last_month, now)
-
-    week_start = today - timedelta(days=today.weekday())
-    first = _first_working_day(calendar, week_start, week_start + timedelta(days=7))
-    previous = week_start - timedelta(days=7)
-    iso = previous.isocalendar()
-    period = f"{iso.year}-W{iso.week:02d}"
-    if _opened(calendar, first, now, today) and _claim(session, WEEKLY, period, len(people), now):
-        written += _weekly(session, people, previous, week_start, now)
+    for kind, period, start, end in _periods(load_calendar(session), now):
+        if not _claim(session, kind, period, len(people), now):
+            continue
+        if kind == MONTHLY:
+            written += _monthly(session, people, start, now)
+        else:
+            written += _weekly(session, people, start, end, now)
     return written
 
 
