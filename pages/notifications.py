@@ -9,7 +9,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from layanan.errors import WorkflowError
 from layanan.markup import md
-from layanan.text import tanggal_jam
+from layanan.text import angka, tanggal_jam
 from services import notifications
 from ui.complaint_view import COMPLAINT_PAGE
 from ui.session import require_page
@@ -35,7 +35,7 @@ except WorkflowError as err:
 
 unread = sum(1 for item in items if not item.read)
 c1, c2 = st.columns([3, 1], vertical_alignment="center")
-c1.caption(f"{len(items)} pemberitahuan, {unread} belum dibaca.")
+c1.caption(f"{angka(len(items))} pemberitahuan, {angka(unread)} belum dibaca.")
 if unread and c2.button("Tandai semua dibaca", key="n_all"):
     notifications.mark_read(user_id=user.id)
     st.rerun()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from layanan.markup import md
 from layanan.sop import ROLE_LABELS, Role
+from layanan.text import angka
 from services.auth import CurrentUser
 from ui.session import log_out
 
@@ -19,7 +20,7 @@ def render_user(user: CurrentUser, *, unread: int = 0) -> None:
         st.markdown(f"**{md(user.full_name)}**")
         if unread:
             st.badge(
-                f"{unread} pemberitahuan belum dibaca",
+                f"{angka(unread)} pemberitahuan belum dibaca",
                 icon=":material/notifications:",
                 color="orange",
             )
