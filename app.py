@@ -28,6 +28,12 @@ PUBLIC_PAGES: dict[str, tuple[str, str, str, str]] = {
 }
 STAFF_PAGES: dict[str, tuple[str, str, str, str]] = {
     "queue": ("pages/queue.py", "Antrean Saya", "antrean", ":material/inbox:"),
+    "notifications": (
+        "pages/notifications.py",
+        "Pemberitahuan",
+        "pemberitahuan",
+        ":material/notifications:",
+    ),
     "intake": ("pages/intake.py", "Terima Pengaduan", "terima", ":material/add_box:"),
     "complaint": ("pages/complaint.py", "Detail Pengaduan", "pengaduan", ":material/description:"),
     "search": ("pages/search.py", "Cari Pengaduan", "cari", ":material/manage_search:"),
@@ -53,13 +59,21 @@ def page(entry: tuple[str, str, str, str]) -> st.Page:
     return st.Page(file, title=title, url_path=url_path, icon=icon)
 
 
+def _with_badge(key: str, unread: int) -> tuple[str, str, str, str]:
+    """The page entry; the notifications page's title carries the unread count."""
+    file, title, url_path, icon = STAFF_PAGES[key]
+    if key == "notifications" and unread:
+        title = f"{title} ({unread})"
+    return file, title, url_path, icon
+
+
 def _no_role() -> None:
     st.title("Belum ada peran")
     st.info("Akun Anda belum diberi peran. Hubungi administrator.")
 
 
 def main() -> None:
-    from services import outbox
+    from services import notifications, outbox
     from ui import session, sidebar
 
     # The sender of e-mail and other outgoing messages (OUTBOX_WORKER=embedded, the
@@ -74,9 +88,11 @@ def main() -> None:
     if user is None:
         pages = [page(entry) for entry in PUBLIC_PAGES.values()]
     else:
-        pages = [page(STAFF_PAGES[key]) for key in permissions.pages_for(user.roles)]
+        granted = permissions.pages_for(user.roles)
+        unread = notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
+        pages = [page(_with_badge(key, unread)) for key in granted]
         pages = pages or [st.Page(_no_role, title="Beranda", url_path="beranda")]
-        sidebar.render_user(user)
+        sidebar.render_user(user, unread=unread)
     st.navigation(pages).run()
 
 

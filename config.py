@@ -135,6 +135,17 @@ class Settings:
     # Secure flag of the login cookie: auto (when PUBLIC_BASE_URL or the request is
     # https), true (always: TLS ends at a proxy that talks http to the app), false.
     cookie_secure: str = "auto"
+    # WhatsApp Business Cloud API (services.whatsapp; docs/notifications.md). Without a
+    # token and phone-number id there is no gateway: the click-to-chat link stays.
+    whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_timeout_seconds: int = 15
+    whatsapp_language: str = "id"
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
 
 
 OUTBOX_WORKER_MODES = ("embedded", "external")
@@ -174,6 +185,16 @@ def get_settings() -> Settings:
             f"OUTBOX_LEASE_SECONDS={lease}: must be longer than SMTP_TIMEOUT_SECONDS="
             f"{smtp_timeout}, or a slow send would be claimed twice"
         )
+    wa_token = env_str("WHATSAPP_TOKEN", "", secrets)
+    wa_phone_id = env_str("WHATSAPP_PHONE_NUMBER_ID", "", secrets)
+    if bool(wa_token) != bool(wa_phone_id):
+        raise ConfigError(
+            "WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID go together: set both to send "
+            "through the WhatsApp Business Cloud API, or neither (click-to-chat link only)"
+        )
+    wa_base = env_str("WHATSAPP_API_BASE_URL", "https://graph.facebook.com/v21.0", secrets)
+    if not wa_base.startswith(("https://", "http://")):
+        raise ConfigError(f"WHATSAPP_API_BASE_URL={wa_base!r}: expected an http(s) URL")
     trust_proxy_from = env_networks("TRUST_PROXY_FROM", secrets)
     if env_bool("TRUST_PROXY_HEADERS", False, secrets) and not trust_proxy_from:
         # Trusting forwarded headers from anyone lets every request pick its own client
@@ -216,4 +237,9 @@ def get_settings() -> Settings:
         login_client_max_failures=env_int("LOGIN_CLIENT_MAX_FAILURES", 20, secrets, minimum=1),
         login_account_max_failures=env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50, secrets, minimum=1),
         cookie_secure=cookie_secure,
+        whatsapp_api_base_url=wa_base.rstrip("/"),
+        whatsapp_token=wa_token,
+        whatsapp_phone_number_id=wa_phone_id,
+        whatsapp_timeout_seconds=env_int("WHATSAPP_TIMEOUT_SECONDS", 15, secrets, minimum=1),
+        whatsapp_language=env_str("WHATSAPP_LANGUAGE", "id", secrets),
     )

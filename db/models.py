@@ -580,3 +580,85 @@ class AggDefinition(Base):
 
 # The upkeep of the Agg* tables on every flush (after the models it reads are defined).
 from db import aggregates as _aggregates  # noqa: E402, F401
+
+
+class Notification(Base):
+    """A staff notification that fired: once per complaint, step round and kind.
+
+    Written by ``services.notifications.evaluate`` (the scheduler in the outbox worker).
+    ``step``/``round`` name the SOP step and which entry into it (1 = first time the
+    complaint reached the step; a draft returned at step 9 enters step 8 again, round
+    2); SP4N-LAPOR! clock warnings are per complaint and use step 0, round 0. The unique
+    key is what makes a notification fire exactly once, whatever processes evaluate.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "step", "round", "kind", name="uq_notifications_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    step: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime]  # the instant the threshold was reached
+    message: Mapped[str] = mapped_column(Text)  # Indonesian, no complainant identity
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationRecipient(Base):
+    """Who a notification went to, whether they read it, and its e-mail (outbox) if any."""
+
+    __tablename__ = "notification_recipients"
+    __table_args__ = (Index("ix_notification_recipients_user", "user_id", "read_at"),)
+
+    notification_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("notifications.id"),
+        primary_key=True,
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    read_at: Mapped[datetime | None]
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("outbox_messages.id")
+    )
+
+
+class NotificationDigest(Base):
+    """The morning digest of one user on one office day: at most one (unique key)."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_notification_digests_user_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    day: Mapped[date] = mapped_column(Date)
+    items: Mapped[int] = mapped_column(Integer)
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("outbox_messages.id")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ComplainantOptOut(Base):
+    """The complainant chose on /lacak to receive no more messages about this complaint."""
+
+    __tablename__ = "complainant_opt_outs"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScheduledReport(Base):
+    """A scheduled report sent for one period (monthly recap "2026-11", weekly breach
+    summary "2026-W07"): at most one per kind and period (unique key)."""
+
+    __tablename__ = "scheduled_reports"
+    __table_args__ = (UniqueConstraint("kind", "period", name="uq_scheduled_reports_kind_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str] = mapped_column(String(20))
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

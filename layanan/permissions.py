@@ -17,12 +17,12 @@ from layanan.sop import Role
 # Page keys per role, in the order the navigation lists them. ``app.py`` maps each key to
 # its file in ``pages/``; each key is also the capability ``page:<key>``.
 PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.PETUGAS: ("queue", "intake", "complaint", "search"),
-    Role.SUBBAG_UMUM: ("queue", "complaint", "search", "register_book"),
-    Role.KEPALA_DINAS: ("queue", "complaint", "search", "dashboard"),
-    Role.SEKRETARIS: ("queue", "complaint", "search", "dashboard"),
-    Role.UNIT: ("queue", "complaint", "search"),
-    Role.ARSIPARIS: ("queue", "complaint", "search", "register_book"),
+    Role.PETUGAS: ("queue", "notifications", "intake", "complaint", "search"),
+    Role.SUBBAG_UMUM: ("queue", "notifications", "complaint", "search", "register_book"),
+    Role.KEPALA_DINAS: ("queue", "notifications", "complaint", "search", "dashboard"),
+    Role.SEKRETARIS: ("queue", "notifications", "complaint", "search", "dashboard"),
+    Role.UNIT: ("queue", "notifications", "complaint", "search"),
+    Role.ARSIPARIS: ("queue", "notifications", "complaint", "search", "register_book"),
     Role.ADMIN: ("admin", "dashboard", "search", "complaint", "templates"),
 }
 
@@ -52,6 +52,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "manage_users": frozenset({Role.ADMIN}),
     "manage_templates": frozenset({Role.ADMIN}),
     "manage_letter_settings": frozenset({Role.ADMIN}),
+    # Reminder thresholds, e-mail on/off, recipients per step (services.notifications).
+    "manage_notifications": frozenset({Role.ADMIN}),
     # The monitoring dashboard and its monthly recapitulation.
     "view_dashboard": _grants("dashboard"),
     # The Buku Pengaduan (complaint register) in Word and Excel.
@@ -69,6 +71,7 @@ REFUSALS: dict[str, str] = {
     "manage_users": "Hanya administrator yang dapat melakukan ini.",
     "manage_templates": "Hanya administrator yang dapat mengelola templat surat.",
     "manage_letter_settings": "Hanya administrator yang dapat mengubah pengaturan surat.",
+    "manage_notifications": "Hanya administrator yang dapat mengubah pengaturan pemberitahuan.",
     "view_dashboard": ("Dasbor pemantauan hanya untuk Kepala Dinas, Sekretaris dan Administrator."),
     "print_register": "Buku pengaduan hanya dapat dicetak oleh Sub Bagian Umum dan arsiparis.",
     "deliver": "Penyampaian surat jawaban dilakukan oleh Petugas Pelayanan.",

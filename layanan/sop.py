@@ -332,6 +332,9 @@ class Action:
     records: tuple[str, ...] = ()
     hook: str | None = None
     secondary: bool = False  # the alternative way out of a step (return, convert)
+    # Messages to the complainant this action sends (keys of COMPLAINANT_MESSAGES),
+    # written to the outbox in the action's transaction (services.complainant_messages).
+    tells: tuple[str, ...] = ()
 
     @property
     def moves(self) -> bool:
@@ -362,6 +365,9 @@ COMPLAINT_ATTRIBUTES = frozenset(
     }
 )
 RECORDS = frozenset({"disposition"})
+# The moments the complainant is told about (issue 13): received (ticket and tracking
+# link), being handled (disposition made), reply sent, closed, and the rating request.
+COMPLAINANT_MESSAGES = ("diterima", "ditangani", "jawaban_dikirim", "selesai", "penilaian")
 # The SP4N-LAPOR! clocks (``layanan.clocks``) that steps end (``Step.ends_clocks``),
 # per form: a clock is ended by the last completion of a step of the complaint's form.
 REGULATORY_CLOCKS = ("verifikasi", "tindak_lanjut", "penyelesaian")
@@ -515,6 +521,7 @@ ACTIONS: tuple[Action, ...] = (
         upload=Upload(
             "complaint_letter", "Pindaian surat aduan (PDF/JPEG/PNG)", "complaint_letter"
         ),
+        tells=("diterima",),
     ),
     # Step 3: hand over to Sub Bagian Umum with the guest-book entry.
     Action(
@@ -534,6 +541,7 @@ ACTIONS: tuple[Action, ...] = (
         fields=("unit",),
         sets_form=Form.LISAN,
         sets=(("unit", "units"),),
+        tells=("ditangani",),
     ),
     Action("classify_written", 4, 6, "Pengaduan tertulis: proses di TNDE", sets_form=Form.TERTULIS),
     # Verification may correct what intake recorded (portal complaints cannot set these
@@ -562,6 +570,7 @@ ACTIONS: tuple[Action, ...] = (
         "Selesaikan pengaduan lisan",
         fields=("outcome",),
         sets=(("outcome", "oral_outcome"),),
+        tells=("selesai",),
     ),
     Action(
         "convert_to_written",
@@ -591,6 +600,7 @@ ACTIONS: tuple[Action, ...] = (
         optional_fields=("due_date",),
         sets=(("units", "units"),),
         records=("disposition",),
+        tells=("ditangani",),
     ),
     # Step 8: the unit drafts the reply with supporting documents; each submission is a
     # new round, and any earlier paraf no longer applies to the new text.
@@ -651,6 +661,7 @@ ACTIONS: tuple[Action, ...] = (
         sets=(("delivery_method", "delivery_method"),),
         stamps=("delivered_at",),
         hook="deliver",
+        tells=("jawaban_dikirim", "penilaian"),
     ),
     # Step 12: archive and close.
     Action(
@@ -660,6 +671,7 @@ ACTIONS: tuple[Action, ...] = (
         "Arsipkan dan tutup",
         fields=("archive_code", "archive_location"),
         sets=(("archive_code", "archive_code"), ("archive_location", "archive_location")),
+        tells=("selesai",),
     ),
 )
 
@@ -725,6 +737,8 @@ class SopTable:
             for attribute in (*a.stamps, *a.clears, *a.counts):
                 if attribute not in COMPLAINT_ATTRIBUTES:
                     problems.append(f"{where}: unknown attribute {attribute}")
+            if not set(a.tells) <= set(COMPLAINANT_MESSAGES):
+                problems.append(f"{where}: unknown complainant message")
             if not set(a.records) <= RECORDS:
                 problems.append(f"{where}: unknown record")
         for f in FIELDS.values():

@@ -1,5 +1,5 @@
 """Administrasi (admin only): accounts, units, office hours, time standards, holidays,
-the audit-trail check.
+staff notifications (thresholds, e-mail, recipients per step), the audit-trail check.
 
 Each form's button calls one function of ``services.admin`` in its callback (so the
 tables below already show the change) and leaves a message for the next run.
@@ -13,12 +13,13 @@ from datetime import time
 import pandas as pd
 import streamlit as st
 
+from layanan import sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
 from layanan.markup import md
 from layanan.sop import ROLE_LABELS
 from layanan.text import angka, tanggal, tanggal_jam
-from services import admin
+from services import admin, complainant_messages, notifications
 from services.calendar_settings import DAY_NAMES
 from ui.session import require_page
 
@@ -103,8 +104,16 @@ unit_names = {u.id: f"{u.name} ({u.code})" for u in units}
 active_unit_ids = [u.id for u in units if u.active]
 roles = admin.role_choices()
 
-tab_users, tab_units, tab_hours, tab_clocks, tab_holidays, tab_audit = st.tabs(
-    ["Pengguna", "Unit kerja", "Jam kerja", "Standar waktu", "Hari libur", "Jejak audit"]
+tab_users, tab_units, tab_hours, tab_clocks, tab_holidays, tab_notify, tab_audit = st.tabs(
+    [
+        "Pengguna",
+        "Unit kerja",
+        "Jam kerja",
+        "Standar waktu",
+        "Hari libur",
+        "Pemberitahuan",
+        "Jejak audit",
+    ]
 )
 
 # --- Pengguna -----------------------------------------------------------------------------
@@ -378,6 +387,109 @@ with tab_clocks:
             call=lambda: admin.save_regulatory_standards(
                 acting_user_id=ME,
                 standards={name: value(f"std_{name}") for name in labels},
+            ),
+        )
+
+# --- Pemberitahuan ------------------------------------------------------------------------
+with tab_notify:
+    notify = notifications.notification_settings(user_id=ME)
+    st.caption(
+        "Pengingat untuk petugas dari jam SOP (dalam menit kerja): hampir jatuh tempo, "
+        "terlambat, eskalasi ke Kepala Dinas (dan Sekretaris), serta tenggat SP4N-LAPOR!."
+    )
+    role_names = {role: ROLE_LABELS[role] for role in notifications.RECIPIENT_ROLES}
+    steps = sop.table().steps
+    with st.form("notify"):
+        st.number_input(
+            notifications.LABELS["warn_percent"],
+            min_value=1,
+            max_value=99,
+            step=1,
+            value=notify.warn_percent,
+            key="ntf_warn",
+        )
+        st.number_input(
+            notifications.LABELS["escalate_after_minutes"],
+            min_value=0,
+            max_value=100_000,
+            step=5,
+            value=notify.escalate_after_minutes,
+            key="ntf_escalate",
+        )
+        st.checkbox(notifications.LABELS["email"], value=notify.email, key="ntf_email")
+        st.multiselect(
+            notifications.LABELS["report_roles"]
+            + " (rekapitulasi bulanan dan ringkasan keterlambatan mingguan)",
+            options=list(notifications.REPORT_ROLES),
+            format_func=ROLE_LABELS.get,
+            default=list(notify.report_roles),
+            key="ntf_report_roles",
+        )
+        st.markdown(f"**{notifications.LABELS['recipients']}**")
+        for definition in steps:
+            st.multiselect(
+                md(sop.step_label(definition.number)),
+                options=list(role_names),
+                format_func=role_names.get,
+                default=list(notify.recipients_of(definition.number)),
+                key=f"ntf_step_{definition.number}",
+            )
+        act_button(
+            "Simpan pengaturan pemberitahuan",
+            key="save_notify",
+            success="Pengaturan pemberitahuan disimpan.",
+            call=lambda: notifications.save_settings(
+                user_id=ME,
+                warn_percent=value("ntf_warn"),
+                escalate_after_minutes=value("ntf_escalate"),
+                email=value("ntf_email"),
+                report_roles=value("ntf_report_roles") or [],
+                recipients={
+                    definition.number: value(f"ntf_step_{definition.number}") or []
+                    for definition in steps
+                },
+            ),
+        )
+
+    st.subheader("Pesan kepada pemohon")
+    told = complainant_messages.message_settings(user_id=ME)
+    st.caption(
+        "Dikirim saat pengaduan diterima, ditangani, dijawab, selesai, dan untuk meminta "
+        "penilaian. Isian yang tersedia: "
+        + ", ".join(
+            f"`{{{name}}}` ({meaning})"
+            for name, meaning in complainant_messages.PLACEHOLDERS.items()
+        )
+        + ". Pesan tidak pernah memuat isi pengaduan maupun PIN."
+    )
+    moments = complainant_messages.MOMENT_LABELS
+    with st.form("told"):
+        st.checkbox("Kirim lewat e-mail", value=told.email, key="cm_email")
+        st.checkbox(
+            "Kirim lewat WhatsApp Business API (bila dikonfigurasi)",
+            value=told.whatsapp,
+            key="cm_whatsapp",
+        )
+        for moment, label in moments.items():
+            st.markdown(f"**{label}**")
+            subject, body = told.texts[moment]
+            st.text_input("Subjek e-mail", value=subject, key=f"cm_subject_{moment}")
+            st.text_area("Isi e-mail", value=body, key=f"cm_body_{moment}", height=150)
+            st.text_input(
+                "Nama templat WhatsApp",
+                value=told.templates[moment],
+                key=f"cm_template_{moment}",
+            )
+        act_button(
+            "Simpan pesan kepada pemohon",
+            key="save_told",
+            success="Pesan kepada pemohon disimpan.",
+            call=lambda: complainant_messages.save_settings(
+                user_id=ME,
+                email=value("cm_email"),
+                whatsapp=value("cm_whatsapp"),
+                texts={m: (value(f"cm_subject_{m}"), value(f"cm_body_{m}")) for m in moments},
+                templates={m: value(f"cm_template_{m}") for m in moments},
             ),
         )
 

@@ -103,6 +103,22 @@ if status.delivered_at is not None:
                     else:
                         st.rerun()
 
+st.subheader("Pesan tentang pengaduan ini")
+if status.messages_stopped:
+    st.caption("Anda tidak lagi menerima pesan e-mail atau WhatsApp tentang pengaduan ini.")
+else:
+    st.caption(
+        "Kami mengirim kabar lewat e-mail atau WhatsApp ke kontak yang Anda berikan saat "
+        "pengaduan diterima, sedang ditangani, dijawab dan selesai."
+    )
+    if st.button("Berhenti menerima pesan", key="stop_messages"):
+        try:
+            portal.stop_messages(ticket=ticket, pin=pin, client=client)
+        except WorkflowError as err:
+            st.error(md(err.message))
+        else:
+            st.rerun()
+
 if st.button("Selesai melacak"):
     st.session_state.pop(AUTH, None)
     st.rerun()

@@ -27,7 +27,9 @@ system can recognise the copy.
 
 ``python -m services.outbox`` runs the sender as its own process (deployments,
 ``OUTBOX_WORKER=external``); on the embedded default the app starts one sender thread
-per process (``start_embedded_worker``).
+per process (``start_embedded_worker``). Either way the worker also runs the scheduler
+(``services.scheduler``): every minute it evaluates the staff reminders, escalations and
+morning digests (``services.notifications``), whose e-mails come back here as outbox rows.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ MAX_BACKOFF = timedelta(hours=6)
 
 # Modules that register kinds with follow-ups; imported on first use, so that this
 # module does not import them (they import it to enqueue).
-KIND_MODULES = ("services.delivery",)
+KIND_MODULES = ("services.delivery", "services.notifications", "services.complainant_messages")
 
 
 # --- kinds -----------------------------------------------------------------------------
@@ -83,12 +85,14 @@ class Kind:
 
     ``cancel_reason(session, message)`` runs in the claim transaction: a reason (in
     Indonesian) cancels the message instead of sending it. ``on_sent(session, message,
-    now)`` runs in the transaction that records the accepted send.
+    now)`` runs in the transaction that records the accepted send. ``transport(raw,
+    recipient)`` sends the stored bytes (default: SMTP, ``send``); it never raises.
     """
 
     name: str
     cancel_reason: Callable[[Session, OutboxMessage], str | None] | None = None
     on_sent: Callable[[Session, OutboxMessage, datetime], None] | None = None
+    transport: Callable[[bytes, str], Outcome] | None = None
 
 
 _kinds: dict[str, Kind] = {"email": Kind("email")}  # a plain e-mail, no follow-up
@@ -100,8 +104,9 @@ def register_kind(
     *,
     cancel_reason: Callable[[Session, OutboxMessage], str | None] | None = None,
     on_sent: Callable[[Session, OutboxMessage, datetime], None] | None = None,
+    transport: Callable[[bytes, str], Outcome] | None = None,
 ) -> Kind:
-    kind = Kind(name, cancel_reason, on_sent)
+    kind = Kind(name, cancel_reason, on_sent, transport)
     _kinds[name] = kind
     return kind
 
@@ -422,7 +427,8 @@ def record_in(
 
 
 def deliver_claim(claimed: Claim, *, now: datetime | None = None, url: str | None = None) -> str:
-    outcome = send(claimed.raw, claimed.recipient)
+    transport = get_kind(claimed.kind).transport or send
+    outcome = transport(claimed.raw, claimed.recipient)
     return record(claimed, outcome, now=now, url=url)
 
 
@@ -569,6 +575,9 @@ def start_embedded_worker() -> bool:
             )
             _worker.start()
             log.info("embedded outbox sender started")
+    from services import scheduler
+
+    scheduler.start()
     return True
 
 
@@ -579,6 +588,9 @@ def stop_embedded_worker(timeout: float = 10) -> None:
             _worker_stop.set()
             _worker.join(timeout)
             _worker = None
+    from services import scheduler
+
+    scheduler.stop()
 
 
 # --- python -m services.outbox ----------------------------------------------------------
@@ -587,9 +599,17 @@ def stop_embedded_worker(timeout: float = 10) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.outbox",
-        description="Send the outbox's due messages (e-mail) until stopped (SIGTERM/SIGINT).",
+        description=(
+            "Send the outbox's due messages (e-mail) and evaluate staff reminders every "
+            "minute, until stopped (SIGTERM/SIGINT)."
+        ),
     )
     parser.add_argument("--drain", action="store_true", help="exit as soon as no message is due")
+    parser.add_argument(
+        "--evaluate-once",
+        action="store_true",
+        help="evaluate reminders and digests once (no schedule), then send as usual",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -609,7 +629,20 @@ def main(argv: list[str] | None = None) -> int:
         settings.outbox_lease_seconds,
         settings.outbox_max_attempts,
     )
-    totals = run(stop, drain=args.drain)
+    from services import notifications, scheduler
+
+    if args.evaluate_once:
+        result = notifications.evaluate()
+        print(
+            f"notifications: ran={result.ran} new={result.notifications} digests={result.digests}",
+            flush=True,
+        )
+    elif not args.drain:  # a one-off drain sends what is queued, nothing else
+        scheduler.start()
+    try:
+        totals = run(stop, drain=args.drain)
+    finally:
+        scheduler.stop()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(totals.items())) or "nothing"
     log.info("outbox sender stopped: %s", summary)
     print(f"outbox: sent={totals.get(SENT, 0)} failed={totals.get(FAILED, 0)}", flush=True)

@@ -25,7 +25,7 @@ from db.engine import read_session, write_session
 from db.models import Complaint, Rating, StepEvent
 from layanan import sop, validate
 from layanan.errors import InvalidInput, NotAllowed, NotFound
-from services import ratelimit, workflow
+from services import complainant_messages, ratelimit, workflow
 from services.deadlines import deadlines_in
 from services.pins import DUMMY_HASH, check_pin, normalize_ticket
 from services.reply_letter import signed_reply
@@ -82,6 +82,7 @@ class PublicStatus:
     letter_available: bool
     can_rate: bool
     rating: int | None
+    messages_stopped: bool = False  # the complainant opted out of messages (opt_out)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def _status(session: Session, complaint: Complaint) -> PublicStatus:
         letter_available=delivered and not confidential and _letter_exists(session, complaint),
         can_rate=delivered and rating is None,
         rating=rating.score if rating else None,
+        messages_stopped=complainant_messages.opted_out(session, complaint.id),
     )
 
 
@@ -215,6 +217,18 @@ def reply_letter(*, ticket: str, pin: str, client: str) -> LetterFile:
         if letter is None:
             raise NotFound("Surat jawaban belum tersedia. Hubungi Petugas Pelayanan.")
         return LetterFile(letter.filename, letter.mime, letter.data)
+
+
+# --- messages -------------------------------------------------------------------------
+
+
+def stop_messages(*, ticket: str, pin: str, client: str) -> None:
+    """The complainant wants no more e-mail or WhatsApp messages about this complaint:
+    nothing more is written, and messages not yet sent are cancelled when claimed."""
+    with read_session() as session:
+        complaint_id = _authenticate(session, ticket=ticket, pin=pin, client=client).id
+    with write_session() as session:
+        complainant_messages.opt_out_in(session, complaint_id)
 
 
 # --- satisfaction ---------------------------------------------------------------------

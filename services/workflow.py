@@ -141,8 +141,9 @@ class IntakeData:
 
 # --- hooks: what leaves the office, registered by the services that produce it -------
 
-# Modules whose import registers the hooks the SOP table names (``Action.hook``).
-HOOK_MODULES = ("services.reply_letter", "services.delivery")
+# Modules whose import registers the hooks the SOP table names (``Action.hook``) and the
+# teller of the complainant messages an action declares (``Action.tells``).
+HOOK_MODULES = ("services.reply_letter", "services.delivery", "services.complainant_messages")
 
 
 @dataclass
@@ -164,6 +165,17 @@ class HookContext:
 Hook = Callable[[HookContext], None]
 _HOOKS: dict[str, Hook] = {}
 _hooks_loaded = False
+# Writes the outbox rows of an action's ``tells`` in the action's transaction, after its
+# event is flushed (so the rows carry the event's id); registered by
+# services.complainant_messages.
+Teller = Callable[[HookContext, StepEvent], None]
+_TELLERS: list[Teller] = []
+
+
+def teller(fn: Teller) -> Teller:
+    """Register ``fn`` to write the complainant messages an action ``tells``."""
+    _TELLERS.append(fn)
+    return fn
 
 
 def hook(name: str) -> Callable[[Hook], Hook]:
@@ -585,6 +597,9 @@ def _apply(
         ) from None
     for after in ctx.after_event:
         after(event)
+    if act.tells:
+        for tell in _TELLERS:
+            tell(ctx, event)
     return event
 
 

@@ -180,3 +180,18 @@ def point_smtp_to(monkeypatch, port: int) -> None:
 @pytest.fixture
 def roles() -> type[Role]:
     return Role
+
+
+@pytest.fixture
+def wa_server(monkeypatch):
+    """A local WhatsApp Cloud API (tests.whatsapp_server); the app's settings point to it."""
+    from tests.whatsapp_server import PHONE_NUMBER_ID, TOKEN, CloudApi
+
+    api = CloudApi()
+    monkeypatch.setenv("WHATSAPP_API_BASE_URL", api.base_url)
+    monkeypatch.setenv("WHATSAPP_TOKEN", TOKEN)
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+    config.get_settings.cache_clear()
+    yield api
+    api.stop()
+    config.get_settings.cache_clear()

@@ -48,6 +48,7 @@ def test_the_page_list_comes_from_the_same_table():
     )
     assert permissions.pages_for({Role.PETUGAS, Role.ARSIPARIS}) == (
         "queue",
+        "notifications",
         "intake",
         "complaint",
         "search",

@@ -20,6 +20,7 @@ APP = str(ROOT / "app.py")
 PUBLIC = {"login": "Masuk", "ajukan": "Ajukan Pengaduan", "lacak": "Lacak Pengaduan"}
 STAFF = {
     "antrean": "Antrean Saya",
+    "pemberitahuan": "Pemberitahuan",
     "terima": "Terima Pengaduan",
     "pengaduan": "Detail Pengaduan",
     "cari": "Cari Pengaduan",
@@ -33,6 +34,7 @@ FILES = {
     "ajukan": "pages/ajukan.py",
     "lacak": "pages/lacak.py",
     "antrean": "pages/queue.py",
+    "pemberitahuan": "pages/notifications.py",
     "terima": "pages/intake.py",
     "pengaduan": "pages/complaint.py",
     "cari": "pages/search.py",
@@ -43,13 +45,13 @@ FILES = {
 }
 
 EXPECTED = {
-    "petugas": ["antrean", "terima", "pengaduan", "cari"],
-    "subbag": ["antrean", "pengaduan", "cari", "buku-pengaduan"],
-    "kepala": ["antrean", "pengaduan", "cari", "dasbor"],
-    "sekretaris": ["antrean", "pengaduan", "cari", "dasbor"],
-    "unit_kop": ["antrean", "pengaduan", "cari"],
-    "unit_ukm": ["antrean", "pengaduan", "cari"],
-    "arsiparis": ["antrean", "pengaduan", "cari", "buku-pengaduan"],
+    "petugas": ["antrean", "pemberitahuan", "terima", "pengaduan", "cari"],
+    "subbag": ["antrean", "pemberitahuan", "pengaduan", "cari", "buku-pengaduan"],
+    "kepala": ["antrean", "pemberitahuan", "pengaduan", "cari", "dasbor"],
+    "sekretaris": ["antrean", "pemberitahuan", "pengaduan", "cari", "dasbor"],
+    "unit_kop": ["antrean", "pemberitahuan", "pengaduan", "cari"],
+    "unit_ukm": ["antrean", "pemberitahuan", "pengaduan", "cari"],
+    "arsiparis": ["antrean", "pemberitahuan", "pengaduan", "cari", "buku-pengaduan"],
     "admin": ["admin", "dasbor", "cari", "pengaduan", "templat"],
 }
 

@@ -559,3 +559,42 @@ def test_admin_services_refuse_everyone_but_an_admin(staff):
         assert session.get(Setting, REGULATORY_KEY) is None
         assert session.get(LocalHoliday, date(2026, 9, 28)) is None
         assert session.get(Setting, audit.AUDIT_CHECK_KEY) is None
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def test_admin_sets_the_notification_thresholds_email_and_recipients(staff):
+    from services import notifications
+
+    at = admin_page(staff)
+    at.number_input(key="ntf_warn").set_value(70)
+    at.number_input(key="ntf_escalate").set_value(45)
+    at.checkbox(key="ntf_email").uncheck()
+    at.multiselect(key="ntf_step_8").set_value([Role.UNIT, Role.SUBBAG_UMUM])
+    at = press(at, "save_notify")
+
+    assert message(at) == ("success", "Pengaturan pemberitahuan disimpan.")
+    saved = notifications.notification_settings(user_id=staff.admin.id)
+    assert (saved.warn_percent, saved.escalate_after_minutes, saved.email) == (70, 45, False)
+    assert saved.recipients_of(8) == (Role.UNIT, Role.SUBBAG_UMUM)
+    assert saved.recipients_of(10) == (Role.SEKRETARIS,)  # unchanged: the step's role
+    with pytest.raises(NotAllowed):
+        notifications.notification_settings(user_id=staff.kepala.id)
+
+
+def test_admin_turns_complainant_messages_on_and_a_bad_placeholder_is_refused(staff):
+    from services import complainant_messages
+
+    at = admin_page(staff)
+    at.checkbox(key="cm_email").check()
+    at.text_area(key="cm_body_diterima").input("Halo {nama_pemohon}")
+    at = press(at, "save_told")
+    kind, text = message(at)
+    assert kind == "error" and "tidak dikenal" in text and "Isian yang tersedia" in text
+    at.text_area(key="cm_body_diterima").input("{sapaan}, tiket {tiket}.")
+    at = press(at, "save_told")
+    assert message(at) == ("success", "Pesan kepada pemohon disimpan.")
+    saved = complainant_messages.message_settings(user_id=staff.admin.id)
+    assert saved.email and not saved.whatsapp
+    assert saved.texts["diterima"][1] == "{sapaan}, tiket {tiket}."

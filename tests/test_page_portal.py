@@ -273,3 +273,18 @@ def test_both_portal_pages_load_the_phone_sizes(staff):
         assert not at.exception
         assert PORTAL_CSS.strip() in [h.proto.body.strip() for h in at.get("html")]
     assert submitted.metric  # the result page (ticket, PIN) is styled too
+
+
+def test_the_complainant_stops_messages_on_the_tracking_page(staff):
+    from services import complainant_messages, portal
+
+    created = new_complaint(staff)
+    at = track(created.ticket, created.pin)
+    at.button(key="stop_messages").click().run()
+    assert not at.exception
+    assert "Anda tidak lagi menerima pesan" in texts(at)
+    assert not [b for b in at.button if b.key == "stop_messages"]
+    status = portal.track(ticket=created.ticket, pin=created.pin, client="uji")
+    assert status.messages_stopped
+    with read_session() as session:
+        assert complainant_messages.opted_out(session, created.complaint_id)
