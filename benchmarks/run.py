@@ -802,6 +802,7 @@ def write_report(
     load_samples: list[float],
     postgres: str | None,
     base_urls: list[str],
+    skipped: list[str] = (),
 ) -> None:
     machine = _machine()
     kinds = _sizes_by_kind(targets)
@@ -837,6 +838,11 @@ def write_report(
             f"{s.get('open', 0):,} | {s.get('finished', '?')[:16].replace('T', ' ')}"
             f"{' (reused)' if s.get('reused') else ''} | {s.get('seconds', 0):,.1f} s at load "
             f"{s.get('load_before', 0):.1f}–{s.get('load_after', 0):.1f} |"
+        )
+    if skipped:
+        lines.append(
+            f"| {', '.join(skipped)} | not run: above {MAX_SQLITE_SIZE:,} on PostgreSQL only "
+            "| | | | |"
         )
     lines += [
         "",
@@ -992,12 +998,12 @@ def main(argv: list[str] | None = None) -> int:
     kinds = (["sqlite"] if args.sqlite or not args.postgres else []) + (
         ["postgresql"] if args.postgres else []
     )
-    if "sqlite" in kinds and max(args.sizes) > MAX_SQLITE_SIZE:
-        parser.error(
-            f"sizes above {MAX_SQLITE_SIZE:,} run on PostgreSQL only: drop --sqlite "
-            "or run them separately"
-        )
-    if args.base_url and len(kinds) * len(args.sizes) != 1:
+    skipped = [
+        f"SQLite {size:,}" for size in args.sizes if "sqlite" in kinds and size > MAX_SQLITE_SIZE
+    ]
+    if "sqlite" in kinds and min(args.sizes) > MAX_SQLITE_SIZE:
+        parser.error(f"sizes above {MAX_SQLITE_SIZE:,} run on PostgreSQL only")
+    if args.base_url and len(kinds) * len(args.sizes) - len(skipped) != 1:
         parser.error("--base-url needs exactly one database and one size")
 
     def log(line: str) -> None:
@@ -1014,6 +1020,9 @@ def main(argv: list[str] | None = None) -> int:
         log("Seeding:")
         for kind in kinds:
             for size in sorted(args.sizes):
+                if kind == "sqlite" and size > MAX_SQLITE_SIZE:
+                    log(f"  sqlite {size:,}: not run (PostgreSQL only above {MAX_SQLITE_SIZE:,})")
+                    continue
                 targets.append(
                     prepare(
                         kind,
@@ -1067,6 +1076,7 @@ def main(argv: list[str] | None = None) -> int:
             load_samples=load_samples,
             postgres=args.postgres,
             base_urls=args.base_url,
+            skipped=skipped,
         )
         log(f"Wrote {out}")
         failed = [
