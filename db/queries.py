@@ -14,8 +14,23 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    column,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from db.models import Complaint, ComplaintUnit
@@ -43,6 +58,8 @@ _ROW_COLUMNS = (
     Complaint.complainant_phone,
     Complaint.complainant_email,
     Complaint.complainant_address,
+    # For the snippet of a text search (services.complaint_lists.snippet).
+    Complaint.body,
 )
 
 
@@ -68,6 +85,7 @@ class ComplaintRow:
     complainant_phone: str | None = None
     complainant_email: str | None = None
     complainant_address: str | None = None
+    body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,30 +136,129 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _text_condition(text: str, *, identity_visible: bool) -> ColumnElement[bool]:
+# --- text search ----------------------------------------------------------------------
+#
+# "Contains the text" (case-insensitive) in the ticket, complainant name, subject or
+# body, answered from an index so that its cost follows the matches, not the history
+# (migration 0008): PostgreSQL's pg_trgm GIN indexes serve the ILIKE itself; SQLite's
+# FTS5 table with the trigram tokenizer matches the text as one quoted phrase, which is
+# the same substring test. A trigram index needs three characters: a shorter text
+# matches nothing (``TEXT_MIN``), and the service tells the user to type more.
+
+TEXT_MIN = 3
+_FTS = table("complaints_fts", column("rowid"))
+# bm25 weights of the FTS5 columns, in TEXT_SEARCH_COLUMNS order: a hit in the ticket
+# or the name says more than one in the long body.
+_BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
+
+
+def searchable_text(text: str | None) -> str | None:
+    """The text a search looks for (stripped), or None when there is none to look for."""
+    stripped = (text or "").strip()
+    return stripped or None
+
+
+def _fts_phrase(text: str) -> str:
+    """``text`` as one FTS5 string: every character literal, MATCH syntax never parsed."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _hidden(identity_visible: bool) -> ColumnElement[bool]:
+    """Complaints whose identity this viewer does not wholly see (``_text_match``)."""
+    hidden = Complaint.anonymous.is_(True)
+    if not identity_visible:
+        hidden = or_(hidden, Complaint.confidential.is_(True))
+    return hidden
+
+
+@dataclass(frozen=True)
+class _TextMatch:
+    """How one text search narrows and ranks a query on one dialect."""
+
+    where: tuple[ColumnElement[bool], ...]
+    order: tuple[ColumnElement, ...]  # best match first
+    join: Any = None  # (subquery, on clause) to join, SQLite's FTS5 hits
+    ticket_hit: ColumnElement[bool] | None = None
+
+
+def _text_match(
+    dialect: str, text: str, *, identity_visible: bool, ranked: bool = False
+) -> _TextMatch:
     """Ticket, complainant name, subject or text contains ``text`` (case-insensitive).
 
     A complaint whose identity the user does not wholly see (a *rahasia* one for a user
     who may not see its complainant's identity, an *anonim* one for anyone: its name is
     shown to nobody, ``services.identity``) matches by ticket only: its name, and its
     subject and text (which may quote the identity), would otherwise let the search
-    itself reveal who complained.
+    itself reveal who complained. Its rank comes from the ticket alone, for the same
+    reason (the order of the results must not tell that its text matched).
     """
-    pattern = _like(text.strip())
-    hidden = Complaint.anonymous.is_(True)
-    if not identity_visible:
-        hidden = or_(hidden, Complaint.confidential.is_(True))
-    return or_(
-        Complaint.ticket.ilike(pattern, escape="\\"),
-        and_(
-            ~hidden,
-            or_(
-                Complaint.complainant_name.ilike(pattern, escape="\\"),
-                Complaint.subject.ilike(pattern, escape="\\"),
-                Complaint.body.ilike(pattern, escape="\\"),
-            ),
-        ),
+    pattern = _like(text)
+    ticket_hit = Complaint.ticket.ilike(pattern, escape="\\")
+    hidden = _hidden(identity_visible)
+    if len(text) < TEXT_MIN:
+        return _TextMatch(where=(false(),), order=())
+    # (T or N or S or B) and (T or not hidden) == T or (not hidden and (N or S or B)):
+    # written so, the first part is the OR of four indexed conditions.
+    only_ticket = or_(ticket_hit, ~hidden)
+    if dialect == "sqlite":
+        # bm25 only where the order is asked for: a count or a queue needs no rank.
+        rank_of = (
+            func.bm25(literal_column("complaints_fts"), *_BM25_WEIGHTS)
+            if ranked
+            else literal_column("0.0")
+        )
+        hits = select(_FTS.c.rowid.label("id"), rank_of.label("rank"))
+        hits = hits.where(literal_column("complaints_fts").op("MATCH")(_fts_phrase(text))).subquery(
+            "text_hits"
+        )
+        # bm25 is negative, lower is better; a hidden complaint ranks by its ticket only.
+        rank = case((hidden, 0.0), else_=hits.c.rank)
+        return _TextMatch(
+            where=(only_ticket,),
+            order=(ticket_hit.desc(), rank),
+            join=(hits, hits.c.id == Complaint.id),
+            ticket_hit=ticket_hit,
+        )
+    hits = [
+        ticket_hit,
+        *(c.ilike(pattern, escape="\\") for c in (Complaint.complainant_name, Complaint.subject)),
+        Complaint.body.ilike(pattern, escape="\\"),
+    ]
+    score = (
+        case((hits[1], 4.0), else_=0.0)
+        + case((hits[2], 2.0), else_=0.0)
+        + case((hits[3], 1.0), else_=0.0)
+        # pg_trgm's similarity: a subject that is mostly the text ranks higher.
+        + func.similarity(Complaint.subject, text)
     )
+    return _TextMatch(
+        where=(or_(*hits), only_ticket),
+        order=(ticket_hit.desc(), case((hidden, 0.0), else_=score).desc()),
+        ticket_hit=ticket_hit,
+    )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _with_text(
+    session: Session,
+    query: Select,
+    filters: ComplaintFilter,
+    *,
+    identity_visible: bool,
+    ranked: bool = False,
+) -> tuple[Select, _TextMatch | None]:
+    """``query`` narrowed to the complaints containing the filter's text, if it has one."""
+    text = searchable_text(filters.text)
+    if text is None:
+        return query, None
+    match = _text_match(_dialect(session), text, identity_visible=identity_visible, ranked=ranked)
+    if match.join is not None:
+        query = query.join(*match.join)
+    return query.where(*match.where), match
 
 
 @dataclass(frozen=True)
@@ -159,12 +276,9 @@ class ComplaintFilter:
 NO_FILTER = ComplaintFilter()
 
 
-def _filters(
-    filters: ComplaintFilter, *, now: datetime, identity_visible: bool
-) -> list[ColumnElement[bool]]:
+def _filters(filters: ComplaintFilter, *, now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions of every filter but the text (``_with_text``)."""
     conditions: list[ColumnElement[bool]] = []
-    if filters.text and filters.text.strip():
-        conditions.append(_text_condition(filters.text, identity_visible=identity_visible))
     if filters.step is not None:
         conditions.append(Complaint.current_step == filters.step)
     if filters.channel:
@@ -181,26 +295,26 @@ def _filters(
     return conditions
 
 
-def _count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
-    return session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0
+def _count(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    filters: ComplaintFilter,
+    *,
+    identity_visible: bool,
+) -> int:
+    query = select(func.count()).select_from(Complaint).where(*conditions)
+    query, _ = _with_text(session, query, filters, identity_visible=identity_visible)
+    return session.scalar(query) or 0
 
 
 # --- my queue -----------------------------------------------------------------------
 
 
 def _queue_where(
-    *,
-    roles: Iterable[Role],
-    unit_id: int | None,
-    now: datetime,
-    filters: ComplaintFilter,
-    identity_visible: bool,
+    *, roles: Iterable[Role], unit_id: int | None, now: datetime, filters: ComplaintFilter
 ) -> list[ColumnElement[bool]]:
-    """The WHERE conditions shared by ``queue_page`` and ``queue_count``."""
-    return [
-        _queue_condition(roles=set(roles), unit_id=unit_id),
-        *_filters(filters, now=now, identity_visible=identity_visible),
-    ]
+    """The WHERE conditions (but the text's) shared by ``queue_page`` and ``queue_count``."""
+    return [_queue_condition(roles=set(roles), unit_id=unit_id), *_filters(filters, now=now)]
 
 
 def queue_page(
@@ -215,21 +329,11 @@ def queue_page(
     offset: int = 0,
 ) -> list[ComplaintRow]:
     """One page of the complaints waiting for these roles, earliest step deadline first."""
-    query = (
-        select(*_ROW_COLUMNS)
-        .where(
-            *_queue_where(
-                roles=roles,
-                unit_id=unit_id,
-                now=now,
-                filters=filters,
-                identity_visible=identity_visible,
-            )
-        )
-        .order_by(Complaint.step_due_at, Complaint.id)
-        .limit(limit)
-        .offset(offset)
+    query = select(*_ROW_COLUMNS).where(
+        *_queue_where(roles=roles, unit_id=unit_id, now=now, filters=filters)
     )
+    query, _ = _with_text(session, query, filters, identity_visible=identity_visible)
+    query = query.order_by(Complaint.step_due_at, Complaint.id).limit(limit).offset(offset)
     return _rows(session.execute(query))
 
 
@@ -245,13 +349,9 @@ def queue_count(
     """How many complaints ``queue_page`` would list over all pages."""
     return _count(
         session,
-        _queue_where(
-            roles=roles,
-            unit_id=unit_id,
-            now=now,
-            filters=filters,
-            identity_visible=identity_visible,
-        ),
+        _queue_where(roles=roles, unit_id=unit_id, now=now, filters=filters),
+        filters,
+        identity_visible=identity_visible,
     )
 
 
@@ -272,14 +372,6 @@ def queue_step_counts(
 # --- search over every complaint ----------------------------------------------------
 
 
-def _search_where(
-    *, now: datetime, filters: ComplaintFilter, identity_visible: bool
-) -> list[ColumnElement[bool]]:
-    """The WHERE conditions shared by ``search_page`` and ``search_count``."""
-    # true() keeps the WHERE clause well-formed when no filter is set.
-    return [true(), *_filters(filters, now=now, identity_visible=identity_visible)]
-
-
 def search_page(
     session: Session,
     *,
@@ -289,11 +381,18 @@ def search_page(
     limit: int = 25,
     offset: int = 0,
 ) -> list[ComplaintRow]:
-    """One page of every complaint matching the filters, newest first."""
+    """One page of every complaint matching the filters.
+
+    With a text: best match first (a ticket hit, then the rank of ``_text_match``),
+    newest first among equals; without: newest first.
+    """
+    query = select(*_ROW_COLUMNS).where(true(), *_filters(filters, now=now))
+    query, match = _with_text(
+        session, query, filters, identity_visible=identity_visible, ranked=True
+    )
+    order = match.order if match else ()
     query = (
-        select(*_ROW_COLUMNS)
-        .where(*_search_where(now=now, filters=filters, identity_visible=identity_visible))
-        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        query.order_by(*order, Complaint.received_at.desc(), Complaint.id.desc())
         .limit(limit)
         .offset(offset)
     )
@@ -309,7 +408,7 @@ def search_count(
 ) -> int:
     """How many complaints ``search_page`` would list over all pages."""
     return _count(
-        session, _search_where(now=now, filters=filters, identity_visible=identity_visible)
+        session, [true(), *_filters(filters, now=now)], filters, identity_visible=identity_visible
     )
 
 

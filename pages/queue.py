@@ -59,6 +59,8 @@ if view.counts:
             help=count.label,
         )
 
+if view.page.notice:
+    st.info(md(view.page.notice))
 st.caption(page_caption(view.page))
 render_list(view.page, empty="Tidak ada pengaduan yang menunggu Anda.")
 pagination("q_page", view.page)

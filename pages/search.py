@@ -1,5 +1,8 @@
 """Search every complaint by ticket, name or text, with filters and pagination.
 
+With a text the best matches come first, each with the words found marked in its
+subject or text (services.complaint_lists.snippet).
+
 Identities of *rahasia* complaints are masked by the service for roles that may not
 see them, and a name search never matches them for those roles.
 """
@@ -61,6 +64,8 @@ except WorkflowError as err:
     st.error(md(err.message))
     st.stop()
 
+if result.notice:
+    st.info(md(result.notice))
 st.caption(page_caption(result))
 render_list(result, empty="Tidak ada pengaduan yang cocok.")
 pagination("s_page", result)

@@ -94,6 +94,9 @@ class ListItem:
     minutes_left: int | None  # working minutes; negative when overdue
     status: str  # see STATUS_LABELS
     day_minutes: int  # working minutes in a full office day (for "N hari kerja")
+    # Where the searched text stands in the subject or text, as the viewer may read it:
+    # (piece, is a match) in order; empty when the match is not in them (``snippet``).
+    snippet: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class ListPage:
     total: int
     page: int
     page_size: int
+    notice: str | None = None  # why a text found nothing to look for (too short)
 
     @property
     def pages(self) -> int:
@@ -129,11 +133,19 @@ def _items(
     calendar: WorkingCalendar,
     now: datetime,
     roles: frozenset[Role],
+    text: str | None = None,
 ) -> tuple[ListItem, ...]:
     full_day = calendar.day_minutes
     items = []
     for row in rows:
         shown = disclosure(roles, row)
+        # A complaint whose identity is hidden matched by its ticket only: its text is
+        # not searched, so none of it is shown as a match (db.queries._text_match).
+        found: tuple[tuple[str, bool], ...] = ()
+        if text and shown.name:
+            found = snippet(shown.redact(row.body) or "", text) or snippet(
+                shown.redact(row.subject) or "", text
+            )
         left = (
             working_minutes_left(calendar, row.step_due_at, now)
             if row.current_step is not None and row.step_due_at is not None
@@ -158,9 +170,52 @@ def _items(
                     step=row.current_step, due_at=row.step_due_at, minutes_left=left, now=now
                 ),
                 day_minutes=full_day,
+                snippet=found,
             )
         )
     return tuple(items)
+
+
+SNIPPET_CONTEXT = 60  # characters shown on each side of the first match
+TEXT_TOO_SHORT = (
+    f"Ketik sedikitnya {queries.TEXT_MIN} karakter untuk mencari tiket, nama pemohon, "
+    "perihal atau isi."
+)
+
+
+def snippet(text: str, query: str | None) -> tuple[tuple[str, bool], ...]:
+    """The part of ``text`` around the first occurrence of ``query`` (case-insensitive),
+    as (piece, is a match) pieces, every occurrence in it marked; () when none.
+
+    ``text`` is what the viewer may read (already redacted): a match the redaction
+    removed is not shown.
+    """
+    needle = " ".join((query or "").split()).casefold()
+    flat = " ".join(text.split())
+    if not needle:
+        return ()
+    folded = flat.casefold()
+    if len(folded) != len(flat):  # casefold changed the length (ß): no safe offsets
+        folded = flat.lower()
+        if len(folded) != len(flat):
+            return ()
+    first = folded.find(needle)
+    if first < 0:
+        return ()
+    start = max(0, first - SNIPPET_CONTEXT)
+    end = min(len(flat), first + len(needle) + SNIPPET_CONTEXT)
+    pieces: list[tuple[str, bool]] = [("…", False)] if start else []
+    at = start
+    while (hit := folded.find(needle, at, end)) >= 0 and hit + len(needle) <= end:
+        if hit > at:
+            pieces.append((flat[at:hit], False))
+        pieces.append((flat[hit : hit + len(needle)], True))
+        at = hit + len(needle)
+    if at < end:
+        pieces.append((flat[at:end], False))
+    if end < len(flat):
+        pieces.append(("…", False))
+    return tuple(pieces)
 
 
 def _page_bounds(total: int, page: int, page_size: int) -> tuple[int, int]:
@@ -183,14 +238,17 @@ def _list_page(
     page_size: int,
     now: datetime,
     roles: frozenset[Role],
+    text: str | None = None,
 ) -> ListPage:
     """One page of a queue or search list, clamped to the pages there are."""
     total = count(session)
     page, offset = _page_bounds(total, page, page_size)
     rows = fetch(session, limit=page_size, offset=offset)
     calendar = load_calendar(session)
-    items = _items(rows, calendar=calendar, now=now, roles=roles)
-    return ListPage(items, total, page, page_size)
+    items = _items(rows, calendar=calendar, now=now, roles=roles, text=text)
+    searched = queries.searchable_text(text)
+    short = searched is not None and len(searched) < queries.TEXT_MIN
+    return ListPage(items, total, page, page_size, TEXT_TOO_SHORT if short else None)
 
 
 def my_queue(
@@ -221,6 +279,7 @@ def my_queue(
             page_size=page_size,
             now=now,
             roles=actor.roles,
+            text=filters.text,
         )
         counts = queries.queue_step_counts(
             session, roles=actor.roles, unit_id=actor.unit_id, now=now
@@ -242,7 +301,13 @@ def search(
     page_size: int = 25,
     now: datetime | None = None,
 ) -> ListPage:
-    """Every complaint matching the filters, newest first; identities masked as needed."""
+    """Every complaint matching the filters; identities masked as needed.
+
+    With a text (``queries.TEXT_MIN`` characters or more): best match first, each
+    item with the ``snippet`` of its subject or text where the text stands; a shorter
+    text matches nothing and the page says why (``ListPage.notice``). Without: newest
+    first.
+    """
     now = now or datetime.now(UTC)
     # A NUL in the search text would make PostgreSQL raise: refused like a stored value.
     validate.text(filters.text, label=SEARCH_LABEL, max_length=SEARCH_MAX)
@@ -258,6 +323,7 @@ def search(
             page_size=page_size,
             now=now,
             roles=actor.roles,
+            text=filters.text,
         )
 
 

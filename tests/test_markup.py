@@ -145,6 +145,9 @@ def rendering_modules() -> list[Path]:
 
 
 ESCAPERS = {"md", "esc"}  # esc: ui.complaint_view's name for layanan.markup.md
+# ui.complaint_view.snippet_markdown: esc() around every piece of a search snippet, then
+# its own highlight directive around a match (tests/test_text_search.py checks it).
+ESCAPERS |= {"snippet_markdown"}
 # Calls whose result holds no user text: formatting of dates, durations, counts, and
 # the SOP table's own labels.
 SAFE_CALLS = {

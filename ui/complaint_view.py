@@ -120,8 +120,19 @@ def _row(item: ListItem) -> None:
         f"**{esc(item.subject)}** · {clock}  \n"
         f":gray[{esc(item.complainant)}{lock} · {esc(item.channel_label)} · "
         f"{esc(item.category)} · diterima {tanggal(item.received_at)} · "
-        f"{esc(item.step_label)}]",
+        f"{esc(item.step_label)}]{snippet_markdown(item.snippet)}",
         width="stretch",
+    )
+
+
+def snippet_markdown(pieces: Sequence[tuple[str, bool]]) -> str:
+    """A search snippet on a line of its own ("" without one), its matches marked: every
+    piece escaped (``esc``), then a match put in a highlight directive, so the marking is
+    ours and the text stays text."""
+    if not pieces:
+        return ""
+    return "  \n" + "".join(
+        f":orange-background[{esc(piece)}]" if match else esc(piece) for piece, match in pieces
     )
 
 

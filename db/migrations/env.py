@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from db.models import Base
+from db.models import Base, in_schema_comparison
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,7 +29,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=in_schema_comparison(connection.dialect.name),
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -40,6 +44,7 @@ def run_migrations_online() -> None:
             connection=conn,
             target_metadata=target_metadata,
             render_as_batch=conn.dialect.name == "sqlite",
+            include_object=in_schema_comparison(conn.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()
