@@ -131,12 +131,22 @@ def migrate(url: str) -> None:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "db" / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    from db import aggregates  # here: db.aggregates imports the models and db.stats
+
     with schema_lock(url) as conn:
         if conn is not None:
             cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         if conn is not None:
+            aggregates.ensure_current(conn)
             conn.commit()
+        elif _sqlite_path(url) is not None:  # an in-memory database has nothing to keep
+            engine = create_engine(url)
+            try:
+                with engine.begin() as sqlite_conn:
+                    aggregates.ensure_current(sqlite_conn)
+            finally:
+                engine.dispose()
 
 
 def dispose_all() -> None:

@@ -456,3 +456,127 @@ class OutboxAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- dashboard aggregates (db.aggregates, migration 0009) ------------------------------
+# Per office-local day ('YYYY-MM-DD') (and mostly channel and category): what the dashboard would
+# otherwise re-aggregate from every event of the period. Maintained in the same flush
+# as the rows they summarise (db.aggregates); ``python -m scripts.rebuild_aggregates``
+# recomputes them. Rows whose count fell to 0 may remain: they add nothing.
+
+
+class AggStepDay(Base):
+    """Timed step events done per day: histogram of working minutes per step.
+
+    No channel / category here: with them the rows are as many as the events; a step
+    histogram filtered by channel or category is recomputed from the events.
+    Besides the day rows ('YYYY-MM-DD'), month rows ('YYYY-MM') hold each month's
+    sums, so that a long period reads months and only its partial months' days."""
+
+    __tablename__ = "agg_step_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    standard_minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Working minutes as ``db.stats.minute_bin`` counts them (exact up to 600).
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggOnTimeDay(Base):
+    """Timed step events done per day, and of them on time (exact minutes)."""
+
+    __tablename__ = "agg_on_time_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The staff member for unit work (role ``unit``), else 0.
+    unit_actor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+
+
+class AggClosedDay(Base):
+    """Complaints closed per day: histogram of their end-to-end working minutes.
+
+    No channel / category (with them the rows were about as many as the complaints): a
+    filtered end-to-end view is recomputed from the events. Month rows too (see
+    ``AggStepDay``)."""
+
+    __tablename__ = "agg_closed_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    form: Mapped[str] = mapped_column(String(10), primary_key=True)  # '' if undecided
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggReceivedDay(Base):
+    """Complaints received per day, by their form now."""
+
+    __tablename__ = "agg_received_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    form: Mapped[str] = mapped_column(String(10), primary_key=True)  # '' if undecided
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggRatingDay(Base):
+    """Satisfaction ratings given per day, per score."""
+
+    __tablename__ = "agg_rating_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggClockDay(Base):
+    """Complaints received per day and, per SP4N-LAPOR! clock, of them done on time
+    ('met') or after the deadline ('late'). Rows with clock '' and state 'received'
+    count the day's complaints: the ones not done yet are the difference, running or
+    late by the deadline of their day when read. Met and late are judged with the
+    office calendar at write time: a calendar or standards change rebuilds this table
+    (``db.aggregates.rebuild_clocks``)."""
+
+    __tablename__ = "agg_clock_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    supervisory: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 / 1
+    clock: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AggUnitDay(Base):
+    """Per day and assigned unit (0: none yet): complaints received ('received', by
+    received day), drafts submitted and returned (the event's action, by its day) and
+    complaints whose draft was approved ('approved', by approval day, with their draft
+    rounds). No channel / category: a filtered view recomputes from the base tables."""
+
+    __tablename__ = "agg_unit_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    rounds: Mapped[int] = mapped_column(Integer)
+
+
+class AggDefinition(Base):
+    """One row: the version of ``db.aggregates``' definition the Agg* tables were last
+    rebuilt under (``db.aggregates.ensure_current`` rebuilds when it is not the code's)."""
+
+    __tablename__ = "agg_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+# The upkeep of the Agg* tables on every flush (after the models it reads are defined).
+from db import aggregates as _aggregates  # noqa: E402, F401

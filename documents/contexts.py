@@ -82,6 +82,7 @@ KEYS: dict[str, dict[str, str]] = {
         "per_status": "Daftar {label, count} per status",
         "ketepatan": "Daftar {step, name, share} ketepatan waktu per langkah SOP",
         "kepala": "Mengetahui: kepala.nama, kepala.pangkat, kepala.nip",
+        "pembuat": "Yang membuat: pembuat.nama, pembuat.jabatan, pembuat.pangkat, pembuat.nip",
         "tanggal_cetak": "Tanggal cetak",
     },
 }
@@ -156,6 +157,7 @@ def recap_context(
     ketepatan: Sequence[tuple[int, str, float | None]],
     kepala: dict[str, str],
     tanggal_cetak: str,
+    pembuat: dict[str, str] | None = None,
     lambang: Any = "",
 ) -> dict[str, Any]:
     """The ``rekapitulasi`` context from plain counts (shares as fractions 0..1)."""
@@ -173,6 +175,7 @@ def recap_context(
             for step, name, share in ketepatan
         ],
         "kepala": kepala,
+        "pembuat": pembuat or {"nama": "", "jabatan": "", "pangkat": "", "nip": ""},
         "tanggal_cetak": tanggal_cetak,
     }
 
@@ -181,7 +184,8 @@ SAMPLE_KANTOR = {
     "provinsi": "PEMERINTAH PROVINSI SULAWESI TENGAH",
     "nama": "DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH",
     "alamat": "Jalan Prof. Moh. Yamin, Palu, Sulawesi Tengah",
-    "kontak": "Pos-el pengaduan@example.go.id \u00b7 Laman diskopukm.example.go.id",
+    "kontak": "Telepon (0451) 421234, Faksimile (0451) 421235\n"
+    "Laman diskopukm.example.go.id, Pos-el pengaduan@example.go.id, Kode Pos 94111",
     "kota": "Palu",
 }
 
@@ -235,7 +239,7 @@ def sample_context(key: str) -> dict[str, Any]:
         "tanda_terima": {
             "tiket": "ADU-2026-000123",
             "pin": "123456",
-            "tanggal_jam": "27 November 2026 09:15 WITA",
+            "tanggal_jam": "27 November 2026 pukul 09.15 WITA",
             "saluran": "Datang langsung",
             "pengadu": "Siti Aminah",
             "perihal": "Sertifikat pelatihan belum diterima",
@@ -276,6 +280,12 @@ def sample_context(key: str) -> dict[str, Any]:
                 "nama": "Dr. Hasanuddin Rahim, M.Si.",
                 "pangkat": "Pembina Utama Muda (IV/c)",
                 "nip": "19700707 199512 1 001",
+            },
+            pembuat={
+                "nama": "Nurhayati Lamadjido, S.H., M.H.",
+                "jabatan": "Sekretaris Dinas selaku PPID",
+                "pangkat": "Pembina Tingkat I (IV/b)",
+                "nip": "19750214 200003 2 003",
             },
             tanggal_cetak="1 Desember 2026",
         ),

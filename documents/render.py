@@ -32,6 +32,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError
 from markupsafe import Markup, escape
 
+from documents import page as page_setup
 from layanan import sop
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "letter_templates"
@@ -129,12 +130,17 @@ def _resolve_images(tpl: DocxTemplate, value: Any) -> Any:
 
 
 def render(
-    template_key: str, context: Mapping[str, Any], *, template: bytes | None = None
+    template_key: str,
+    context: Mapping[str, Any],
+    *,
+    template: bytes | None = None,
+    page: page_setup.PageSetup | None = None,
 ) -> bytes:
     """The .docx bytes of ``template_key`` rendered with ``context``.
 
     ``template`` replaces the file in ``letter_templates/`` (an admin-uploaded
-    replacement, see ``services.letter_templates``).
+    replacement, see ``services.letter_templates``); ``page`` is the paper and margins
+    of the letter settings (``documents.page``; None keeps the template's).
     """
     source = template if template is not None else template_file_bytes(template_key)
     tpl = DocxTemplate(io.BytesIO(source))
@@ -144,7 +150,7 @@ def render(
         raise RenderError(f"Templat {template_key} tidak dapat diisi: {exc}") from exc
     out = io.BytesIO()
     tpl.save(out)
-    return out.getvalue()
+    return page_setup.apply(out.getvalue(), page)
 
 
 def undeclared_variables(template: bytes) -> set[str]:
@@ -214,6 +220,7 @@ def render_rows(
     fields: tuple[str, ...],
     rows: Iterable[Mapping[str, Any]],
     template: bytes | None = None,
+    page: page_setup.PageSetup | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> bytes:
     """``render`` for a template whose ``rows_key`` table can be very long.
@@ -227,13 +234,15 @@ def render_rows(
     row is rendered the ordinary way.
     """
     marker_row = {field: _MARK.format(i) for i, field in enumerate(fields)}
-    skeleton = render(template_key, {**context, rows_key: [marker_row]}, template=template)
+    skeleton = render(
+        template_key, {**context, rows_key: [marker_row]}, template=template, page=page
+    )
     source = zipfile.ZipFile(io.BytesIO(skeleton))
     document = source.read("word/document.xml").decode("utf-8")
     cut = _split_row(document, fields)
     if cut is None:
         listed = list(rows)
-        return render(template_key, {**context, rows_key: listed}, template=template)
+        return render(template_key, {**context, rows_key: listed}, template=template, page=page)
     before, pieces, after = cut
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:

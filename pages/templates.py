@@ -8,6 +8,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from documents import numbering
+from documents import page as page_setup
 from documents.contexts import KEYS, REQUIRED
 from layanan.errors import WorkflowError
 from layanan.markup import md
@@ -32,13 +33,39 @@ with st.form("letter_settings"):
     alamat = st.text_input("Alamat", settings.alamat)
     c1, c2, c3 = st.columns(3)
     telepon = c1.text_input("Telepon", settings.telepon)
-    email = c2.text_input("Pos-el", settings.email)
-    website = c3.text_input("Laman", settings.website)
-    kota = st.text_input("Kota (tempat surat dibuat)", settings.kota)
+    faksimile = c2.text_input("Faksimile", settings.faksimile)
+    kode_pos = c3.text_input("Kode pos", settings.kode_pos)
+    c4, c5, c6 = st.columns(3)
+    email = c4.text_input("Pos-el", settings.email)
+    website = c5.text_input("Laman", settings.website)
+    kota = c6.text_input("Kota (tempat surat dibuat)", settings.kota)
     if settings.lambang_b64:
         st.image(base64.b64decode(settings.lambang_b64), width=80, caption="Lambang saat ini")
     emblem = st.file_uploader("Lambang daerah (PNG/JPEG, opsional)", type=["png", "jpg", "jpeg"])
     drop_emblem = st.checkbox("Hapus lambang", disabled=not settings.lambang_b64)
+
+    st.markdown("**Kertas dan margin**")
+    papers = list(page_setup.PAPERS)
+    p1, p2, p3, p4, p5 = st.columns(5)
+    kertas = p1.selectbox(
+        "Ukuran kertas",
+        papers,
+        index=papers.index(settings.kertas),
+        format_func=lambda name: "{} ({:g} × {:g} mm)".format(name, *page_setup.PAPERS[name]),
+    )
+    low, high = page_setup.MARGIN_RANGE
+    margins = {
+        key: column.number_input(
+            f"{label} (mm)",
+            min_value=low,
+            max_value=high,
+            value=float(getattr(settings, key)),
+            step=1.0,
+        )
+        for column, (key, label) in zip(
+            (p2, p3, p4, p5), letter_settings.MARGINS.items(), strict=True
+        )
+    }
 
     st.markdown("**Penandatangan**")
     atas_nama = st.text_input("Atas nama (a.n.)", settings.atas_nama)
@@ -74,6 +101,10 @@ with st.form("letter_settings"):
             "nama_dinas": nama_dinas,
             "alamat": alamat,
             "telepon": telepon,
+            "faksimile": faksimile,
+            "kode_pos": kode_pos,
+            "kertas": kertas,
+            **margins,
             "email": email,
             "website": website,
             "kota": kota,

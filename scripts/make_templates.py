@@ -26,6 +26,11 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: documents/ is beside scripts/
+    sys.path.insert(0, str(ROOT))
+
+from documents.page import DEFAULT as PAGE  # noqa: E402  (needs ROOT on the path)
+
 OUT = ROOT / "letter_templates"
 FONT = "Arial"
 CENTER = WD_ALIGN_PARAGRAPH.CENTER
@@ -33,18 +38,29 @@ RIGHT = WD_ALIGN_PARAGRAPH.RIGHT
 JUSTIFY = WD_ALIGN_PARAGRAPH.JUSTIFY
 
 
+def text_width(doc) -> float:
+    """The width of the line in mm (the page less its margins)."""
+    section = doc.sections[0]
+    return round((section.page_width - section.left_margin - section.right_margin) / Mm(1), 1)
+
+
 def new_document(*, landscape: bool = False):
+    """A page of the default paper and margins (``documents.page``; the letter settings
+    change them at render), numbered from page 2 in the header."""
     doc = Document()
     section = doc.sections[0]
-    width, height = Mm(215), Mm(330)  # F4
+    width, height = PAGE.size(landscape=landscape)
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
-        width, height = height, width
-    section.page_width, section.page_height = width, height
-    section.top_margin = Mm(20)
-    section.bottom_margin = Mm(20)
-    section.left_margin = Mm(25 if not landscape else 20)
-    section.right_margin = Mm(20)
+    section.page_width, section.page_height = Mm(width), Mm(height)
+    top, bottom, left, right = PAGE.margins()
+    section.top_margin = Mm(top)
+    section.bottom_margin = Mm(bottom)
+    section.left_margin = Mm(left)
+    section.right_margin = Mm(right)
+    section.header_distance = Mm(10)
+    section.footer_distance = Mm(10)
+    page_numbers(section)
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(12 if not landscape else 10)
@@ -113,10 +129,91 @@ def cell_text(cell, text: str, **kwargs):
 
 
 def set_widths(table, widths_mm: list[float]) -> None:
+    """Fixed column widths, written where Word and LibreOffice each read them: the grid
+    (``w:gridCol``, what LibreOffice lays out from), every cell (``w:tcW``, Word) and
+    the table (``w:tblW``), with a fixed layout so neither re-flows the columns to the
+    text. Merged cells get their spanned width again in ``fix_cell_widths``."""
     table.autofit = False
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
+    tbl = table._tbl
+    for col, width in zip(tbl.tblGrid.gridCol_lst, widths_mm, strict=True):
+        col.w = Mm(width)
+    tbl_pr = tbl.tblPr
+    for old in tbl_pr.findall(qn("w:tblW")) + tbl_pr.findall(qn("w:tblLayout")):
+        tbl_pr.remove(old)
+    tbl_w = OxmlElement("w:tblW")
+    tbl_w.set(qn("w:w"), str(sum(int(c.get(qn("w:w"))) for c in tbl.tblGrid.gridCol_lst)))
+    tbl_w.set(qn("w:type"), "dxa")
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    # CT_TblPr's child order: tblStyle, ..., tblW, jc, ..., tblLayout, tblCellMar, tblLook.
+    anchor = tbl_pr.find(qn("w:jc"))
+    if anchor is None:
+        anchor = tbl_pr.find(qn("w:tblLook"))
+    if anchor is None:
+        tbl_pr.append(tbl_w)
+    else:
+        anchor.addprevious(tbl_w)
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is None:
+        tbl_pr.append(layout)
+    else:
+        look.addprevious(layout)
+    fix_cell_widths(table)
+
+
+def fix_cell_widths(table) -> None:
+    """Every cell's ``w:tcW`` = the grid columns it spans (run again after merging)."""
+    grid = [col.w for col in table._tbl.tblGrid.gridCol_lst]
+    for tr in table._tbl.tr_lst:
+        index = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            tc.width = sum(grid[index : index + span])
+            index += span
+
+
+def row_property(row, name: str) -> None:
+    """Set an on/off row property (``w:tblHeader``, ``w:cantSplit``)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    if tr_pr.find(qn(name)) is None:
+        element = OxmlElement(name)
+        # CT_TrPr: cantSplit comes before tblHeader.
+        if name == "w:cantSplit" and tr_pr.find(qn("w:tblHeader")) is not None:
+            tr_pr.find(qn("w:tblHeader")).addprevious(element)
+        else:
+            tr_pr.append(element)
+
+
+def keep_with_next(paragraphs) -> None:
+    for p in paragraphs:
+        p.paragraph_format.keep_with_next = True
+
+
+def page_numbers(section) -> None:
+    """ "- 2 -" centred at the top from page 2 on; the first page (with the kop) has none."""
+    section.different_first_page_header_footer = True
+    section.first_page_header.is_linked_to_previous = False
+    p = section.header.paragraphs[0]
+    p.alignment = CENTER
+    p.add_run("- ")
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2")):
+        run = p.add_run()
+        if kind is not None:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif text == " PAGE ":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        else:
+            run.text = text
+    end = p.add_run()
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), "end")
+    end._r.append(char)
+    p.add_run(" -")
 
 
 def bottom_rule(paragraph) -> None:
@@ -132,23 +229,43 @@ def bottom_rule(paragraph) -> None:
     ppr.append(borders)
 
 
-def kop(doc, *, text_width_mm: float = 140) -> None:
-    table = doc.add_table(rows=1, cols=2)
+EMBLEM_CELL_MM = 28
+
+
+def kop_text(cell) -> None:
+    cell_text(cell, "{{ kantor.provinsi }}", bold=True, size=14, align=CENTER)
+    para(cell, "{{ kantor.nama }}", bold=True, size=14, align=CENTER)
+    para(cell, "{{ kantor.alamat }}", size=11, align=CENTER)
+    para(cell, "{{ kantor.kontak }}", size=10, align=CENTER)
+
+
+def kop(doc) -> None:
+    """The kop surat over the whole line: with an uploaded emblem, the emblem on the left
+    and the text centred beside it; without one, the text centred over the full width
+    (no empty emblem cell pushing it aside)."""
+    table = doc.add_table(rows=5, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    set_widths(table, [25, text_width_mm])
-    logo, text = table.rows[0].cells
+    width = text_width(doc)
+    set_widths(table, [EMBLEM_CELL_MM, width - EMBLEM_CELL_MM])
+    rows = table.rows
+    cell_text(rows[0].cells[0], "{%tr if lambang %}")
+    logo, text = rows[1].cells
     cell_text(logo, "{{ lambang }}", align=CENTER)
-    cell_text(text, "{{ kantor.provinsi }}", bold=True, size=14, align=CENTER)
-    para(text, "{{ kantor.nama }}", bold=True, size=15, align=CENTER)
-    para(text, "{{ kantor.alamat }}", size=10, align=CENTER)
-    para(text, "{{ kantor.kontak }}", size=10, align=CENTER)
+    logo.vertical_alignment = 1  # centre
+    kop_text(text)
+    cell_text(rows[2].cells[0], "{%tr else %}")
+    kop_text(rows[3].cells[0].merge(rows[3].cells[1]))
+    cell_text(rows[4].cells[0], "{%tr endif %}")
+    fix_cell_widths(table)
     rule = para(doc, space_after=10)
     bottom_rule(rule)
 
 
-def label_table(doc, rows: list[tuple[str, str]], widths=(30, 4, 120)):
+def label_table(doc, rows: list[tuple[str, str]], label_mm: float = 30):
+    """Label, colon and value columns (Nomor / Sifat / Lampiran / Hal), the value
+    column filling the rest of the line."""
     table = doc.add_table(rows=len(rows), cols=3)
-    set_widths(table, list(widths))
+    set_widths(table, [label_mm, 4, text_width(doc) - label_mm - 4])
     for row, (label, value) in zip(table.rows, rows, strict=True):
         cell_text(row.cells[0], label)
         cell_text(row.cells[1], ":")
@@ -157,22 +274,38 @@ def label_table(doc, rows: list[tuple[str, str]], widths=(30, 4, 120)):
 
 
 def loop_table(doc, headers: list[str], loop: str, cells: list[str], widths: list[float]):
-    """A bordered table: a header row, then one row per item of ``loop``."""
+    """A bordered table: a header row, repeated at the top of every page, then one row
+    per item of ``loop``; no row is split across pages, and the header row keeps with
+    the first item (``widths`` are shares of the line)."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
-    set_widths(table, widths)
+    line = text_width(doc)
+    total = sum(widths)
+    set_widths(table, [round(line * w / total, 1) for w in widths])
     for cell, header in zip(table.rows[0].cells, headers, strict=True):
         cell_text(cell, header, bold=True, align=CENTER)
+        keep_with_next(cell.paragraphs)
+    row_property(table.rows[0], "w:cantSplit")
+    row_property(table.rows[0], "w:tblHeader")
     cell_text(table.rows[1].cells[0], "{%tr for " + loop + " %}")
     for cell, value in zip(table.rows[2].cells, cells, strict=True):
         cell_text(cell, value)
+    row_property(table.rows[2], "w:cantSplit")
     cell_text(table.rows[3].cells[0], "{%tr endfor %}")
     return table
 
 
+def heading(doc, text: str, **kwargs):
+    """A section heading that stays on the page of what follows it."""
+    p = para(doc, text, **kwargs)
+    p.paragraph_format.keep_with_next = True
+    return p
+
+
 def signature(doc, lines: list[tuple[str, dict]], indent_mm: float = 85) -> None:
-    for text, style in lines:
-        para(doc, text, indent_mm=indent_mm, **style)
+    """The signature block, kept on one page (every line keeps with the next)."""
+    written = [para(doc, text, indent_mm=indent_mm, **style) for text, style in lines]
+    keep_with_next(written[:-1])
 
 
 # --- the documents ---------------------------------------------------------------------
@@ -236,7 +369,8 @@ def lembar_disposisi():
     para(doc, "LEMBAR DISPOSISI", align=CENTER, bold=True, size=14, space_after=8)
     table = doc.add_table(rows=5, cols=2)
     table.style = doc.styles["Table Grid"]
-    set_widths(table, [85, 85])
+    half = text_width(doc) / 2
+    set_widths(table, [half, half])
     cells = table.rows
     cell_text(cells[0].cells[0], "Surat dari: {{ surat_dari }}")
     para(cells[0].cells[0], "Nomor surat: {{ nomor_surat }}")
@@ -263,6 +397,7 @@ def lembar_disposisi():
     para(note, "{{ catatan }}")
     cell_text(cells[4].cells[0], "Paraf Kepala Dinas: {{ paraf_nama }}")
     cell_text(cells[4].cells[1], "Tanggal: {{ paraf_tanggal }}")
+    fix_cell_widths(table)  # the merged rows span both columns
     return doc
 
 
@@ -282,7 +417,7 @@ def tanda_terima():
         ("Ringkasan", "{{ ringkasan }}"),
     ]
     table = doc.add_table(rows=len(rows), cols=3)
-    set_widths(table, [35, 4, 125])
+    set_widths(table, [35, 4, text_width(doc) - 39])
     for row, (label, value) in zip(table.rows, rows, strict=True):
         cell_text(row.cells[0], label)
         if value is not None:
@@ -318,9 +453,9 @@ def tanda_terima():
 
 def buku_pengaduan():
     doc = new_document(landscape=True)
-    kop(doc, text_width_mm=230)
-    para(doc, "BUKU PENGADUAN", align=CENTER, bold=True, size=14)
-    para(doc, "Periode: {{ periode }}", align=CENTER, space_after=8)
+    kop(doc)
+    heading(doc, "BUKU PENGADUAN", align=CENTER, bold=True, size=14)
+    heading(doc, "Periode: {{ periode }}", align=CENTER, space_after=8)
     loop_table(
         doc,
         [
@@ -363,7 +498,7 @@ def rekapitulasi():
         ("Menurut unit", "per_unit"),
         ("Menurut status", "per_status"),
     ):
-        para(doc, title, bold=True, space_before=8, space_after=2)
+        heading(doc, title, bold=True, space_before=8, space_after=2)
         loop_table(
             doc,
             ["Uraian", "Jumlah"],
@@ -371,26 +506,46 @@ def rekapitulasi():
             ["{{ r.label }}", "{{ r.count }}"],
             [130, 35],
         )
-    para(doc, "Ketepatan waktu per langkah SOP", bold=True, space_before=8, space_after=2)
+    heading(doc, "Ketepatan waktu per langkah SOP", bold=True, space_before=8, space_after=2)
     loop_table(
         doc,
         ["Langkah", "Kegiatan", "Tepat waktu"],
         "k in ketepatan",
         ["{{ k.step }}", "{{ k.name }}", "{{ k.share }}"],
-        [20, 115, 30],
+        [25, 110, 30],
     )
-    signature(
-        doc,
-        [
-            ("{{ kantor.kota }}, {{ tanggal_cetak }}", {"space_before": 18}),
-            ("Mengetahui,", {}),
-            ("Kepala Dinas,", {}),
-            ("", {"space_before": 36}),
-            ("{{ kepala.nama }}", {"bold": True, "underline": True}),
-            ("{{ kepala.pangkat }}", {}),
-            ("NIP. {{ kepala.nip }}", {}),
-        ],
-    )
+    # Two signatures side by side: the Head acknowledges ("Mengetahui") on the left,
+    # the one who made the recap signs on the right under the place and date.
+    date = para(doc, "{{ kantor.kota }}, {{ tanggal_cetak }}", indent_mm=95, space_before=18)
+    date.paragraph_format.keep_with_next = True
+    table = doc.add_table(rows=1, cols=2)
+    line = text_width(doc)
+    set_widths(table, [95, line - 95])
+    row_property(table.rows[0], "w:cantSplit")
+    for cell, (title, who) in zip(
+        table.rows[0].cells,
+        (
+            ("Mengetahui,\nKepala Dinas,", "kepala"),
+            ("Yang membuat,\n{{ pembuat.jabatan }},", "pembuat"),
+        ),
+        strict=True,
+    ):
+        first, second = title.split("\n")
+        cell_text(cell, first)
+        if who == "pembuat":  # an account without a jabatan prints no lone comma
+            para(cell, "{%p if pembuat.jabatan %}")
+            para(cell, second)
+            para(cell, "{%p endif %}")
+        else:
+            para(cell, second)
+        para(cell, "", space_before=36)
+        para(cell, "{{ " + who + ".nama }}", bold=True, underline=True)
+        para(cell, "{%p if " + who + ".pangkat %}")
+        para(cell, "{{ " + who + ".pangkat }}")
+        para(cell, "{%p endif %}")
+        para(cell, "{%p if " + who + ".nip %}")
+        para(cell, "NIP. {{ " + who + ".nip }}")
+        para(cell, "{%p endif %}")
     return doc
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db import aggregates
 from db.engine import read_session, write_session
 from db.models import LocalHoliday, Setting, Unit, User, UserRole, utcnow
 from layanan import validate
@@ -403,6 +404,8 @@ def save_regulatory_standards(*, acting_user_id: int, standards: dict[str, int])
             session.add(Setting(key=calendar_settings.REGULATORY_KEY, value=asdict(checked)))
         else:
             row.value = asdict(checked)
+        session.flush()  # the new day counts, so that the clock aggregate judges by them
+        aggregates.rebuild_clocks(session.connection())
 
 
 def _checked_standards(standards: dict[str, int]) -> RegulatoryStandards:

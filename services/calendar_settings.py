@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import time
+from datetime import date, datetime, time
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from db import aggregates
 from db.models import Complaint, LocalHoliday, Setting
+from db.stats import DueDay
 from layanan.calendar import DEFAULT_OFFICE_HOURS, WorkingCalendar
 from layanan.clocks import RegulatoryStandards, step_due_at
 from layanan.errors import InvalidInput
@@ -59,6 +61,26 @@ def load_standards(session: Session) -> RegulatoryStandards:
     return RegulatoryStandards(**row.value) if row else RegulatoryStandards()
 
 
+def due_day(calendar: WorkingCalendar, standards: RegulatoryStandards, day: date) -> DueDay:
+    """The SP4N-LAPOR! deadlines of a complaint received on office-local ``day``."""
+    noon = datetime.combine(day, time(12), tzinfo=calendar.tz)
+    return DueDay(
+        day.isoformat(),
+        calendar.add_working_days(noon, standards.verification_days),
+        calendar.add_working_days(noon, standards.follow_up_days),
+        calendar.add_working_days(noon, standards.completion_days),
+        calendar.add_working_days(noon, standards.supervisory_completion_days),
+    )
+
+
+def due_days_for(conn: Connection, days: list[str]) -> list[DueDay]:
+    """``due_day`` of each 'YYYY-MM-DD' in ``days``, with the calendar and standards
+    stored now (read on ``conn``, inside the caller's transaction)."""
+    with Session(bind=conn, autoflush=False) as session:
+        calendar, standards = load_calendar(session), load_standards(session)
+    return [due_day(calendar, standards, date.fromisoformat(d)) for d in days]
+
+
 def save_office_hours(session: Session, hours: dict[int, tuple[str, str]]) -> None:
     """Store office hours after checking them (used by the admin page)."""
     try:
@@ -92,6 +114,8 @@ def recompute_open_deadlines(session: Session, *, progress: Progress | None = No
     """
     session.flush()  # the calendar change itself, so that load_calendar sees it
     calendar = load_calendar(session)
+    # The dashboard's per-day clock counts judged met / late with the old calendar.
+    aggregates.rebuild_clocks(session.connection())
     rows = session.execute(
         select(Complaint.id, Complaint.current_step, Complaint.step_entered_at)
         .where(Complaint.current_step.is_not(None))

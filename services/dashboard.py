@@ -19,7 +19,7 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate, pairwise
 from types import SimpleNamespace
 from typing import Any
@@ -35,7 +35,7 @@ from layanan.calendar import OFFICE_TZ, WorkingCalendar, day_bounds
 from layanan.clocks import RegulatoryStandards
 from layanan.errors import NotAllowed
 from services import authz, identity
-from services.calendar_settings import load_calendar, load_standards
+from services.calendar_settings import due_day, load_calendar, load_standards
 
 CACHE_SIZE = 32
 OVERDUE_SHOWN = 10  # on the board; the full list is the "overdue" drill-down
@@ -113,16 +113,7 @@ def due_days(
     days: list[DueDay] = []
     day = first
     while day <= last:
-        noon = datetime.combine(day, time(12), tzinfo=tz)
-        days.append(
-            DueDay(
-                day.isoformat(),
-                calendar.add_working_days(noon, standards.verification_days),
-                calendar.add_working_days(noon, standards.follow_up_days),
-                calendar.add_working_days(noon, standards.completion_days),
-                calendar.add_working_days(noon, standards.supervisory_completion_days),
-            )
-        )
+        days.append(due_day(calendar, standards, day))
         day += timedelta(days=1)
     return days
 

@@ -23,7 +23,7 @@ from documents.render import (
 )
 from layanan import sop
 from layanan.errors import InvalidInput, NotFound
-from services import identity
+from services import identity, letter_settings
 from services.authz import Actor
 
 PDF_MIME = "application/pdf"
@@ -93,8 +93,11 @@ def template_source(session: Session, key: str) -> bytes | None:
 
 
 def render_template(session: Session, key: str, context: dict) -> bytes:
+    """``key`` rendered with ``context`` from the template in force, on the paper and
+    margins of the letter settings."""
+    page = letter_settings.load(session).page()
     try:
-        return render(key, context, template=template_source(session, key))
+        return render(key, context, template=template_source(session, key), page=page)
     except RenderError as exc:
         raise InvalidInput(exc.message) from exc
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, write_session
 from db.models import Setting
 from documents import numbering
+from documents import page as page_setup
 from documents.render import Image
 from layanan import validate as check
 from layanan.errors import InvalidInput
@@ -24,6 +25,12 @@ from services import authz
 from services.uploads import detect_type
 
 KEY = "letter_settings"
+MARGINS: dict[str, str] = {
+    "margin_atas": "Margin atas",
+    "margin_bawah": "Margin bawah",
+    "margin_kiri": "Margin kiri",
+    "margin_kanan": "Margin kanan",
+}
 EMBLEM_MAX_BYTES = 1024 * 1024
 NIP_RE = re.compile(r"^\d{8} ?\d{6} ?\d ?\d{3}$")
 
@@ -34,8 +41,10 @@ class LetterSettings:
     nama_dinas: str = "DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH"
     alamat: str = "Jalan Prof. Moh. Yamin, Palu, Sulawesi Tengah"
     telepon: str = ""
+    faksimile: str = ""
     email: str = ""
     website: str = ""
+    kode_pos: str = ""
     kota: str = "Palu"
     lambang_b64: str = ""  # PNG or JPEG, base64; empty = no emblem
     kepala_nama: str = ""
@@ -55,21 +64,41 @@ class LetterSettings:
             "Arsip",
         )
     )
+    # Paper and margins in mm (documents.page; defaults and their source: docs/letters.md).
+    kertas: str = page_setup.DEFAULT_PAPER
+    margin_atas: float = page_setup.DEFAULT_MARGINS[0]
+    margin_bawah: float = page_setup.DEFAULT_MARGINS[1]
+    margin_kiri: float = page_setup.DEFAULT_MARGINS[2]
+    margin_kanan: float = page_setup.DEFAULT_MARGINS[3]
 
     @property
     def emblem(self) -> bytes | None:
         return base64.b64decode(self.lambang_b64) if self.lambang_b64 else None
 
     def kantor(self) -> dict[str, str]:
-        """The kop surat as the templates' ``kantor`` key."""
-        contact = " \u00b7 ".join(
-            part
-            for part in (
-                f"Telepon {self.telepon}" if self.telepon else "",
-                f"Pos-el {self.email}" if self.email else "",
-                f"Laman {self.website}" if self.website else "",
+        """The kop surat as the templates' ``kantor`` key.
+
+        The contact lines in the order of Tata Naskah Dinas's kop: telephone and fax on
+        one line, website, e-mail and postcode on the next (so that no address is cut
+        in two by the wrap), each with its label; an empty field is left out."""
+
+        def joined(*parts: str) -> str:
+            return ", ".join(p for p in parts if p)
+
+        contact = "\n".join(
+            line
+            for line in (
+                joined(
+                    f"Telepon {self.telepon}" if self.telepon else "",
+                    f"Faksimile {self.faksimile}" if self.faksimile else "",
+                ),
+                joined(
+                    f"Laman {self.website}" if self.website else "",
+                    f"Pos-el {self.email}" if self.email else "",
+                    f"Kode Pos {self.kode_pos}" if self.kode_pos else "",
+                ),
             )
-            if part
+            if line
         )
         return {
             "provinsi": self.provinsi,
@@ -83,6 +112,16 @@ class LetterSettings:
         data = self.emblem
         return Image(data, 22) if data else ""
 
+    def page(self) -> page_setup.PageSetup:
+        """The paper and margins every document is rendered on."""
+        return page_setup.PageSetup(
+            paper=self.kertas,
+            top=self.margin_atas,
+            bottom=self.margin_bawah,
+            left=self.margin_kiri,
+            right=self.margin_kanan,
+        )
+
 
 TEXT_LIMITS: dict[str, tuple[str, int, bool]] = {
     # key: (label, max length, required)
@@ -90,8 +129,10 @@ TEXT_LIMITS: dict[str, tuple[str, int, bool]] = {
     "nama_dinas": ("Nama dinas", 200, True),
     "alamat": ("Alamat", 300, True),
     "telepon": ("Telepon", 60, False),
+    "faksimile": ("Faksimile", 60, False),
     "email": ("Pos-el", 120, False),
     "website": ("Laman", 120, False),
+    "kode_pos": ("Kode pos", 5, False),
     "kota": ("Kota", 60, True),
     "kepala_nama": ("Nama Kepala Dinas", 200, False),
     "kepala_pangkat": ("Pangkat/golongan Kepala Dinas", 100, False),
@@ -159,6 +200,23 @@ def validate(values: dict[str, Any]) -> LetterSettings:
         email_address(cleaned["email"], label="Pos-el kantor")
     except InvalidInput:
         problems.append("Pos-el kantor tidak valid")
+    if cleaned["kode_pos"] and not re.fullmatch(r"\d{5}", cleaned["kode_pos"]):
+        problems.append("Kode pos harus 5 angka, mis. 94111")
+    paper = current.get("kertas")
+    if paper not in page_setup.PAPERS:
+        problems.append(f"Ukuran kertas harus salah satu dari: {', '.join(page_setup.PAPERS)}")
+    cleaned["kertas"] = paper if paper in page_setup.PAPERS else page_setup.DEFAULT_PAPER
+    low, high = page_setup.MARGIN_RANGE
+    for key, label in MARGINS.items():
+        value = current.get(key)
+        try:
+            number = float(str(value).replace(",", "."))
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number != number or not low <= number <= high:
+            problems.append(f"{label} harus angka {low:g} sampai {high:g} mm")
+            number = getattr(LetterSettings(), key)
+        cleaned[key] = round(number, 1)
     if problems:
         raise InvalidInput("Pengaturan surat belum benar: " + "; ".join(problems) + ".")
     cleaned["nomor_pola"] = numbering.validate_pattern(cleaned["nomor_pola"])

@@ -122,8 +122,6 @@ def wait_text(wait: int | timedelta) -> str:
     return f"{minutes} menit"
 
 
-
-
 def _recent(
     session: Session, policy: Policy, client: str, now: datetime, *, later: bool = False
 ) -> list[datetime]:

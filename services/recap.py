@@ -18,14 +18,17 @@ from babel.dates import format_date
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
 from db import stats
 from db.engine import read_session
+from db.models import User
 from documents.contexts import recap_context
 from documents.render import DOCX_MIME
 from documents.spreadsheet import XLSX_MIME, styled
 from layanan import sop
 from layanan.errors import NotAllowed
+from layanan.sop import Role
 from layanan.text import tanggal
 from services import authz, dashboard, letter_settings
 from services.document_files import Download, render_template
@@ -57,6 +60,7 @@ class Recap:
     per_status: list[tuple[str, int]]
     on_time: list[StepShare]
     printed: str  # "28 November 2026"
+    made_by: int | None = None  # the user who built it: "Yang membuat"
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,12 @@ def monthly_recap(
             (label, int(statuses.get(key, 0))) for key, label in dashboard.STATUS_LABELS.items()
         ],
         on_time=[
-            StepShare(int(r.step), r.name, int(r["count"]), int(r.on_time))
+            # r["name"]: the step's name; r.name would be the row's index (0-11).
+            StepShare(int(r["step"]), str(r["name"]), int(r["count"]), int(r["on_time"]))
             for _, r in steps.iterrows()
         ],
         printed=tanggal(now),
+        made_by=user.id,
     )
 
 
@@ -166,7 +172,7 @@ def recap_excel(recap: Recap) -> bytes:
 
 def recap_word(recap: Recap) -> bytes:
     """The recap in the ``rekapitulasi`` Word template (letterhead from letter settings)."""
-    head = _recap_letterhead()
+    head = _recap_letterhead(recap.made_by)
     context = recap_context(
         kantor=head["kantor"],
         lambang=head["lambang"],
@@ -178,6 +184,7 @@ def recap_word(recap: Recap) -> bytes:
         per_status=recap.per_status,
         ketepatan=[(s.step, s.name, s.share) for s in recap.on_time],
         kepala=head["kepala"],
+        pembuat=head["pembuat"],
         tanggal_cetak=recap.printed,
     )
     return _render_recap(context)
@@ -189,17 +196,49 @@ def _render_recap(context: dict) -> bytes:
         return render_template(session, "rekapitulasi", context)
 
 
-def _recap_letterhead() -> dict:
-    """The ``kantor``, ``lambang`` and ``kepala`` keys of the recap, from letter settings."""
-    settings = letter_settings.get_letter_settings()
+def _person(user: User | None) -> dict[str, str]:
+    if user is None:
+        return {"nama": "", "jabatan": "", "pangkat": "", "nip": ""}
+    return {
+        "nama": user.full_name,
+        "jabatan": user.position or "",
+        "pangkat": user.rank or "",
+        "nip": user.nip or "",
+    }
+
+
+def _recap_letterhead(made_by: int | None) -> dict:
+    """The ``kantor``, ``lambang``, ``kepala`` and ``pembuat`` keys of the recap.
+
+    The Head's block comes from letter settings; with no name set there, from the
+    active Kepala Dinas account (as the reply letter falls back to the Secretary's), so
+    the recap never prints a blank name over "NIP. ". ``pembuat`` is the account that
+    built the recap."""
+    with read_session() as session:
+        settings = letter_settings.load(session)
+        head = None
+        if not settings.kepala_nama:
+            head = next(
+                (
+                    u
+                    for u in session.scalars(
+                        select(User).where(User.active.is_(True)).order_by(User.id)
+                    )
+                    if Role.KEPALA_DINAS.value in u.roles
+                ),
+                None,
+            )
+        account = _person(head)
+        maker = _person(session.get(User, made_by) if made_by is not None else None)
     return {
         "kantor": settings.kantor(),
         "lambang": settings.lambang(),
         "kepala": {
-            "nama": settings.kepala_nama,
-            "pangkat": settings.kepala_pangkat,
-            "nip": settings.kepala_nip,
+            "nama": settings.kepala_nama or account["nama"],
+            "pangkat": settings.kepala_pangkat or account["pangkat"],
+            "nip": settings.kepala_nip or account["nip"],
         },
+        "pembuat": maker,
     }
 
 

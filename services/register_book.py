@@ -285,6 +285,7 @@ def register_word(
                 fields=FIELDS,
                 rows=rows,
                 template=template_source(session, "buku_pengaduan"),
+                page=settings.page(),
                 progress=_counter(report, count, "Menyusun"),
             )
         except RenderError as exc:

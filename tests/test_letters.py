@@ -210,8 +210,10 @@ def test_settings_signer_and_kop_are_printed(staff):
             "sekretaris_pangkat": "Pembina (IV/a)",
             "sekretaris_nip": "19780707 199712 1 001",
             "telepon": "(0451) 421234",
+            "faksimile": "(0451) 421235",
             "email": "diskop@example.go.id",
             "website": "diskop.example.go.id",
+            "kode_pos": "94111",
         },
     )
     complaint_id = bring_to(staff, 10)
@@ -221,10 +223,81 @@ def test_settings_signer_and_kop_are_printed(staff):
     )
     assert "Ir. Budi Santoso, M.M." in text
     assert "NIP. 19780707 199712 1 001" in text
+    # The full contact line of the kop, in Tata Naskah Dinas's order, with labels.
     assert (
-        "Telepon (0451) 421234 \u00b7 Pos-el diskop@example.go.id \u00b7 Laman diskop.example.go.id"
-        in text
+        "Telepon (0451) 421234, Faksimile (0451) 421235\n"
+        "Laman diskop.example.go.id, Pos-el diskop@example.go.id, Kode Pos 94111"
+    ) in text
+
+
+def test_paper_and_margins_come_from_the_letter_settings(staff):
+    """F4 by default; A4 and other margins when the admin chooses them, with every
+    table scaled to the new line and its grid still equal to its cells."""
+    from tests.test_render import grid_problems, page_of
+
+    complaint_id = bring_to(staff, 9)
+
+    def draft():
+        return reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.kepala.id).data
+
+    assert page_of(draft()) == {
+        "w": 12189,
+        "h": 18709,
+        "top": 1134,
+        "bottom": 1417,
+        "left": 1417,
+        "right": 1134,
+    }
+    letter_settings.save_letter_settings(
+        user_id=staff.admin.id,
+        values={
+            "kertas": "A4",
+            "margin_atas": 30,
+            "margin_bawah": "20",
+            "margin_kiri": 30,
+            "margin_kanan": 15,
+        },
     )
+    data = draft()
+    assert page_of(data) == {
+        "w": 11906,
+        "h": 16838,
+        "top": 1701,
+        "bottom": 1134,
+        "left": 1701,
+        "right": 850,
+    }
+    assert grid_problems(data) == []
+    doc = DocxDocument(io.BytesIO(data))
+    line = 11906 - 1701 - 850
+    widths = [sum(c.w.twips for c in t._tbl.tblGrid.gridCol_lst) for t in doc.tables]
+    assert widths and all(abs(w - line) <= 3 for w in widths), (widths, line)
+    # The register (landscape) turns the paper, not the margins.
+    book = register_book.register_word(
+        user_id=staff.subbag.id, start=date(2026, 1, 1), end=date(2026, 12, 31)
+    )
+    assert page_of(book.data) == {
+        "w": 16838,
+        "h": 11906,
+        "top": 1701,
+        "bottom": 1134,
+        "left": 1701,
+        "right": 850,
+    }
+
+
+def test_paper_margins_and_postcode_are_checked(staff):
+    for values, fragment in (
+        ({"kertas": "Letter"}, "Ukuran kertas"),
+        ({"margin_atas": 5}, "Margin atas harus angka 10 sampai 50 mm"),
+        ({"margin_kanan": "lebar"}, "Margin kanan"),
+        ({"margin_kiri": float("nan")}, "Margin kiri"),
+        ({"kode_pos": "9411"}, "Kode pos harus 5 angka"),
+    ):
+        with pytest.raises(InvalidInput) as err:
+            letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)
+        assert fragment in err.value.message, values
+    assert letter_settings.get_letter_settings().kertas == "F4"
 
 
 def test_settings_are_checked_and_only_the_admin_saves_them(staff):
@@ -238,6 +311,8 @@ def test_settings_are_checked_and_only_the_admin_saves_them(staff):
         ({"nama_dinas": "  "}, "Nama dinas wajib diisi"),
         ({"email": "bukan-email"}, "Pos-el"),
         ({"lambang_b64": b"not an image"}, "PNG atau JPEG"),
+        ({"lambang_b64": b"GIF89a" + b"\0" * 100}, "PNG atau JPEG"),  # by content
+        ({"lambang_b64": document_files.qr_png("x") + b"\0" * (1024 * 1024)}, "maksimal 1 MB"),
     ):
         with pytest.raises(InvalidInput) as err:
             letter_settings.save_letter_settings(user_id=staff.admin.id, values=values)

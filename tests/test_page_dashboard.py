@@ -112,3 +112,13 @@ def test_a_week_drill_down_is_named_by_its_indonesian_date(staff, some_complaint
     assert describe("bucket", "2026-11-02") == "Diterima pada minggu 2 Nov 2026"
     assert describe("bucket_late", "2026-11") == "Melewati standar pada November 2026"
     assert bucket_label("2026-11-02") == "2 Nov"
+
+
+def test_a_long_period_is_bucketed_per_month_even_after_weeks_were_chosen(staff):
+    at = open_page("dashboard", staff.kepala)
+    [volume] = [r for r in at.radio if r.label == "Volume"]
+    assert volume.value == "week"  # the default 30 days
+    at.selectbox(key="dash_period").select("12 bulan terakhir").run()
+    assert not at.exception
+    # A year in 53 weekly buckets costs 53 CASE branches per row and draws 53 bars.
+    assert [r.value for r in at.radio if r.label == "Volume"] == ["month"]

@@ -34,11 +34,17 @@ def test_the_admin_saves_letter_settings(staff):
     _by_label(at.text_input, "Kota (tempat surat dibuat)").input("Donggala")
     _by_label(at.text_input, "NIP Sekretaris").input("19780707 199712 1 001")
     _by_label(at.text_area, "Tembusan (satu per baris)").input("Gubernur\nArsip")
+    _by_label(at.text_input, "Faksimile").input("(0451) 421235")
+    _by_label(at.text_input, "Kode pos").input("94111")
+    _by_label(at.selectbox, "Ukuran kertas").select("A4")
+    _by_label(at.number_input, "Margin kiri (mm)").set_value(30.0)
     _by_label(at.button, "Simpan pengaturan").click()
     at.run()
     assert not at.exception
     assert "Pengaturan surat disimpan." in texts(at)
     saved = letter_settings.get_letter_settings()
+    assert (saved.kertas, saved.margin_kiri, saved.margin_atas) == ("A4", 30.0, 20.0)
+    assert (saved.faksimile, saved.kode_pos) == ("(0451) 421235", "94111")
     assert saved.kota == "Donggala"
     assert saved.sekretaris_nip == "19780707 199712 1 001"
     assert saved.tembusan == ("Gubernur", "Arsip")

@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from layanan import sop
 from layanan.errors import NotAllowed
 from services import recap
 from tests.test_stats import NOW, data, manager  # noqa: F401  (fixture)
@@ -85,3 +86,42 @@ def test_progress_is_reported_until_done(staff, data):  # noqa: F811
 def test_non_managers_get_no_recap(staff, data):  # noqa: F811
     with pytest.raises(NotAllowed):
         recap.build_recap(user=manager(staff.petugas), year=2026, month=11, now=NOW)
+
+
+def test_each_step_is_named_by_the_sop_in_word_and_excel(staff, data):  # noqa: F811
+    files = build(staff)
+    assert [(s.step, s.name) for s in files.recap.on_time] == [
+        (s.number, s.name) for s in sop.table().steps
+    ]
+    doc = Document(io.BytesIO(files.docx.data))
+    kegiatan = {
+        row.cells[0].text: row.cells[1].text
+        for table in doc.tables
+        for row in table.rows
+        if len(row.cells) == 3 and row.cells[0].text.isdigit()
+    }
+    assert kegiatan == {str(s.number): s.name for s in sop.table().steps}
+    ws = load_workbook(io.BytesIO(files.xlsx.data)).active
+    names = {row[0]: row[1] for row in ws.iter_rows(values_only=True) if isinstance(row[0], int)}
+    assert names == {s.number: s.name for s in sop.table().steps}
+
+
+def recap_text(files) -> list[str]:
+    doc = Document(io.BytesIO(files.docx.data))
+    return [p.text for p in doc.paragraphs] + [
+        p.text for t in doc.tables for c in t._cells for p in c.paragraphs
+    ]
+
+
+def test_the_maker_signs_beside_the_head_who_falls_back_to_the_kepala_account(staff, data):  # noqa: F811
+    """No Head in letter settings: the Kepala Dinas account's name, rank and NIP, never a
+    blank name over "NIP. "; "Yang membuat" is the account that built the recap."""
+    files = recap.build_recap(user=manager(staff.sekretaris), year=2026, month=11, now=NOW)
+    texts = recap_text(files)
+    kepala, maker = staff.kepala, staff.sekretaris
+    assert "Mengetahui," in texts and "Kepala Dinas," in texts
+    assert kepala.full_name in texts and kepala.rank in texts
+    assert f"NIP. {kepala.nip}" in texts
+    assert "NIP. " not in texts
+    assert "Yang membuat," in texts and f"{maker.position}," in texts
+    assert maker.full_name in texts and f"NIP. {maker.nip}" in texts

@@ -15,11 +15,19 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from jinja2 import UndefinedError
 
 from documents import render as render_module
 from documents.contexts import KEYS, REQUIRED, recap_context, sample_context, terbilang
-from documents.render import Image, Paragraphs, RenderError, clean_text, render
+from documents.render import (
+    Image,
+    Paragraphs,
+    RenderError,
+    clean_text,
+    render,
+    template_file_bytes,
+)
 from layanan import sop
 from services.document_files import qr_png
 
@@ -139,7 +147,8 @@ def test_letter_fields_sit_where_tata_naskah_dinas_puts_them():
     assert name.runs[0].bold and name.runs[0].underline
     assert "NIP. 19750214 200003 2 003" in texts
     assert texts.index("Tembusan:") > signer
-    assert [t for t in texts if t][-2:] == ["1. Kepala Dinas (sebagai laporan)", "2. Arsip"]
+    body = [t for t in texts if t and t != "- 2 -"]  # the page number is the header's
+    assert body[-2:] == ["1. Kepala Dinas (sebagai laporan)", "2. Arsip"]
     # The kop surat heads the page, before the date.
     assert texts.index("PEMERINTAH PROVINSI SULAWESI TENGAH") < texts.index(date_line.text)
 
@@ -244,6 +253,121 @@ def test_keys_and_required_names_agree_with_the_templates():
         assert used == set(KEYS[key]), key
         assert REQUIRED[key] <= used
         assert set(sample_context(key)) == set(KEYS[key])
+
+
+def grid_problems(data: bytes) -> list[str]:
+    """Where a table's cells disagree with its grid (``w:gridCol``), or its layout is
+    left to the application: LibreOffice lays out from the grid, Word from the cells."""
+    doc = Document(io.BytesIO(data))
+    problems = []
+    for index, tbl in enumerate(doc.element.body.iter(qn("w:tbl"))):
+        grid = [int(c.get(qn("w:w"))) for c in tbl.find(qn("w:tblGrid")).findall(qn("w:gridCol"))]
+        tbl_pr = tbl.find(qn("w:tblPr"))
+        tbl_w = tbl_pr.find(qn("w:tblW"))
+        if tbl_w is None or int(tbl_w.get(qn("w:w"))) != sum(grid):
+            problems.append(f"table {index}: width is not the sum of its grid {grid}")
+        layout = tbl_pr.find(qn("w:tblLayout"))
+        if layout is None or layout.get(qn("w:type")) != "fixed":
+            problems.append(f"table {index}: layout is not fixed")
+        for tr in tbl.findall(qn("w:tr")):
+            col = 0
+            for tc in tr.findall(qn("w:tc")):
+                span_el = tc.find(qn("w:tcPr") + "/" + qn("w:gridSpan"))
+                span = int(span_el.get(qn("w:val"))) if span_el is not None else 1
+                width = int(tc.find(qn("w:tcPr") + "/" + qn("w:tcW")).get(qn("w:w")))
+                if width != sum(grid[col : col + span]):
+                    problems.append(
+                        f"table {index}: cell {width} over grid {grid[col : col + span]}"
+                    )
+                col += span
+    return problems
+
+
+def page_of(data: bytes) -> dict[str, int]:
+    """Paper and margins of a .docx in twips."""
+    sect = Document(io.BytesIO(data)).element.body.find(qn("w:sectPr"))
+    size, margin = sect.find(qn("w:pgSz")), sect.find(qn("w:pgMar"))
+    values = {k: int(size.get(qn(f"w:{k}"))) for k in ("w", "h")}
+    values.update({k: int(margin.get(qn(f"w:{k}"))) for k in ("top", "bottom", "left", "right")})
+    return values
+
+
+@pytest.mark.parametrize("key", sop.TEMPLATES)
+def test_every_table_grid_equals_its_cell_widths(key):
+    assert grid_problems(template_file_bytes(key)) == []
+    assert grid_problems(render(key, sample_context(key))) == []
+
+
+@pytest.mark.parametrize("key", sop.TEMPLATES)
+def test_pages_are_numbered_from_page_two(key):
+    doc = Document(io.BytesIO(render(key, sample_context(key))))
+    section = doc.sections[0]
+    assert section.different_first_page_header_footer
+    default = section.header._element.xml
+    assert "PAGE" in "".join(section.header._element.itertext())
+    assert default.count('w:fldCharType="begin"') == 1
+    assert section.header.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert "PAGE" not in "".join(section.first_page_header._element.itertext())
+
+
+def kop_rows(data: bytes) -> list:
+    """The rows of the kop surat's table (the first table, holding the province)."""
+    doc = Document(io.BytesIO(data))
+    kop = doc.tables[0]
+    assert "{{" not in kop._tbl.xml
+    return kop.rows
+
+
+def test_the_kop_is_centred_over_the_line_without_an_emblem():
+    rows = kop_rows(render("surat_jawaban", {**sample_context("surat_jawaban"), "lambang": ""}))
+    assert len(rows) == 1
+    cells = rows[0]._tr.tc_lst
+    assert len(cells) == 1 and cells[0].grid_span == 2  # one cell over the full width
+    texts = [p.text for p in rows[0].cells[0].paragraphs]
+    assert texts[0] == "PEMERINTAH PROVINSI SULAWESI TENGAH"
+    assert all(p.alignment == WD_ALIGN_PARAGRAPH.CENTER for p in rows[0].cells[0].paragraphs)
+
+
+def test_the_emblem_stands_left_of_the_kop_when_there_is_one():
+    png = qr_png("lambang")
+    rows = kop_rows(
+        render("surat_jawaban", {**sample_context("surat_jawaban"), "lambang": Image(png, 22)})
+    )
+    assert len(rows) == 1
+    emblem, text = rows[0].cells
+    assert emblem._tc.xpath(".//pic:pic") and not text._tc.xpath(".//pic:pic")
+    assert text.paragraphs[0].text == "PEMERINTAH PROVINSI SULAWESI TENGAH"
+
+
+@pytest.mark.parametrize("key", ["buku_pengaduan", "rekapitulasi"])
+def test_long_tables_repeat_their_header_keep_rows_whole_and_headings_with_them(key):
+    context = sample_context(key)
+    doc = Document(io.BytesIO(render(key, context)))
+    body = list(doc.element.body.iterchildren())
+    tables = [t for t in doc.tables if t.style is not None and t.style.name == "Table Grid"]
+    assert tables
+    for table in tables:
+        header = table.rows[0]
+        assert header._tr.trPr.find(qn("w:tblHeader")) is not None
+        for row in table.rows:
+            assert row._tr.trPr.find(qn("w:cantSplit")) is not None
+        assert all(p.paragraph_format.keep_with_next for c in header.cells for p in c.paragraphs)
+        # The paragraph just before the table (its heading) keeps with it.
+        before = body[body.index(table._tbl) - 1]
+        assert before.tag == qn("w:p")
+        assert before.pPr is not None and before.pPr.keepNext is not None, before.xpath("string()")
+
+
+def test_the_sample_receipt_writes_the_time_as_the_real_one():
+    """The admin's filled example ("Unduh contoh terisi") prints the time as the receipt
+    does (``layanan.text.tanggal_jam``, EYD V: "pukul 09.15 WITA", not "09:15")."""
+    from datetime import UTC, datetime
+
+    from layanan.text import tanggal_jam
+
+    real = tanggal_jam(datetime(2026, 11, 27, 1, 15, tzinfo=UTC))
+    assert real == "27 November 2026 pukul 09.15 WITA"
+    assert sample_context("tanda_terima")["tanggal_jam"] == real
 
 
 def test_terbilang():

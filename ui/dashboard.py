@@ -86,13 +86,15 @@ def render_filters(units: list[tuple[int, str]]) -> Filters:
             if isinstance(value, tuple | list) and len(value) == 2:
                 picked = (value[0], value[1])
         first, last = period_bounds(choice, today, picked)
-        default_grain = 0 if (last - first).days <= WEEKLY_UP_TO_DAYS else 1
+        # A long period is bucketed per month only: a week chosen for a short period
+        # must not stay selected (53 weekly buckets for a year), so the long periods
+        # have a radio of their own.
+        long_period = (last - first).days > WEEKLY_UP_TO_DAYS
         grain = c2.radio(
             "Volume",
-            ("week", "month"),
-            index=default_grain,
+            ("month",) if long_period else ("week", "month"),
             format_func=lambda g: "Per minggu" if g == "week" else "Per bulan",
-            key="dash_grain",
+            key="dash_grain_long" if long_period else "dash_grain",
             horizontal=True,
         )
         unit_names = dict(units)

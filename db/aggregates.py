@@ -1,0 +1,606 @@
+"""Per-day dashboard aggregates, kept in the same transaction as the rows they summarise.
+
+The dashboard's figures over a period (docs/dashboard.md) are sums over office-local
+days: step events done, complaints received, closed and rated. Re-aggregating every
+event of a year on each cold load costs what the history costs, so four tables
+(``db.models.Agg*``) hold those sums per day, channel and category, and
+``db.stats`` reads them for every whole-day period without a unit filter.
+
+How they stay right: each aggregate is defined by ONE grouped query over the base
+tables (``SPECS``). The rebuild runs it over everything; the incremental upkeep runs
+it restricted to the complaints a flush touches, before and after the flush, and adds
+the difference (``after - before``) to the tables. Every write of a complaint, its
+events or its rating goes through an ORM flush (``services.workflow.perform``, intake,
+the portal's rating), so a ``before_flush`` / ``after_flush`` pair on every session
+sees them all, in the writer's own transaction: a rolled-back change leaves no trace.
+The one contribution of a complaint depends only on its own rows (the unit of a unit
+staff member is looked up when reading), so the difference is exact.
+
+Core writes bypass flushes: ``benchmarks/bulk_seed.py`` calls ``rebuild`` at its end.
+The office calendar never changes stored events (``step_events`` is append-only and
+``working_minutes`` is fixed at event time), and none of these tables holds a
+deadline, so a calendar change (``recompute_open_deadlines``) has nothing to update.
+
+On PostgreSQL the touched complaints are locked (``FOR UPDATE``) before "before" is
+read, so that a concurrent writer of the same complaint (which takes the same lock,
+``services.workflow.lock_complaint``) cannot fall between the two reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    case,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db import stats
+from db.models import (
+    AggClockDay,
+    AggClosedDay,
+    AggDefinition,
+    AggOnTimeDay,
+    AggRatingDay,
+    AggReceivedDay,
+    AggStepDay,
+    AggUnitDay,
+    Complaint,
+    ComplaintUnit,
+    Rating,
+    StepEvent,
+)
+
+
+def local_day(dialect: str, col):
+    """The office-local day of an instant as 'YYYY-MM-DD' (as ``db.stats.local_day``)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(str(stats.OFFICE_TZ), col), "YYYY-MM-DD")
+    return func.date(col, stats._offset_modifier())
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One aggregate table: its key and measure columns and the query that fills it."""
+
+    model: Any
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+    # Also rows per month ('YYYY-MM' in ``day``): the sums of that month's day rows.
+    monthly: bool = False
+
+    @property
+    def table(self):
+        return self.model.__table__
+
+    def source(self, conn: Connection, ids: Iterable[int] | None = None) -> Select:
+        source = _SOURCES[self.model]
+        ids = None if ids is None else list(ids)
+        if self.model is AggClockDay:
+            return source(conn, ids)
+        return source(conn.dialect.name, ids)
+
+
+def _timed(ids: list[int] | None, *columns) -> Select:
+    e, c = StepEvent, Complaint
+    q = (
+        select(*columns)
+        .select_from(e)
+        .join(c, c.id == e.complaint_id)
+        .where(e.action.not_in(stats.NOT_TIMED_ACTIONS))
+    )
+    return q if ids is None else q.where(e.complaint_id.in_(ids))
+
+
+def _step_source(dialect: str, ids: list[int] | None) -> Select:
+    e = StepEvent
+    keys = (
+        local_day(dialect, e.at).label("day"),
+        e.step.label("step"),
+        e.standard_minutes.label("standard_minutes"),
+        stats.minute_bin(e.working_minutes).label("minutes"),
+    )
+    return _timed(ids, *keys, func.count().label("count")).group_by(*keys)
+
+
+def _on_time_source(dialect: str, ids: list[int] | None) -> Select:
+    e, c = StepEvent, Complaint
+    keys = (
+        local_day(dialect, e.at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        func.coalesce(case((e.role == "unit", e.actor_id)), 0).label("unit_actor_id"),
+    )
+    on_time = func.sum(case((e.working_minutes <= e.standard_minutes, 1), else_=0))
+    return _timed(ids, *keys, func.count().label("count"), on_time.label("on_time")).group_by(*keys)
+
+
+def _closed_source(dialect: str, ids: list[int] | None) -> Select:
+    e, c = StepEvent, Complaint
+    totals = select(e.complaint_id.label("complaint_id"), func.sum(e.working_minutes).label("t"))
+    totals = totals.where(e.action.not_in(stats.STAYING_ACTIONS))
+    if ids is not None:
+        totals = totals.where(e.complaint_id.in_(ids))
+    totals = totals.group_by(e.complaint_id).subquery("totals")
+    keys = (
+        local_day(dialect, c.closed_at).label("day"),
+        func.coalesce(c.form, "").label("form"),
+        stats.minute_bin(totals.c.t).label("minutes"),
+    )
+    q = (
+        select(*keys, func.count().label("count"))
+        .select_from(c)
+        .join(totals, totals.c.complaint_id == c.id)
+        .where(c.closed_at.is_not(None))
+    )
+    if ids is not None:
+        q = q.where(c.id.in_(ids))
+    return q.group_by(*keys)
+
+
+def _received_source(dialect: str, ids: list[int] | None) -> Select:
+    c = Complaint
+    keys = (
+        local_day(dialect, c.received_at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        func.coalesce(c.form, "").label("form"),
+    )
+    q = select(*keys, func.count().label("count"))
+    if ids is not None:
+        q = q.where(c.id.in_(ids))
+    return q.group_by(*keys)
+
+
+def _rating_source(dialect: str, ids: list[int] | None) -> Select:
+    r, c = Rating, Complaint
+    keys = (
+        local_day(dialect, r.at).label("day"),
+        c.channel.label("channel"),
+        c.category.label("category"),
+        r.score.label("score"),
+    )
+    q = select(*keys, func.count().label("count")).select_from(r).join(c, c.id == r.complaint_id)
+    if ids is not None:
+        q = q.where(r.complaint_id.in_(ids))
+    return q.group_by(*keys)
+
+
+def _unit_source(dialect: str, ids: list[int] | None) -> Select:
+    c, cu, e = Complaint, ComplaintUnit, StepEvent
+    unit = func.coalesce(cu.unit_id, 0)
+    received = (
+        select(
+            local_day(dialect, c.received_at).label("day"),
+            unit.label("unit_id"),
+            literal("received").label("kind"),
+            literal(0).label("rounds"),
+        )
+        .select_from(c)
+        .outerjoin(cu, cu.complaint_id == c.id)
+    )
+    drafts = (
+        select(
+            local_day(dialect, e.at).label("day"),
+            cu.unit_id.label("unit_id"),
+            e.action.label("kind"),
+            literal(0).label("rounds"),
+        )
+        .select_from(e)
+        .join(cu, cu.complaint_id == e.complaint_id)
+        .where(e.action.in_(stats.DRAFT_ACTIONS))
+    )
+    approved = (
+        select(
+            local_day(dialect, c.approved_at).label("day"),
+            cu.unit_id.label("unit_id"),
+            literal("approved").label("kind"),
+            func.coalesce(c.draft_rounds, 0).label("rounds"),
+        )
+        .select_from(c)
+        .join(cu, cu.complaint_id == c.id)
+        .where(c.approved_at.is_not(None))
+    )
+    if ids is not None:
+        received = received.where(c.id.in_(ids))
+        drafts = drafts.where(e.complaint_id.in_(ids))
+        approved = approved.where(c.id.in_(ids))
+    rows = union_all(received, drafts, approved).subquery("unit_rows")
+    keys = (rows.c.day, rows.c.unit_id, rows.c.kind)
+    return select(
+        *keys, func.count().label("count"), func.sum(rows.c.rounds).label("rounds")
+    ).group_by(*keys)
+
+
+def _dues_for(conn: Connection, days: list[str]) -> list[stats.DueDay]:
+    # The office calendar and clock standards live with the services that edit them
+    # (services.calendar_settings); imported here, at use, because that module imports
+    # the models this one is loaded with.
+    from services import calendar_settings
+
+    return calendar_settings.due_days_for(conn, days)
+
+
+def _clock_source(conn: Connection, ids: list[int] | None) -> Select:
+    """Per received day and supervisory flag: the complaints ('received') and, per
+    clock, those done by the deadline ('met') or after it ('late'), with the calendar
+    now in the database (as ``db.stats.regulatory_compliance`` judges them)."""
+    dialect = conn.dialect.name
+    c = Complaint
+    day = local_day(dialect, c.received_at)
+    scope = select(c.id) if ids is None else select(c.id).where(c.id.in_(ids))
+    days = sorted({d for (d,) in conn.execute(select(day).where(c.id.in_(scope)).distinct())})
+    supervisory = case((c.supervisory.is_(True), 1), else_=0)
+    if not days:  # nothing to count: a query that returns no row
+        return (
+            select(
+                day.label("day"),
+                supervisory.label("supervisory"),
+                literal("").label("clock"),
+                literal("").label("state"),
+                func.count().label("count"),
+            )
+            .where(false())
+            .group_by(day, supervisory)
+        )
+    dues = stats._due_table(_dues_for(conn, days))
+    clocks, joins = stats._clock_columns(dialect, None if ids is None else scope, dues, c)
+    per_complaint = (
+        select(
+            day.label("day"),
+            supervisory.label("supervisory"),
+            *[done.label(f"{key}_done") for key, (done, _due) in clocks.items()],
+            *[due.label(f"{key}_due") for key, (_done, due) in clocks.items()],
+        )
+        .select_from(c)
+        .outerjoin(dues, dues.c.column1 == day)
+    )
+    if ids is not None:
+        per_complaint = per_complaint.where(c.id.in_(ids))
+    for target, on, outer in joins:
+        per_complaint = per_complaint.join(target, on, isouter=outer)
+    per = per_complaint.cte("clock_state").prefix_with("MATERIALIZED")
+    parts = [
+        select(
+            per.c.day,
+            per.c.supervisory,
+            literal("").label("clock"),
+            literal("received").label("state"),
+        )
+    ]
+    for key in stats.CLOCK_KEYS:
+        done_at, due_at = per.c[f"{key}_done"], per.c[f"{key}_due"]
+        state = case((done_at <= due_at, "met"), else_="late")
+        parts.append(
+            select(
+                per.c.day, per.c.supervisory, literal(key).label("clock"), state.label("state")
+            ).where(done_at.is_not(None))
+        )
+    rows = union_all(*parts).subquery("clock_rows")
+    keys = (rows.c.day, rows.c.supervisory, rows.c.clock, rows.c.state)
+    return select(*keys, func.count().label("count")).group_by(*keys)
+
+
+_SOURCES = {
+    AggStepDay: _step_source,
+    AggOnTimeDay: _on_time_source,
+    AggClosedDay: _closed_source,
+    AggReceivedDay: _received_source,
+    AggRatingDay: _rating_source,
+    AggClockDay: _clock_source,
+    AggUnitDay: _unit_source,
+}
+
+SPECS = (
+    Spec(AggStepDay, ("day", "step", "standard_minutes", "minutes"), ("count",), monthly=True),
+    Spec(AggOnTimeDay, ("day", "channel", "category", "unit_actor_id"), ("count", "on_time")),
+    Spec(AggClosedDay, ("day", "form", "minutes"), ("count",), monthly=True),
+    Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",)),
+    Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",)),
+    Spec(AggClockDay, ("day", "supervisory", "clock", "state"), ("count",)),
+    Spec(AggUnitDay, ("day", "unit_id", "kind"), ("count", "rounds")),
+)
+
+Rows = dict[tuple, tuple[int, ...]]
+
+
+def _rows(conn: Connection, spec: Spec, query: Select) -> Rows:
+    n = len(spec.keys)
+    return {tuple(r[:n]): tuple(int(v or 0) for v in r[n:]) for r in conn.execute(query)}
+
+
+def with_months(spec: Spec, rows: Rows) -> Rows:
+    """``rows`` (day rows) and, for a monthly spec, the month rows they sum to."""
+    if not spec.monthly:
+        return rows
+    months: Rows = {}
+    for key, measures in rows.items():
+        _increment(months, (key[0][:7], *key[1:]), measures)
+    return rows | months
+
+
+def recomputed(conn: Connection) -> dict[str, Rows]:
+    """Every aggregate as a full recomputation from the base tables would give it."""
+    return {
+        spec.table.name: with_months(spec, _rows(conn, spec, spec.source(conn))) for spec in SPECS
+    }
+
+
+def stored(conn: Connection) -> dict[str, Rows]:
+    """Every aggregate as stored, without the rows whose measures are all 0."""
+    result = {}
+    for spec in SPECS:
+        t = spec.table
+        q = select(*[t.c[k] for k in spec.keys], *[t.c[m] for m in spec.measures])
+        rows = _rows(conn, spec, q)
+        result[t.name] = {k: v for k, v in rows.items() if any(v)}
+    return result
+
+
+def contributions(conn: Connection, ids: Iterable[int]) -> dict[str, Rows]:
+    """What the complaints ``ids`` contribute to every aggregate, read now."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {spec.table.name: {} for spec in SPECS}
+    return {spec.table.name: _rows(conn, spec, spec.source(conn, ids)) for spec in SPECS}
+
+
+def _dialect_insert(conn: Connection):
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> None:
+    """Add ``after - before`` to the stored aggregates (an upsert per changed key)."""
+    dialect_insert = _dialect_insert(conn)
+    for spec in SPECS:
+        old = with_months(spec, before[spec.table.name])
+        new = with_months(spec, after[spec.table.name])
+        zero = (0,) * len(spec.measures)
+        changes = []
+        for key in old.keys() | new.keys():
+            delta = tuple(
+                a - b for a, b in zip(new.get(key, zero), old.get(key, zero), strict=True)
+            )
+            if any(delta):
+                changes.append(
+                    dict(zip(spec.keys, key, strict=True))
+                    | dict(zip(spec.measures, delta, strict=True))
+                )
+        if not changes:
+            continue
+        t = spec.table
+        stmt = dialect_insert(t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(spec.keys),
+            set_={m: t.c[m] + stmt.excluded[m] for m in spec.measures},
+        )
+        # Sorted keys: two writers touching the same rows lock them in the same order.
+        changes.sort(key=lambda row: tuple(row[k] for k in spec.keys))
+        conn.execute(stmt, changes)
+
+
+# The version of what SPECS compute. Change it with any change to a source query or to
+# the binning: the next ``migrate`` (every app start) then rebuilds the tables, so no
+# release can read aggregates that an older definition filled.
+DEFINITION = 1
+
+
+def rebuild(conn: Connection) -> dict[str, int]:
+    """Recompute every aggregate from the base tables; returns the rows written per table."""
+    written = {}
+    for spec in SPECS:
+        written[spec.table.name] = _rebuild_one(conn, spec)
+    conn.execute(delete(AggDefinition.__table__))
+    conn.execute(insert(AggDefinition.__table__).values(id=1, version=DEFINITION))
+    return written
+
+
+def _rebuild_one(conn: Connection, spec: Spec) -> int:
+    t = spec.table
+    conn.execute(delete(t))
+    columns = [*spec.keys, *spec.measures]
+    written = conn.execute(insert(t).from_select(columns, spec.source(conn))).rowcount
+    if spec.monthly:
+        month = func.substr(t.c.day, 1, 7)
+        others = [t.c[k] for k in spec.keys[1:]]
+        sums = select(month, *others, *[func.sum(t.c[m]) for m in spec.measures])
+        sums = sums.where(func.length(t.c.day) == 10).group_by(month, *others)
+        written += conn.execute(insert(t).from_select(columns, sums)).rowcount
+    return written
+
+
+def rebuild_clocks(conn: Connection) -> int:
+    """Rebuild the regulatory-clock aggregate alone: run it in the transaction that
+    changes the office calendar or the clock standards, after the change (met and
+    late are judged by the deadlines those give)."""
+    (spec,) = [s for s in SPECS if s.model is AggClockDay]
+    return _rebuild_one(conn, spec)
+
+
+def ensure_current(conn: Connection) -> bool:
+    """Rebuild the aggregates unless they were built under this code's DEFINITION (a
+    new database, a database migrated to the tables' revision, a changed definition).
+    Returns whether it rebuilt. Called by ``db.engine.migrate`` under the schema lock."""
+    stored_version = conn.execute(select(AggDefinition.version)).scalar()
+    if stored_version == DEFINITION:
+        return False
+    if stored_version is None and conn.execute(select(Complaint.id).limit(1)).first() is None:
+        # Nothing to build, and no row written: an empty database stays empty (a
+        # restore accepts only an empty target). The flushes keep the tables from the
+        # first complaint on; the first start that finds one marks them built.
+        return False
+    rebuild(conn)
+    return True
+
+
+# --- upkeep on every flush ------------------------------------------------------------
+
+_INFO_KEY = "db.aggregates.before"
+
+
+def _complaint_id(obj) -> int | None:
+    if isinstance(obj, Complaint):
+        return obj.id
+    cid = obj.complaint_id
+    if cid is None and getattr(obj, "complaint", None) is not None:
+        cid = obj.complaint.id
+    return cid
+
+
+# What the aggregates read of a complaint: a change of one of these re-reads it.
+COMPLAINT_DIMENSIONS = (
+    "channel",
+    "category",
+    "form",
+    "received_at",
+    "closed_at",
+    "supervisory",
+    "approved_at",
+    "draft_rounds",
+)
+
+
+def _ends_a_clock_or_is_a_draft(event: StepEvent) -> bool:
+    """A new event whose effect on the clock and unit aggregates needs the complaint's
+    other rows (the last completion of a clock's step, its assigned units)."""
+    if event.action in stats.DRAFT_ACTIONS:
+        return True
+    return event.step in stats.CLOCK_STEPS and event.action not in stats.STAYING_ACTIONS
+
+
+def _python_day(at: datetime) -> str:
+    if at.tzinfo is None:  # stored UTC
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(stats.OFFICE_TZ).date().isoformat()
+
+
+def _python_bin(minutes: int) -> int:
+    return minutes if minutes <= stats.EXACT_MINUTES else minutes - minutes % 60
+
+
+def _increment(rows: Rows, key: tuple, inc: tuple[int, ...]) -> None:
+    old = rows.get(key, (0,) * len(inc))
+    rows[key] = tuple(a + b for a, b in zip(old, inc, strict=True))
+
+
+def _direct(session: Session, objects: list) -> tuple[set[int], dict[str, Rows]]:
+    """Split a flush: complaints to re-read before and after (``ids``), and the
+    increments known from the new rows alone (new events and ratings of a complaint
+    whose channel, category, form and dates stay as they are, and not yet closed:
+    the common move), which need no query."""
+    reread: set[int] = set()
+    direct: dict[str, Rows] = {spec.table.name: {} for spec in SPECS}
+    complaints: dict[int, Complaint | None] = {}
+
+    def complaint_of(cid: int) -> Complaint | None:
+        if cid not in complaints:
+            found = session.identity_map.get(
+                inspect(Complaint).identity_key_from_primary_key((cid,))
+            )
+            complaints[cid] = found
+        return complaints[cid]
+
+    for obj in objects:
+        cid = _complaint_id(obj)
+        if cid is None:
+            continue  # a new complaint: read after the flush, nothing before
+        state = inspect(obj)
+        if isinstance(obj, Complaint):
+            if state.deleted or any(
+                state.attrs[name].history.has_changes() for name in COMPLAINT_DIMENSIONS
+            ):
+                reread.add(cid)
+            continue
+        if not state.pending or isinstance(obj, ComplaintUnit):
+            reread.add(cid)  # an existing event or rating changed or deleted, a unit
+        elif isinstance(obj, StepEvent) and _ends_a_clock_or_is_a_draft(obj):
+            reread.add(cid)
+    for obj in objects:
+        cid = _complaint_id(obj)
+        if cid is None or cid in reread or isinstance(obj, Complaint):
+            continue
+        complaint = complaint_of(cid)
+        if complaint is None or complaint.closed_at is not None:
+            reread.add(cid)
+            continue
+        base = (_python_day(obj.at), complaint.channel, complaint.category)
+        if isinstance(obj, StepEvent):
+            if obj.action in stats.NOT_TIMED_ACTIONS:
+                continue
+            unit_actor = (obj.actor_id or 0) if obj.role == "unit" else 0
+            on_time = 1 if obj.working_minutes <= obj.standard_minutes else 0
+            minutes = _python_bin(obj.working_minutes)
+            _increment(direct["agg_on_time_days"], (*base, unit_actor), (1, on_time))
+            _increment(
+                direct["agg_step_days"], (base[0], obj.step, obj.standard_minutes, minutes), (1,)
+            )
+            continue
+        else:
+            key, inc, rows = (*base, obj.score), (1,), direct["agg_rating_days"]
+        _increment(rows, key, inc)
+    # Rows of a complaint that is re-read anyway are counted by the re-read.
+    return reread, direct
+
+
+def _touched(session: Session) -> list:
+    return [
+        obj
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, (Complaint, StepEvent, Rating, ComplaintUnit))
+    ]
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context, _instances) -> None:
+    objects = _touched(session)
+    if not objects:
+        return
+    ids, direct = _direct(session, objects)
+    conn = session.connection()
+    if ids and conn.dialect.name == "postgresql":
+        conn.execute(
+            select(Complaint.id)
+            .where(Complaint.id.in_(sorted(ids)))
+            .order_by(Complaint.id)
+            .with_for_update()
+        )
+    new = [obj for obj in objects if isinstance(obj, Complaint) and obj.id is None]
+    session.info[_INFO_KEY] = (new, ids, contributions(conn, ids), direct)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    state = session.info.pop(_INFO_KEY, None)
+    if state is None:
+        return
+    new, ids, before, direct = state
+    conn = session.connection()
+    if direct and any(direct.values()):
+        add(conn, {name: {} for name in direct}, direct)
+    # New complaints have their ids now; they contributed nothing before.
+    ids = ids | {obj.id for obj in new if obj.id is not None}
+    if ids:
+        add(conn, before, contributions(conn, ids))
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_INFO_KEY, None)
+
+
+__all__ = ["SPECS", "add", "contributions", "rebuild", "recomputed", "stored"]
