@@ -112,6 +112,7 @@ class Target:
     sign_id: int = 0  # a complaint with a reply, for the signing hook
     month: tuple[date, date] = (date.min, date.min)
     register_rows: int = 0
+    complaints_now: int = 0  # the seeded ones plus those earlier runs' advances added
 
     @property
     def label(self) -> str:
@@ -230,6 +231,7 @@ def describe(target: Target) -> None:
             .order_by(Complaint.id.desc())
             .limit(1)
         )
+    target.complaints_now = _complaints(target.url)
     seeded_at = datetime.fromisoformat(target.seeded.get("now") or datetime.now(UTC).isoformat())
     target.month = _previous_month(seeded_at)
     target.register_rows = register_book.register_period(
@@ -673,6 +675,13 @@ def _postgres_settings(url: str) -> str:
         engine.dispose()
 
 
+def _errors(r: load_client.LoadResult) -> str:
+    if not r.errors:
+        return "0"
+    kinds = "; ".join(f"{n}× {kind}" for kind, n in sorted(r.error_kinds.items()))
+    return f"{r.errors} ({kinds}; see the server log)"
+
+
 def _ratio(value: float | None, base: float | None) -> str:
     if value is None or not base:
         return "—"
@@ -823,18 +832,19 @@ def write_report(
     load_samples: list[float],
     postgres: str | None,
     base_urls: list[str],
+    code_version: tuple[str, bool],
     skipped: list[str] = (),
 ) -> None:
     machine = _machine()
     kinds = _sizes_by_kind(targets)
+    commit, dirty = code_version
     lines = [
         "# Benchmarks",
         "",
         "Written by `python -m benchmarks.run` (do not edit by hand: re-run the command).",
         "",
-        f"- **Date:** {started:%Y-%m-%d %H:%M} – {finished:%H:%M} UTC; commit "
-        f"`{_git('rev-parse', '--short', 'HEAD')}`"
-        + (" (with uncommitted changes)" if _git("status", "--porcelain", "-uno") else ""),
+        f"- **Date:** {started:%Y-%m-%d %H:%M} – {finished:%H:%M} UTC; commit `{commit}`"
+        + (" (with uncommitted changes)" if dirty else ""),
         f"- **Command:** `python -m benchmarks.run {shlex.join(argv)}`",
         f"- **Machine:** {machine['cores']} cores ({machine['cpu']}), {machine['ram']} RAM; "
         f"{machine['system']}",
@@ -850,12 +860,15 @@ def write_report(
         "in every round each measurement is taken on every database and size in turn."
     )
     lines += ["", "## Data", ""]
-    lines.append("| database | complaints | events | open | seeded | seeding took |")
+    lines.append(
+        "| database | complaints | events (seeded) | open (seeded) | seeded | seeding took |"
+    )
     lines.append("|---|---|---|---|---|---|")
     for t in targets:
         s = t.seeded
         lines.append(
-            f"| {t.label} | {s.get('complaints', 0):,} | {s.get('events', 0):,} | "
+            f"| {t.label} | {t.complaints_now:,} ({s.get('complaints', 0):,} seeded) | "
+            f"{s.get('events', 0):,} | "
             f"{s.get('open', 0):,} | {s.get('finished', '?')[:16].replace('T', ' ')}"
             f"{' (reused)' if s.get('reused') else ''} | {s.get('seconds', 0):,.1f} s at load "
             f"{s.get('load_before', 0):.1f}–{s.get('load_after', 0):.1f} |"
@@ -942,7 +955,7 @@ def write_report(
                 lines.append(
                     f"| {t.label} | {count} | {len(r.loads):,} | {_fmt(r.p50, 'ms')} | "
                     f"{_fmt(r.p95, 'ms')} | {r.per_second:.2f} | {_fmt(r.cpu_per_load, 'ms')} | "
-                    f"{cores} | {_fmt(client, 'ms')} | {r.errors} | {r.load_average:.1f} |"
+                    f"{cores} | {_fmt(client, 'ms')} | {_errors(r)} | {r.load_average:.1f} |"
                 )
         lines += [
             "",
@@ -1035,6 +1048,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
 
     started = datetime.now(UTC)
+    # The code that runs is the code at the start (a commit made meanwhile is not it).
+    code_version = (
+        _git("rev-parse", "--short", "HEAD"),
+        bool(_git("status", "--porcelain", "-uno")),
+    )
     load_samples: list[float] = []
     scratch = tempfile.TemporaryDirectory(prefix="layanan-bench-")
     directory = Path(args.keep or scratch.name)
@@ -1101,6 +1119,7 @@ def main(argv: list[str] | None = None) -> int:
             load_samples=load_samples,
             postgres=args.postgres,
             base_urls=args.base_url,
+            code_version=code_version,
             skipped=skipped,
         )
         log(f"Wrote {out}")

@@ -55,9 +55,11 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
+    """User + system CPU of a process (all its threads) and of the children it waited
+    for (LibreOffice's PDF conversions of the complaint page), from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    # utime, stime, cutime, cstime (fields 14-17 of proc(5); 0-based 11-14 after the name)
+    return sum(int(f) for f in fields[11:15]) / CLOCK_TICKS
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -209,6 +211,7 @@ class LoadResult:
     seconds: float
     loads: list[float] = field(default_factory=list)  # click-to-settled, seconds
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
     server_cpu: float | None = None  # seconds, all known server pids
     client_cpu: float = 0.0
     load_average: float = 0.0
@@ -262,8 +265,10 @@ async def _drive(
                     return
                 try:
                     result.loads.append(await session.open(click))
-                except (PageError, TimeoutError, websockets.ConnectionClosed):
-                    result.errors += 1
+                except (PageError, TimeoutError, websockets.ConnectionClosed) as exc:
+                    result.errors += 1  # the session stops: its tab would show the error
+                    kind = str(exc) if isinstance(exc, PageError) else type(exc).__name__
+                    result.error_kinds[kind] = result.error_kinds.get(kind, 0) + 1
                     return
 
         await asyncio.gather(*(loop(i, s) for i, s in enumerate(sessions)))
