@@ -38,6 +38,7 @@ the missing files. Data is random but reproducible (``seed``).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -47,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import JSON, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db import aggregates, audit
@@ -544,17 +545,45 @@ def _next_ids(conn: Connection) -> _Ids:
     )
 
 
+def _copy(conn: Connection, model, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows by ``COPY ... FROM STDIN`` in the connection's transaction.
+
+    psycopg runs an executemany of Core inserts as one statement per row (pipelined);
+    COPY halves the seeding time at 1,000,000. Values are what the column types would
+    bind: JSON columns as ``json.dumps`` text (SQLAlchemy's default serializer), aware
+    datetimes as they are (``UtcDateTime`` only normalises them to UTC, which a
+    timestamptz does anyway).
+    """
+    table = model.__table__
+    columns = list(rows[0])
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                    for c in columns
+                ]
+            )
+
+
 def _flush(conn: Connection, batch: _Batch) -> None:
-    if batch.complaints:
-        conn.execute(insert(Complaint), batch.complaints)
-    if batch.units:
-        conn.execute(insert(ComplaintUnit), batch.units)
-    if batch.dispositions:
-        conn.execute(insert(Disposition), batch.dispositions)
-    if batch.events:
-        conn.execute(insert(StepEvent), batch.events)
-    if batch.ratings:
-        conn.execute(insert(Rating), batch.ratings)
+    write = _copy if conn.dialect.name == "postgresql" else _insert
+    for model, rows in (
+        (Complaint, batch.complaints),
+        (ComplaintUnit, batch.units),
+        (Disposition, batch.dispositions),
+        (StepEvent, batch.events),
+        (Rating, batch.ratings),
+    ):
+        if rows:
+            write(conn, model, rows)
+
+
+def _insert(conn: Connection, model, rows: list[dict[str, Any]]) -> None:
+    conn.execute(insert(model), rows)
 
 
 def _set_counters(conn: Connection, tickets: dict[int, int]) -> None:
