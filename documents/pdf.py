@@ -8,7 +8,10 @@ a hung conversion.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -46,30 +49,40 @@ def to_pdf(docx: bytes, *, timeout: int = TIMEOUT_SECONDS) -> bytes:
     if reason:
         raise PdfUnavailable(reason)
     binary = soffice_binary()
-    with tempfile.TemporaryDirectory(prefix="layanan-pdf-") as tmp:
+    # ignore_cleanup_errors: a converter killed mid-write must not turn the clear
+    # message below into "Directory not empty".
+    with tempfile.TemporaryDirectory(prefix="layanan-pdf-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         source = work / "dokumen.docx"
         source.write_bytes(docx)
         profile = (work / "profile").as_uri()
+        command = [
+            binary,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(work),
+            str(source),
+        ]
+        # Its own process group: `soffice` is a wrapper that starts `soffice.bin`, and
+        # on a timeout both must stop (killing the wrapper alone left soffice.bin
+        # writing into the profile being removed).
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
-            subprocess.run(
-                [
-                    binary,
-                    f"-env:UserInstallation={profile}",
-                    "--headless",
-                    "--norestore",
-                    "--convert-to",
-                    "pdf",
-                    "--outdir",
-                    str(work),
-                    str(source),
-                ],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
             raise PdfUnavailable(
                 f"Konversi PDF dihentikan karena melebihi {timeout} detik. Coba lagi, atau "
                 "unduh berkas Word."

@@ -484,6 +484,48 @@ def test_without_libreoffice_pdf_says_why(staff, monkeypatch):
         config.get_settings.cache_clear()
 
 
+# A converter that hangs like LibreOffice does: the wrapper starts a child that keeps
+# writing into the profile directory, and both outlive the timeout.
+HANGING_SOFFICE = """#!/bin/sh
+profile="${1#-env:UserInstallation=file://}"
+( while :; do mkdir -p "$profile/user/x$$" && touch "$profile/user/x$$/f"; sleep 0.01; done ) &
+echo $! > "$PIDFILE"
+sleep 60
+"""
+
+
+def test_a_hung_conversion_stops_whole_with_its_own_message(tmp_path, monkeypatch):
+    import os
+    import time
+
+    import config
+    from documents.pdf import to_pdf
+
+    fake = tmp_path / "soffice"
+    fake.write_text(HANGING_SOFFICE)
+    fake.chmod(0o755)
+    pidfile = tmp_path / "child.pid"
+    monkeypatch.setenv("SOFFICE_PATH", str(fake))
+    monkeypatch.setenv("PIDFILE", str(pidfile))
+    config.get_settings.cache_clear()
+    try:
+        with pytest.raises(PdfUnavailable) as err:
+            to_pdf(b"docx", timeout=1)
+        assert "melebihi 1 detik" in err.value.message
+        child = int(pidfile.read_text())
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break  # the converter's child was stopped with it
+            time.sleep(0.05)
+        else:
+            pytest.fail("the converter's child process is still running")
+    finally:
+        config.get_settings.cache_clear()
+
+
 # --- the register --------------------------------------------------------------------
 
 
