@@ -3,8 +3,12 @@ the ``sign`` hook numbers the final letter and freezes its bytes in the signing
 transaction, and every later download returns exactly those bytes.
 """
 
+import hashlib
 import io
+import threading
 import time
+import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -212,19 +216,55 @@ class LetterPreview:
     seconds: float  # how long rendering took (Word, PDF, images)
 
 
+# Rendered previews by the content of the letter they show (``_content_key``): the Head
+# opening the same draft again, in a new session or on another day, gets it at once
+# instead of another LibreOffice conversion. Keyed by what the letter says as this user
+# may read it, so no viewer is shown another's rendering of different content.
+PREVIEW_CACHE_SIZE = 32
+_previews: OrderedDict[str, LetterPreview] = OrderedDict()
+_previews_lock = threading.Lock()
+
+
+def _content_key(docx: bytes, max_pages: int, scale: float) -> str:
+    """A digest of the .docx's parts, not of the zip: each save stamps the zip entries
+    with the time, while the parts are the same for the same letter."""
+    digest = hashlib.sha256(f"{max_pages}:{scale}".encode())
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        for name in sorted(archive.namelist()):
+            digest.update(name.encode() + b"\0")
+            digest.update(hashlib.sha256(archive.read(name)).digest())
+    return digest.hexdigest()
+
+
 def reply_preview(
     *, complaint_id: int, user_id: int, max_pages: int = 3, scale: float = 1.4
 ) -> LetterPreview:
     """The letter ``reply_letter`` gives this user, rendered to images for the page.
 
     The .docx is converted by LibreOffice (``as_pdf``; ``PdfUnavailable`` says why when
-    it cannot be) and its pages rasterised with PDFium. Takes a few seconds: the page
-    caches it per complaint version.
+    it cannot be) and its pages rasterised with PDFium. That takes seconds, so the
+    result is kept per letter content (``PREVIEW_CACHE_SIZE`` letters per process).
     """
+    started = time.perf_counter()
+    letter = reply_letter(complaint_id=complaint_id, user_id=user_id)
+    key = _content_key(letter.data, max_pages, scale)
+    with _previews_lock:
+        cached = _previews.get(key)
+        if cached is not None:
+            _previews.move_to_end(key)
+            return cached
+    preview = _render_preview(letter, max_pages=max_pages, scale=scale, started=started)
+    with _previews_lock:
+        _previews[key] = preview
+        while len(_previews) > PREVIEW_CACHE_SIZE:
+            _previews.popitem(last=False)
+    return preview
+
+
+def _render_preview(letter, *, max_pages: int, scale: float, started: float) -> LetterPreview:
     import pypdfium2  # imported here: only the preview needs it
 
-    started = time.perf_counter()
-    document = as_pdf(reply_letter(complaint_id=complaint_id, user_id=user_id))
+    document = as_pdf(letter)
     pdf = pypdfium2.PdfDocument(document.data)
     try:
         images = []

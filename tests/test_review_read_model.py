@@ -4,11 +4,13 @@ refusal of a lost race."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from layanan import sop
 from layanan.errors import StaleVersion
-from services import complaint_detail, reply_letter, workflow
+from services import complaint_detail, document_files, reply_letter, workflow
 from services.complaint_detail import DiffPart, draft_diff
 from tests.factories import PDF, bring_to, do, payload_for, state
 
@@ -94,6 +96,36 @@ def test_the_letter_preview_is_the_printed_draft_as_images(staff):
     assert preview.page_count >= 1 and len(preview.pages) == min(preview.page_count, 3)
     assert all(page.startswith(b"\x89PNG\r\n\x1a\n") for page in preview.pages)
     assert preview.seconds > 0
+
+
+def _one_page_pdf() -> bytes:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument.new()
+    document.new_page(595, 842)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    document.close()
+    return buffer.getvalue()
+
+
+def test_the_same_draft_is_converted_once_for_every_session_that_previews_it(staff, monkeypatch):
+    """The Head reopening a draft (a new session, the next day) does not wait for
+    LibreOffice again; another letter is converted for itself."""
+    conversions: list[str] = []
+
+    def as_pdf(download):
+        conversions.append(download.filename)
+        return document_files.Download("x.pdf", _one_page_pdf(), "application/pdf")
+
+    monkeypatch.setattr(reply_letter, "as_pdf", as_pdf)
+    reply_letter._previews.clear()
+    first, other = bring_to(staff, 9), bring_to(staff, 9, subject="Dana bergulir belum cair")
+    for _ in range(3):
+        reply_letter.reply_preview(complaint_id=first, user_id=staff.kepala.id)
+    assert len(conversions) == 1
+    reply_letter.reply_preview(complaint_id=other, user_id=staff.kepala.id)
+    assert len(conversions) == 2
 
 
 def test_a_lost_race_says_what_the_other_person_did_and_where_the_complaint_is(staff):
