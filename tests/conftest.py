@@ -34,6 +34,7 @@ if os.environ.get("CI") and not POSTGRES_SERVER_URL:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Groups for pytest-xdist's ``--dist loadgroup`` (scripts/test): a module's tests
     run on one worker, so its module fixtures are built once; every browser test runs
