@@ -51,7 +51,7 @@ with st.form("letter_settings"):
         "Ukuran kertas",
         papers,
         index=papers.index(settings.kertas),
-        format_func=lambda name: "{} ({:g} × {:g} mm)".format(name, *page_setup.PAPERS[name]),
+        format_func=lambda paper: "{} ({:g} × {:g} mm)".format(paper, *page_setup.PAPERS[paper]),
     )
     low, high = page_setup.MARGIN_RANGE
     margins = {

@@ -23,6 +23,7 @@ from db.models import (
 )
 from documents import numbering
 from documents.contexts import lampiran_text
+from documents.pdf import PdfUnavailable, pdf_unavailable_reason
 from documents.render import (
     DOCX_MIME,
     Paragraphs,
@@ -245,6 +246,11 @@ def reply_preview(
     it cannot be) and its pages rasterised with PDFium. That takes seconds, so the
     result is kept per letter content (``PREVIEW_CACHE_SIZE`` letters per process).
     """
+    # Asked first, also when a rendering is kept: the page must say the converter is
+    # gone (its PDF downloads fail too) rather than show an image from before.
+    reason = pdf_unavailable_reason()
+    if reason:
+        raise PdfUnavailable(reason)
     started = time.perf_counter()
     letter = reply_letter(complaint_id=complaint_id, user_id=user_id)
     key = _content_key(letter.data, max_pages, scale)

@@ -53,6 +53,21 @@ def form(page: Page, title: str) -> Locator:
     return page.locator('[data-testid="stForm"]').filter(has_text=title)
 
 
+def attach(uploader, filename: str, data: bytes, tries: int = 3) -> None:
+    """Give ``uploader`` a file and wait until it lists it; again when a rerun replaced
+    the element the file was handed to (the rerun after the last typed field)."""
+    for attempt in range(tries):
+        uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            {"name": filename, "mimeType": "application/pdf", "buffer": data}
+        )
+        try:
+            expect(uploader.get_by_text(filename)).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+
+
 def choose(scope: Locator | Page, label: str, option: str, *, tap: bool = False) -> None:
     """Pick ``option`` in the selectbox or multiselect labelled ``label``.
 
@@ -108,10 +123,7 @@ def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: 
             has_text="Pindaian surat aduan (wajib)"
         )
         expect(uploader).to_be_visible()
-        uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-            {"name": "surat-aduan.pdf", "mimeType": "application/pdf", "buffer": DEMO_PDF}
-        )
-        expect(uploader.get_by_text("surat-aduan.pdf")).to_be_visible()
+        attach(uploader, "surat-aduan.pdf", DEMO_PDF)
     page.get_by_role("button", name="Simpan pengaduan").click()
     saved = page.get_by_text("Pengaduan tersimpan dengan nomor tiket")
     expect(saved).to_be_visible()
