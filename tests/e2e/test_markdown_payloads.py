@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 
 import config
@@ -137,7 +138,13 @@ def test_payloads_in_every_field_fetch_nothing_in_a_staff_browser(
     missing: list[str] = []  # payloads not on the page as the text typed (checked last)
 
     def shown(*typed: str) -> None:
-        missing.extend(t for t in typed if not page.get_by_text(t, exact=False).count())
+        # Waits a little: the page renders top down, and the timeline comes after the
+        # step header the test waited for.
+        for text in typed:
+            try:
+                page.get_by_text(text, exact=False).first.wait_for(state="attached", timeout=10_000)
+            except PlaywrightTimeoutError:
+                missing.append(text)
 
     shown("Staf ![p](http:", "Nama ![p](http:", "Alamat ![p](http:", "Perihal ![p]")
     shown("Catatan ![p]")
