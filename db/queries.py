@@ -257,20 +257,27 @@ def _with_text(
     *,
     identity_visible: bool,
     ranked: bool = False,
-    floor: int | None = None,
+    bound: SearchBound | None = None,
 ) -> tuple[Select, _TextMatch | None]:
     """``query`` narrowed to the complaints containing the filter's text, if it has one
-    (and to ids from ``floor`` on, when given: ``search_bound``)."""
+    (and to the newest matches ``bound`` found, when it is capped: ``search_bound``)."""
     text = searchable_text(filters.text)
     if text is None:
         return query, None
+    dialect = _dialect(session)
+    floor = bound.floor if bound is not None and bound.capped else None
     match = _text_match(
-        _dialect(session), text, identity_visible=identity_visible, ranked=ranked, floor=floor
+        dialect, text, identity_visible=identity_visible, ranked=ranked, floor=floor
     )
     if match.join is not None:
         query = query.join(*match.join)
     if floor is not None:
-        query = query.where(Complaint.id >= floor)
+        # PostgreSQL: the ids themselves (a primary-key lookup each; a range from the
+        # floor would test the text again on every complaint since). SQLite: the range,
+        # which the FTS5 query above also gets.
+        query = query.where(
+            Complaint.id.in_(bound.ids) if dialect == "postgresql" else Complaint.id >= floor
+        )
     return query.where(*match.where), match
 
 
@@ -398,6 +405,7 @@ class SearchBound:
 
     matches: int
     floor: int | None = None
+    ids: tuple[int, ...] = ()  # when capped with a text: the SEARCH_CAP newest matches
 
     @property
     def capped(self) -> bool:
@@ -424,8 +432,9 @@ def search_bound(
         limited = query.limit(SEARCH_CAP + 1).subquery("capped")
         return SearchBound(session.scalar(select(func.count()).select_from(limited)) or 0)
     ids = session.scalars(query.order_by(Complaint.id.desc()).limit(SEARCH_CAP + 1)).all()
-    floor = ids[SEARCH_CAP - 1] if len(ids) > SEARCH_CAP else None
-    return SearchBound(len(ids), floor)
+    if len(ids) <= SEARCH_CAP:
+        return SearchBound(len(ids))
+    return SearchBound(len(ids), ids[SEARCH_CAP - 1], tuple(ids[:SEARCH_CAP]))
 
 
 def search_page(
@@ -436,17 +445,17 @@ def search_page(
     identity_visible: bool = False,
     limit: int = 25,
     offset: int = 0,
-    floor: int | None = None,
+    bound: SearchBound | None = None,
 ) -> list[ComplaintRow]:
     """One page of every complaint matching the filters.
 
     With a text: best match first (a ticket hit, then the rank of ``_text_match``),
-    newest first among equals, over the complaints from id ``floor`` on when given
-    (``search_bound``); without: newest first.
+    newest first among equals, over the newest ``SEARCH_CAP`` matches when ``bound``
+    says there are more (``search_bound``); without: newest first.
     """
     query = select(*_ROW_COLUMNS).where(true(), *_filters(filters, now=now))
     query, match = _with_text(
-        session, query, filters, identity_visible=identity_visible, ranked=True, floor=floor
+        session, query, filters, identity_visible=identity_visible, ranked=True, bound=bound
     )
     order = match.order if match else ()
     query = (

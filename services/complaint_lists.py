@@ -248,7 +248,7 @@ def _list_page(
     bound = counted if isinstance(counted, queries.SearchBound) else None
     total = min(bound.matches, queries.SEARCH_CAP) if bound else int(counted)
     page, offset = _page_bounds(total, page, page_size)
-    bounded = {"floor": bound.floor} if bound else {}
+    bounded = {"bound": bound} if bound else {}
     # A capped list ends at the cap (the rows past it are the older ones not counted).
     limit = max(0, min(page_size, total - offset)) if bound else page_size
     rows = fetch(session, limit=limit, offset=offset, **bounded)
