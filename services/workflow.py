@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.counters import next_counter
 from db.engine import write_session
-from db.models import LONG_TEXT, Complaint, Disposition, Document, StepEvent, Unit, User
+from db.models import LONG_TEXT, Complaint, Disposition, Document, StepEvent, Unit
 from layanan import sop, validate
 from layanan.calendar import WorkingCalendar
 from layanan.clocks import step_due_at
@@ -622,15 +622,11 @@ def _announce_after_commit(
     an action that did not happen must not be counted. Only operational fields: the
     ticket and who acted, never the complainant or the complaint's text (services.logs).
     """
-    username = None
-    if actor.user_id is not None:
-        # Loaded by load_actor in this session (every page and the sender act by user
-        # id); an Actor built elsewhere (bulk seeding) is logged by id, without a query.
-        user = session.identity_map.get(session.identity_key(User, actor.user_id))
-        username = user.username if user is not None else None
     fields = {
         "event": "action",
-        "user": username,  # None for the complainant acting online (roles say pemohon)
+        # load_actor's (every page and the sender act by user id); None for the
+        # complainant acting online (roles say pemohon) and for Actors built by seeding.
+        "user": actor.username,
         "user_id": actor.user_id,
         "roles": sorted(r.value for r in actor.roles),
         "role": event.role,
