@@ -107,17 +107,37 @@ def redirect_block(server_name: str) -> str:
     )
 
 
-def replica_command(port: int, max_mb: int) -> list[str]:
-    """``streamlit run app.py`` for one replica (the systemd unit runs the same)."""
+def streamlit_command(port: int) -> list[str]:
+    """``streamlit run app.py`` for one replica on loopback ``port``. The upload limit is
+    UPLOAD_MAX_MB (config.py), so the widget, services/uploads.py and nginx agree."""
     return [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless=true",
         "--server.address=127.0.0.1",
         f"--server.port={port}",
-        f"--server.maxUploadSize={max_mb}",
+        f"--server.maxUploadSize={upload_max_mb()}",
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
     ]  # fmt: skip
+
+
+def replica_command(port: int) -> list[str]:
+    """What systemd's layanan-app@.service and ``run`` start: ``replica --port N``, which
+    checks the shared cookie secret and then becomes ``streamlit_command`` (exec)."""
+    return [sys.executable, "-m", "deploy.local", "replica", "--port", str(port)]
+
+
+def exec_replica(port: int) -> None:
+    if not os.environ.get(COOKIE_SECRET_ENV):
+        # Streamlit would make up a random one per process: cookies it signs (st.login,
+        # its OIDC flow) would then be refused by every other replica.
+        raise SystemExit(
+            f"{COOKIE_SECRET_ENV} is not set: give every replica the same secret "
+            "(openssl rand -hex 32, in /etc/layanan/env; docs/deployment.md)"
+        )
+    command = streamlit_command(port)
+    os.chdir(ROOT)
+    os.execv(command[0], command)
 
 
 def _wait_http(url: str, process: subprocess.Popen | None, timeout: float, what: str) -> None:
@@ -201,7 +221,7 @@ class Deployment:
             log = self.directory / f"replica-{index}.log"
             with log.open("wb") as handle:
                 process = subprocess.Popen(
-                    replica_command(port, max_mb),
+                    replica_command(port),
                     cwd=ROOT,
                     env=env,
                     stdout=handle,
@@ -264,7 +284,10 @@ class Deployment:
                 os.chown(path, account.pw_uid, account.pw_gid)
             command = ["runuser", "-u", UNPRIVILEGED_USER, "--", *command]
         subprocess.run([*command, "-t", "-q"], check=True)
-        return subprocess.Popen(command, start_new_session=True)
+        with (self.directory / "nginx.out").open("wb") as handle:
+            return subprocess.Popen(
+                command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def kill(self, index: int) -> None:
         """SIGKILL one replica (a crash: no goodbye to its browsers) and wait for it."""
@@ -306,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     site.add_argument("--certificate", required=True, help="PEM chain (the operator's)")
     site.add_argument("--certificate-key", required=True)
     commands.add_parser("migrate", help="bring DATABASE_URL's schema to the newest revision")
+    replica = commands.add_parser("replica", help="one replica (what systemd starts)")
+    replica.add_argument("--port", type=int, required=True)
     run = commands.add_parser("run", help="replicas + worker + nginx on loopback")
     run.add_argument("--replicas", type=int, default=2)
     run.add_argument("--port", type=int, default=None, help="nginx's port (default: free)")
@@ -325,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
 
         migrate(get_settings().database_url)
         return 0
+    if args.command == "replica":
+        exec_replica(args.port)
     if "DATABASE_URL" not in os.environ:
         parser.error("DATABASE_URL is not set (e.g. postgresql+psycopg://layanan@/layanan)")
     deployment = Deployment(
