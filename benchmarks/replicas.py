@@ -162,18 +162,22 @@ def section(figures: list[ReplicaFigures], *, label: str, seconds: float, comman
         f"Command: `{command}`",
         "",
         "| replicas | sessions | loads | p50 click-to-settled | p95 | page loads/s "
-        "| server CPU per load | nginx CPU per load | client CPU | errors | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| server CPU per load | replicas' CPU (cores) | nginx CPU per load | client CPU "
+        "| errors | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for fig in figures:
         if fig.note:
-            lines.append(f"| {fig.replicas} | — | {fig.note} | | | | | | | | |")
+            lines.append(f"| {fig.replicas} | — | {fig.note} | | | | | | | | | |")
         for count, r in sorted(fig.loads.items()):
             nginx = fig.nginx_cpu.get(count)
             per = nginx / len(r.loads) if nginx is not None and r.loads else None
+            # CPU seconds per second: how much of the machine the replicas got (a ceiling
+            # when other processes share the cores).
+            cores = f"{r.server_cpu / r.seconds:.2f}" if r.server_cpu and r.seconds else "—"
             lines.append(
                 f"| {fig.replicas} | {count} | {len(r.loads)} | {_s(r.p50)} | {_s(r.p95)} "
-                f"| {r.per_second:.2f} | {_ms(r.cpu_per_load)} | {_ms(per)} "
+                f"| {r.per_second:.2f} | {_ms(r.cpu_per_load)} | {cores} | {_ms(per)} "
                 f"| {r.client_cpu:.1f} s | {r.errors} | {r.load_average:.1f} |"
             )
     by_n = {f.replicas: f for f in figures if f.loads}

@@ -22,7 +22,7 @@ def test_the_section_takes_the_best_rate_of_each_replica_count_as_its_saturation
     two = _figures(2, {1: 20, 5: 38, 20: 42})  # 4.2/s = 1.68x
     text = replicas.section([one, two], label="PostgreSQL 1,000", seconds=10, command="x")
     assert "4.20 vs 2.50 page loads/s = 1.68x, **met**" in text
-    assert "| 2 | 20 | 42 | 0.50 s | 0.50 s | 4.20 | 200 ms |" in text
+    assert "| 2 | 20 | 42 | 0.50 s | 0.50 s | 4.20 | 200 ms | 0.84 | 0 ms |" in text
     assert "protocol-level client" in text
     slow = _figures(2, {20: 30})
     assert "= 1.20x, **not met**" in replicas.section(
