@@ -198,7 +198,7 @@ def _work_and_kill(site, clerk, clerk_replica, registrar, registrar_replica, rec
     # Replica 2 dies without a goodbye.
     dead = next(i for i, r in enumerate(site.started) if r.address == registrar_replica)
     streams = []  # the WebSockets the tab opens from now on
-    registrar.on("websocket", streams.append)
+    registrar.on("websocket", lambda ws: streams.append(ws))  # a function: Playwright wraps it
     site.kill(dead)
     killed_at = time.monotonic()
     response = registrar.reload()
