@@ -1,8 +1,9 @@
 """The complaint register (Buku Pengaduan) as an Excel workbook.
 
-Written in openpyxl's write-only mode: each row goes to the file as it comes, so the
-cost is linear in rows and memory does not grow with the period (the normal mode keeps
-every cell in memory, and the old ``sheet[sheet.max_row]`` per row made it quadratic).
+Each row goes to the file as it comes (XlsxWriter's ``constant_memory`` mode), so the
+cost is linear in rows and memory does not grow with the period (openpyxl's normal mode
+keeps every cell in memory, and the old ``sheet[sheet.max_row]`` per row made it
+quadratic). ``styled`` makes the write-only openpyxl cells of the smaller recap sheet.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 
-from openpyxl import Workbook
+import xlsxwriter
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from documents.render import clean_text
 
@@ -69,36 +69,60 @@ def register_workbook(
 
     ``rows`` may be a generator: it is read once, row by row. ``progress`` is called
     with the number of rows written so far, every 1,000 rows.
+
+    Written with XlsxWriter in its ``constant_memory`` mode: each row is flushed to a
+    temporary file as soon as the next one starts, so memory does not grow with the
+    period. Not openpyxl's write-only mode, which streams too but costs ~3x the CPU per
+    cell (a cell object, a style lookup and an lxml element each): 87,000 rows took
+    ~25 s of CPU there, most of the export (notes: BENCHMARKS.md, "register").
     """
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Buku Pengaduan")
-    # Write-only sheets take widths, frozen panes and print titles before any row.
-    for index, (_, _, width) in enumerate(REGISTER_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    sheet.append([styled(sheet, title, font=_TITLE)])
-    sheet.append([styled(sheet, f"Periode: {periode}")])
-    sheet.append([])
-    sheet.append([styled(sheet, label, font=_BOLD) for _, label, _ in REGISTER_COLUMNS])
-    # One cell object per column, reused: its value and type change, its style stays
-    # (a fresh styled cell per value costs more than the write itself).
-    cells = [styled(sheet, None, alignment=_BODY) for _ in REGISTER_COLUMNS]
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # A text stays text: no formulas, numbers or links read out of user text.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    sheet = book.add_worksheet("Buku Pengaduan")
+    title_format = book.add_format({"bold": True, "font_size": 14})
+    bold = book.add_format({"bold": True})
+    body = book.add_format({"text_wrap": True, "valign": "top"})
+    for index, (_, _, width) in enumerate(REGISTER_COLUMNS):
+        sheet.set_column(index, index, width)
+    header = HEADER_ROW - 1  # XlsxWriter counts rows from 0
+    sheet.freeze_panes(header + 1, 0)
+    sheet.repeat_rows(header)
+    sheet.write_string(0, 0, clean_text(title), title_format)
+    sheet.write_string(1, 0, clean_text(f"Periode: {periode}"))
+    for column, (_, label, _) in enumerate(REGISTER_COLUMNS):
+        sheet.write_string(header, column, label, bold)
+    keys = [key for key, _, _ in REGISTER_COLUMNS]
+    write_string, write_number, write_blank = (
+        sheet.write_string,
+        sheet.write_number,
+        sheet.write_blank,
+    )
     count = 0
+    line = header
     for row in rows:
-        for cell, (key, _, _) in zip(cells, REGISTER_COLUMNS, strict=True):
+        line += 1
+        for column, key in enumerate(keys):
             value = row[key]
             if isinstance(value, str):
-                cell.value = clean_text(value)
-                cell.data_type = "s"
+                write_string(line, column, clean_text(value), body)
+            elif value is None:
+                write_blank(line, column, None, body)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                write_number(line, column, value, body)
             else:
-                cell.value = value
-        sheet.append(cells)
+                write_string(line, column, clean_text(str(value)), body)
         count += 1
         if progress is not None and count % 1000 == 0:
             progress(count)
-    sheet.append([])
-    sheet.append([styled(sheet, f"Jumlah: {count} pengaduan. Dicetak {printed}.")])
-    out = io.BytesIO()
-    book.save(out)
+    sheet.write_string(line + 2, 0, f"Jumlah: {count} pengaduan. Dicetak {clean_text(printed)}.")
+    book.close()
     return out.getvalue()
