@@ -238,24 +238,41 @@ def _agg_conditions(f: Filters, days: tuple[str, str], t) -> list[ColumnElement[
 def _agg_span(days: tuple[str, str], t) -> ColumnElement[bool]:
     """The rows of a table with month rows (``Spec.monthly``) that sum to the days
     [first, after): the whole months inside as month rows ('YYYY-MM'), the rest as day
-    rows. (A month key sorts among day keys, '2026-01' just before '2026-01-01', so
-    day ranges also require a day key's length.)"""
+    rows."""
     first, after = date.fromisoformat(days[0]), date.fromisoformat(days[1])
     month = first if first.day == 1 else _next_month(first)
     months: list[str] = []
     while _next_month(month) <= after:
         months.append(month.isoformat()[:7])
         month = _next_month(month)
-    is_day = func.length(t.day) == 10
     if not months:
-        return and_(t.day >= days[0], t.day < days[1], is_day)
+        return _day_rows(t, days[0], days[1])
     whole_from = f"{months[0]}-01"
     whole_to = _next_month(date.fromisoformat(f"{months[-1]}-01")).isoformat()
     return or_(
         t.day.in_(months),
-        and_(t.day >= days[0], t.day < whole_from, is_day),
-        and_(t.day >= whole_to, t.day < days[1], is_day),
+        _day_rows(t, days[0], whole_from),
+        _day_rows(t, whole_to, days[1]),
     )
+
+
+def _day_rows(t, first: str, after: str) -> ColumnElement[bool]:
+    """Day rows with first <= day < after. A month key sorts among day keys ('2026-01'
+    just before '2026-01-01'), so the month keys inside the range are excluded by name:
+    with ``length(day) = 10`` instead, PostgreSQL estimated 0.5% of the rows (300 of
+    58,000 for a month at 1,000,000 complaints) and sorted them for the GROUP BY
+    instead of hashing, which doubled the dashboard's costliest query."""
+    conds = [t.day >= first, t.day < after]
+    inside: list[str] = []
+    month = date.fromisoformat(first).replace(day=1)
+    while month.isoformat() < after:
+        key = month.isoformat()[:7]
+        if first <= key < after:
+            inside.append(key)
+        month = _next_month(month)
+    if inside:
+        conds.append(t.day.not_in(inside))
+    return and_(*conds)
 
 
 def _next_month(day: date) -> date:
