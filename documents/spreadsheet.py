@@ -72,9 +72,9 @@ def register_workbook(
 
     Written with XlsxWriter in its ``constant_memory`` mode: each row is flushed to a
     temporary file as soon as the next one starts, so memory does not grow with the
-    period. Not openpyxl's write-only mode, which streams too but costs ~3x the CPU per
-    cell (a cell object, a style lookup and an lxml element each): 87,000 rows took
-    ~25 s of CPU there, most of the export (notes: BENCHMARKS.md, "register").
+    period. Not openpyxl's write-only mode, which streams too but costs two to three
+    times the CPU per cell (a cell object, a style id and an lxml element each): a
+    month's 87,000 rows at 1,000,000 complaints took 90 s there (docs/letters.md).
     """
     out = io.BytesIO()
     book = xlsxwriter.Workbook(
