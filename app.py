@@ -25,7 +25,11 @@ PUBLIC_PAGES: dict[str, tuple[str, str, str, str]] = {
     "login": ("pages/login.py", "Masuk", "masuk", ":material/login:"),
     "ajukan": ("pages/ajukan.py", "Ajukan Pengaduan", "ajukan", ":material/edit:"),
     "lacak": ("pages/lacak.py", "Lacak Pengaduan", "lacak", ":material/search:"),
+    "verifikasi": ("pages/verifikasi.py", "Verifikasi Surat", "verifikasi", ":material/verified:"),
 }
+# Public pages that stay in the navigation after login: a signed letter's QR code
+# leads here, whoever scans it.
+ALWAYS_PUBLIC = ("verifikasi",)
 STAFF_PAGES: dict[str, tuple[str, str, str, str]] = {
     "queue": ("pages/queue.py", "Antrean Saya", "antrean", ":material/inbox:"),
     "notifications": (
@@ -73,12 +77,14 @@ def _no_role() -> None:
 
 
 def main() -> None:
-    from services import notifications, outbox
+    from services import notifications, outbox, signed_letter
     from ui import session, sidebar
 
     # The sender of e-mail and other outgoing messages (OUTBOX_WORKER=embedded, the
     # default): one thread per process, started by the first run; later runs find it.
     outbox.start_embedded_worker()
+    # The converter of signed letters to PDF (one warm LibreOffice), woken by a signing.
+    signed_letter.start_worker()
     st.set_page_config(
         page_title="Layanan Pengaduan", page_icon=":material/support_agent:", layout="wide"
     )
@@ -92,6 +98,7 @@ def main() -> None:
         unread = notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
         pages = [page(_with_badge(key, unread)) for key in granted]
         pages = pages or [st.Page(_no_role, title="Beranda", url_path="beranda")]
+        pages += [page(PUBLIC_PAGES[key]) for key in ALWAYS_PUBLIC]
         sidebar.render_user(user, unread=unread)
     st.navigation(pages).run()
 

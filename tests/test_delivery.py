@@ -109,7 +109,10 @@ def test_an_accepted_email_records_step_eleven_exactly_once_with_its_message_id(
     assert message["Message-ID"].endswith("@diskop.example.go.id>")
     assert message["Subject"].startswith(f"Surat Jawaban Pengaduan {ticket}")
     [attachment] = list(message.iter_attachments())
-    assert attachment.get_filename() == f"surat-jawaban-{ticket}.docx"
+    # The signed PDF, never the .docx (issue 11): the bytes /verifikasi vouches for.
+    assert attachment.get_filename() == f"surat-jawaban-{ticket}.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert signed.mime == "application/pdf"
     assert hashlib.sha256(attachment.get_content()).digest() == hashlib.sha256(signed.data).digest()
     assert state(complaint_id).letter_number in message.get_body(("plain",)).get_content()
 
