@@ -98,7 +98,8 @@ def test_the_signed_pdf_qr_code_opens_its_verification(
     title = "Tandatangani surat jawaban"
     sign = page.locator('[data-testid="stForm"]').filter(has_text=title)
     sign.get_by_role("button", name=title).click()
-    expect(page.get_by_text("kini di Langkah 11").first).to_be_visible()
+    # Generous: the signing renders the letter and its QR code on a shared CPU.
+    expect(page.get_by_text("kini di Langkah 11").first).to_be_visible(timeout=60_000)
 
     # The server converts after the signing's commit: wait for the stored PDF.
     row = stored(complaint_id)
@@ -144,7 +145,7 @@ def test_the_signed_pdf_qr_code_opens_its_verification(
         visitor = public.new_page()
         visitor.set_default_timeout(20_000)
         visitor.goto(decoded[0])  # no login
-        expect(visitor.get_by_text(f"Nomor surat: {number}")).to_be_visible()
+        expect(visitor.get_by_text(f"Nomor surat: {number}")).to_be_visible(timeout=30_000)
         expect(visitor.get_by_text(f"Hal: {row.hal}")).to_be_visible()
         expect(visitor.get_by_text(row.pdf_sha256)).to_be_visible()
         uploader = visitor.get_by_test_id("stFileUploader")
@@ -152,11 +153,12 @@ def test_the_signed_pdf_qr_code_opens_its_verification(
         uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
             {"name": "surat-diubah.pdf", "mimeType": "application/pdf", "buffer": changed}
         )
-        expect(visitor.get_by_text("Berkas ini BUKAN surat asli", exact=False)).to_be_visible()
+        refused = visitor.get_by_text("Berkas ini BUKAN surat asli", exact=False)
+        expect(refused).to_be_visible(timeout=30_000)
         uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
             {"name": "surat.pdf", "mimeType": "application/pdf", "buffer": data}
         )
-        expect(visitor.get_by_text("Berkas ini asli", exact=False)).to_be_visible()
+        expect(visitor.get_by_text("Berkas ini asli", exact=False)).to_be_visible(timeout=30_000)
         visitor.screenshot(path=str(tmp_path / "verifikasi.png"), full_page=True)
     finally:
         public.close()
