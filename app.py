@@ -27,9 +27,6 @@ PUBLIC_PAGES: dict[str, tuple[str, str, str, str]] = {
     "lacak": ("pages/lacak.py", "Lacak Pengaduan", "lacak", ":material/search:"),
     "verifikasi": ("pages/verifikasi.py", "Verifikasi Surat", "verifikasi", ":material/verified:"),
 }
-# Public pages that stay in the navigation after login: a signed letter's QR code
-# leads here, whoever scans it.
-ALWAYS_PUBLIC = ("verifikasi",)
 STAFF_PAGES: dict[str, tuple[str, str, str, str]] = {
     "queue": ("pages/queue.py", "Antrean Saya", "antrean", ":material/inbox:"),
     "notifications": (
@@ -98,7 +95,6 @@ def main() -> None:
         unread = notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
         pages = [page(_with_badge(key, unread)) for key in granted]
         pages = pages or [st.Page(_no_role, title="Beranda", url_path="beranda")]
-        pages += [page(PUBLIC_PAGES[key]) for key in ALWAYS_PUBLIC]
         sidebar.render_user(user, unread=unread)
     st.navigation(pages).run()
 
