@@ -92,11 +92,21 @@ def _empty_all_tables(url: str) -> None:
 
 
 def stand_in_pdf(docx: bytes) -> bytes:
-    """A PDF-looking file per .docx, instead of a LibreOffice conversion."""
+    """A valid one-page PDF per .docx (blank; its last line names the .docx's digest),
+    instead of a LibreOffice conversion."""
     import hashlib
+    import io
 
-    digest = hashlib.sha256(docx).hexdigest().encode()
-    return b"%PDF-1.4\n% stand-in for the .docx " + digest + b"\n%%EOF\n"
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument.new()
+    try:
+        document.new_page(595, 842)
+        out = io.BytesIO()
+        document.save(out)
+    finally:
+        document.close()
+    return out.getvalue() + b"% " + hashlib.sha256(docx).hexdigest().encode() + b"\n"
 
 
 @pytest.fixture(autouse=True)
