@@ -228,8 +228,8 @@ def test_settings_signer_and_kop_are_printed(staff):
     )
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
-    text = text_of(
-        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    text = text_of(  # the .docx frozen at signing (its PDF: test_signed_letter)
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data
     )
     assert "Ir. Budi Santoso, M.M." in text
     assert "NIP. 19780707 199712 1 001" in text
@@ -392,7 +392,9 @@ def test_a_confidential_complainant_is_masked_for_those_who_may_not_see_them(sta
     sign(staff, complaint_id)
     with pytest.raises(NotAllowed):
         reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
-    original = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.arsiparis.id)
+    with pytest.raises(NotAllowed):
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    original = reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.arsiparis.id)
     assert "Siti Aminah" in text_of(original.data)
 
 
