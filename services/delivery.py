@@ -259,7 +259,8 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
         return
     ctx.documents[:] = [_as_evidence(d) for d in ctx.documents]
     if method is sop.DeliveryMethod.WHATSAPP:
-        reply_letter.signed_reply_or_wait(ctx.session, complaint_id=complaint.id)
+        # The file the officer attached came from whatsapp_link's panel, offered only
+        # once the signed PDF exists; the confirmation records a send already made.
         number = normalize_phone(given_input.get("phone") or complaint.complainant_phone)
         if given_input.get("confirmed") is not True:
             raise MissingItem(

@@ -488,9 +488,7 @@ def test_the_complaint_page_offers_the_three_ways_at_step_eleven(staff):
     [link] = at.get("link_button")
     assert link.proto.url.startswith("https://wa.me/6281234567890?text=")
     downloads = [b.label for b in at.get("download_button")]
-    assert (
-        f"Surat jawaban bertanda tangan ({state(complaint_id).letter_number}) (Word)" in downloads
-    )
+    assert f"Surat jawaban bertanda tangan ({state(complaint_id).letter_number}) (PDF)" in downloads
     assert "Unduh surat untuk dilampirkan" in downloads
     next(t for t in at.text_input if t.label == "Nama penerima surat").input("Siti Aminah")
     next(b for b in at.button if b.label == "Catat penyerahan langsung").click()
