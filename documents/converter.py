@@ -37,6 +37,26 @@ from documents import pdf
 log = logging.getLogger("layanan.converter")
 
 START_SECONDS = 30  # LibreOffice's first start on a busy machine
+
+# Runs unoserver and stops its whole process group when the app process is gone: a
+# server stopped by SIGTERM or SIGKILL runs no atexit handler, and an orphaned
+# LibreOffice would keep its memory (seen after test servers were terminated).
+WATCHDOG = """
+import os, signal, subprocess, sys, time
+parent = int(sys.argv[1])
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stop() signals the group: the child ends
+child = subprocess.Popen([sys.executable, "-m", "unoserver.server", *sys.argv[2:]])
+while child.poll() is None:
+    if os.getppid() != parent:
+        os.killpg(0, signal.SIGTERM)
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        os.killpg(0, signal.SIGKILL)
+    time.sleep(1)
+sys.exit(child.returncode)
+"""
 CONVERSION_TIMEOUT = pdf.TIMEOUT_SECONDS  # the server stops a hung conversion itself
 
 
@@ -81,8 +101,9 @@ class _Warm:
         env = dict(os.environ, PYTHONPATH=self._path_dir())
         command = [
             python,
-            "-m",
-            "unoserver.server",
+            "-c",
+            WATCHDOG,
+            str(os.getpid()),
             "--interface",
             "127.0.0.1",
             "--port",
