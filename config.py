@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,6 +109,10 @@ class Settings:
     smtp_sender: str
     smtp_starttls: bool
     soffice_path: str
+    # The warm PDF converter (documents.converter): the Python with LibreOffice's uno
+    # bridge that runs our own unoserver, or the address of one run elsewhere.
+    unoserver_python: str = "/usr/bin/python3"
+    unoserver_address: str = ""
     # Public portal throttling (services.ratelimit; numbers explained in docs/portal.md).
     track_max_failures: int = 10
     track_window_minutes: int = 15
@@ -218,6 +223,11 @@ def get_settings() -> Settings:
             "address(es) of your reverse proxy (e.g. 127.0.0.1 or 10.0.0.0/24); headers are "
             "believed only from those peers"
         )
+    unoserver_address = env_str("UNOSERVER_ADDRESS", "", secrets).strip()
+    if unoserver_address and not re.fullmatch(r"[\w.\-]*:\d{1,5}", unoserver_address):
+        raise ConfigError(
+            f"UNOSERVER_ADDRESS={unoserver_address!r}: expected host:port, e.g. 127.0.0.1:2003"
+        )
     poll = env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1)
     max_lag = env_int("HEALTH_OUTBOX_MAX_LAG_SECONDS", 600, secrets, minimum=1)
     if max_lag <= poll:
@@ -258,6 +268,8 @@ def get_settings() -> Settings:
         smtp_sender=env_str("SMTP_SENDER", "pengaduan@localhost", secrets),
         smtp_starttls=env_bool("SMTP_STARTTLS", True, secrets),
         soffice_path=env_str("SOFFICE_PATH", "soffice", secrets),
+        unoserver_python=env_str("UNOSERVER_PYTHON", "/usr/bin/python3", secrets),
+        unoserver_address=unoserver_address,
         track_max_failures=env_int("TRACK_MAX_FAILURES", 10, secrets, minimum=1),
         track_window_minutes=env_int("TRACK_WINDOW_MINUTES", 15, secrets, minimum=1),
         track_slow_after=env_int("TRACK_SLOW_AFTER", 3, secrets, minimum=1),

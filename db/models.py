@@ -293,6 +293,34 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SignedLetter(Base):
+    """The signed reply letter's verification record and its PDF (migration 0012).
+
+    Written by the signing hook with the .docx (``Document`` kind reply_letter_signed);
+    the PDF is converted from that .docx after commit (``services.signed_letter``) and
+    stored here once, with its SHA-256, which the public page /verifikasi shows.
+    """
+
+    __tablename__ = "signed_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # the verification code
+    letter_number: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime]
+    hal: Mapped[str] = mapped_column(String(300))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_title: Mapped[str] = mapped_column(String(300))
+    signer_nip: Mapped[str] = mapped_column(String(30))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_ready_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class Disposition(Base):
     """The Head's disposition (step 7): to which units, with which instruction."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from documents.render import Paragraphs
+from documents.render import Image, Paragraphs
 
 COMMON_KEYS: dict[str, str] = {
     "kantor": "Kop surat: kantor.provinsi, kantor.nama, kantor.alamat, kantor.kontak, kantor.kota",
@@ -32,6 +32,10 @@ KEYS: dict[str, dict[str, str]] = {
         "isi_surat": "Isi surat dari unit (paragraf)",
         "penandatangan": "Tanda tangan: penandatangan.atas_nama, .jabatan, .nama, .pangkat, .nip",
         "tembusan": "Daftar tembusan (teks)",
+        "tte": (
+            "Tanda tangan elektronik (kosong pada draf): tte.qr (kode QR alamat verifikasi), "
+            "tte.tanggal, tte.kode (kode verifikasi), tte.alamat (alamat halaman verifikasi)"
+        ),
     },
     "lembar_disposisi": {
         **COMMON_KEYS,
@@ -89,7 +93,10 @@ KEYS: dict[str, dict[str, str]] = {
 
 # Names a replacement template must print, so that no official content disappears.
 REQUIRED: dict[str, frozenset[str]] = {
-    "surat_jawaban": frozenset({"draf", "nomor_surat", "tanggal_surat", "isi_surat", "penerima"}),
+    # tte: a signed letter without its verification block could not be checked.
+    "surat_jawaban": frozenset(
+        {"draf", "nomor_surat", "tanggal_surat", "isi_surat", "penerima", "tte"}
+    ),
     "lembar_disposisi": frozenset({"nomor_agenda", "diteruskan_kepada", "instruksi"}),
     "tanda_terima": frozenset({"tiket", "pin", "tanggal_jam"}),
     "buku_pengaduan": frozenset({"baris"}),
@@ -190,6 +197,16 @@ SAMPLE_KANTOR = {
 }
 
 
+def _sample_qr() -> bytes:
+    import io
+
+    import qrcode
+
+    out = io.BytesIO()
+    qrcode.make("https://pengaduan.example.go.id/verifikasi?kode=7KQ4M2XH9RTB").save(out)
+    return out.getvalue()
+
+
 def sample_context(key: str) -> dict[str, Any]:
     """A context filling every key of ``key``'s template with realistic values."""
     from layanan import sop
@@ -216,6 +233,12 @@ def sample_context(key: str) -> dict[str, Any]:
                 "Demikian kami sampaikan. Atas perhatian Saudara kami ucapkan terima kasih."
             ),
             "penandatangan": signer,
+            "tte": {
+                "tanggal": "28 November 2026",
+                "kode": "7KQ4-M2XH-9RTB",
+                "qr": Image(_sample_qr(), 24),
+                "alamat": "https://pengaduan.example.go.id/verifikasi",
+            },
             "tembusan": ["Kepala Dinas (sebagai laporan)", "Arsip"],
         },
         "lembar_disposisi": {

@@ -347,7 +347,13 @@ def surat_jawaban():
             ("{%p if draf %}", {}),
             ("(DRAF \u2014 belum ditandatangani)", {"space_before": 18, "space_after": 18}),
             ("{%p else %}", {}),
-            ("", {"space_before": 36, "space_after": 18}),
+            # The electronic-signature block (services.signed_letter): the QR code of
+            # the /verifikasi address, the statement, the date and the code.
+            ("{{ tte.qr }}", {"space_before": 6}),
+            ("Ditandatangani secara elektronik", {"size": 9, "bold": True}),
+            ("pada {{ tte.tanggal }}", {"size": 9}),
+            ("Kode verifikasi: {{ tte.kode }}", {"size": 9}),
+            ("Periksa keaslian di {{ tte.alamat }}", {"size": 9, "space_after": 6}),
             ("{%p endif %}", {}),
             ("{{ penandatangan.nama }}", {"bold": True, "underline": True}),
             ("{{ penandatangan.pangkat }}", {}),

@@ -112,7 +112,8 @@ def render_samples(out: Path, *, pdf: bool | set[str] = True) -> list[Path]:
     end = NOW.date()
     documents = [
         reply_letter.reply_letter(complaint_id=draft, user_id=users["kepala"]),
-        reply_letter.reply_letter(complaint_id=signed, user_id=users["sekretaris"]),
+        # The .docx frozen at signing (its PDF below is converted as the others are).
+        reply_letter.signed_docx(complaint_id=signed, user_id=users["sekretaris"]),
         disposition_sheet.disposition_sheet(complaint_id=sheet, user_id=users["kepala"]),
         receipt.receipt_download(complaint_id=intake, pin=PIN, client="render-samples"),
         receipt.receipt_for_staff(complaint_id=intake, user_id=users["petugas"]),

@@ -20,7 +20,7 @@ from layanan import sop
 from layanan.calendar import WorkingCalendar
 from layanan.errors import InvalidInput
 from layanan.sop import Role
-from services import authz, workflow
+from services import authz, signed_letter, workflow
 from services.calendar_settings import load_calendar
 from services.passwords import hash_password
 from services.pins import PIN_HASHER
@@ -288,6 +288,9 @@ def seed_demo(
     """Create demo users and ``count`` complaints over the last ``months``; returns count."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
+    # The letters signed here get their PDF from the app's converter thread, in the
+    # background, instead of one conversion after another before seeding returns.
+    session.info[signed_letter.DEFER] = True
     users = ensure_demo_users(session)
     calendar = load_calendar(session)
     actors = _actors(users)

@@ -24,6 +24,7 @@ from services import (
     receipt,
     register_book,
     reply_letter,
+    signed_letter,
     workflow,
 )
 from tests.factories import bring_to, do, new_complaint, payload_for, state, version_of
@@ -105,23 +106,32 @@ def test_signing_numbers_and_freezes_the_letter(staff):
         ).one()
         assert event.payload["letter_number"] == complaint.letter_number
         assert len(event.payload["documents"]) == 1
-    # Every later download returns exactly the stored bytes, whoever asks.
+    # Every later download returns exactly the stored PDF, whoever asks; the .docx is
+    # kept beside it.
+    with read_session() as session:
+        pdf_digest = signed_letter.latest(session, complaint_id).pdf_sha256
     for user in (staff.petugas, staff.sekretaris, staff.arsiparis, staff.kepala):
         again = reply_letter.reply_letter(complaint_id=complaint_id, user_id=user.id)
-        assert again.filename == filename
-        assert hashlib.sha256(again.data).hexdigest() == digest
+        assert again.filename == filename.replace(".docx", ".pdf")
+        assert hashlib.sha256(again.data).hexdigest() == pdf_digest
+        kept = reply_letter.signed_docx(complaint_id=complaint_id, user_id=user.id)
+        assert hashlib.sha256(kept.data).hexdigest() == digest
 
 
 def test_the_signed_letter_does_not_change_when_settings_change(staff):
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
     before = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    kept = reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data
     letter_settings.save_letter_settings(
         user_id=staff.admin.id, values={"nama_dinas": "DINAS BARU", "kota": "Donggala"}
     )
     after = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
     assert after == before
-    assert "DINAS BARU" not in text_of(after)
+    assert (
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data == kept
+    )
+    assert "DINAS BARU" not in text_of(kept)
 
 
 def test_a_refused_signing_uses_no_number(staff):
@@ -218,8 +228,8 @@ def test_settings_signer_and_kop_are_printed(staff):
     )
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
-    text = text_of(
-        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    text = text_of(  # the .docx frozen at signing (its PDF: test_signed_letter)
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data
     )
     assert "Ir. Budi Santoso, M.M." in text
     assert "NIP. 19780707 199712 1 001" in text
@@ -382,7 +392,9 @@ def test_a_confidential_complainant_is_masked_for_those_who_may_not_see_them(sta
     sign(staff, complaint_id)
     with pytest.raises(NotAllowed):
         reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
-    original = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.arsiparis.id)
+    with pytest.raises(NotAllowed):
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    original = reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.arsiparis.id)
     assert "Siti Aminah" in text_of(original.data)
 
 

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import func, select, update
 
 from db.engine import read_session, write_session
-from db.models import Complaint, Document, Rating
+from db.models import Complaint, Document, Rating, SignedLetter
 from layanan import sop
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from services import authz, pins, portal, workflow
@@ -403,11 +403,10 @@ def signed_and_delivered(staff, **intake) -> int:
 
 
 def frozen_letter(complaint_id: int) -> bytes:
+    """The signed letter's PDF as stored once after signing (services.signed_letter)."""
     with read_session() as session:
         return session.scalar(
-            select(Document.data).where(
-                Document.complaint_id == complaint_id, Document.kind == "reply_letter_signed"
-            )
+            select(SignedLetter.pdf).where(SignedLetter.complaint_id == complaint_id)
         )
 
 
@@ -422,8 +421,8 @@ def test_the_reply_letter_is_offered_only_after_delivery(staff):
     letter = portal.reply_letter(ticket=ticket, pin=PIN, client=CLIENT)
     # Exactly the bytes frozen at signature, never a new rendering.
     assert letter.data == frozen_letter(complaint_id)
-    assert letter.filename == f"surat-jawaban-{ticket}.docx"
-    assert letter.content_type.endswith("wordprocessingml.document")
+    assert letter.filename == f"surat-jawaban-{ticket}.pdf"
+    assert letter.content_type == "application/pdf"
     with pytest.raises(NotFound) as refused:
         portal.reply_letter(ticket=ticket, pin="999999", client=CLIENT)
     assert refused.value.message == WRONG_CREDENTIALS
