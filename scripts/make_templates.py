@@ -476,8 +476,8 @@ def tanda_terima():
     para(
         doc,
         "SALINAN UNTUK PETUGAS: bukti penerimaan pengaduan untuk arsip dan pencatatan "
-        "kantor. Salinan ini bukan tanda terima pemohon dan tidak memuat PIN; PIN hanya "
-        "tercantum pada tanda terima yang diserahkan kepada pemohon.",
+        "kantor. Salinan ini bukan tanda terima pengadu dan tidak memuat PIN; PIN hanya "
+        "tercantum pada tanda terima yang diserahkan kepada pengadu.",
         align=CENTER,
         size=9,
         space_after=6,
@@ -531,7 +531,7 @@ def buku_pengaduan():
             "{{ b.status }}",
             "{{ b.keterangan }}",
         ],
-        [9, 22, 24, 28, 20, 20, 28, 52, 30, 24, 30],
+        [8, 21, 23, 27, 23, 24, 26, 46, 30, 22, 29],
     )
     para(doc, "Jumlah: {{ jumlah }} pengaduan", space_before=8)
     para(doc, "Dicetak pada {{ tanggal_cetak }} oleh {{ dicetak_oleh }}", size=9)
