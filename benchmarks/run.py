@@ -1030,6 +1030,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed-only", action="store_true", help="seed (or check) the databases and stop"
     )
+    parser.add_argument(
+        "--replicas",
+        type=_int_list,
+        default=[],
+        help="instead of the figures above: the sessions through nginx in front of each "
+        "number of replicas (benchmarks.replicas; one database and size); writes the "
+        "Replicas section of --out",
+    )
     args = parser.parse_args(argv)
     if args.seed_only and not args.keep:
         parser.error("--seed-only needs --keep (otherwise the seeded databases are dropped)")
@@ -1041,8 +1049,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if "sqlite" in kinds and min(args.sizes) > MAX_SQLITE_SIZE:
         parser.error(f"sizes above {MAX_SQLITE_SIZE:,} run on PostgreSQL only")
-    if args.base_url and len(kinds) * len(args.sizes) - len(skipped) != 1:
-        parser.error("--base-url needs exactly one database and one size")
+    if (args.base_url or args.replicas) and len(kinds) * len(args.sizes) - len(skipped) != 1:
+        parser.error("--base-url and --replicas need exactly one database and one size")
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -1080,6 +1088,20 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for t in targets:
             describe(t)
+        if args.replicas:
+            from benchmarks import replicas
+
+            log(f"Sessions {args.sessions} x {args.session_seconds:g} s, replicas {args.replicas}:")
+            figures = replicas.run(
+                targets[0], args.replicas, args.sessions, args.session_seconds, directory, log
+            )
+            command = shlex.join(["python", "-m", "benchmarks.run", *argv])
+            text = replicas.section(
+                figures, label=targets[0].label, seconds=args.session_seconds, command=command
+            )
+            replicas.write_section(Path(args.out), text)
+            log(f"Wrote the Replicas section of {args.out}")
+            return 1 if replicas.failed(figures) else 0
         if args.sessions and not args.base_url:
             servers = start_servers(targets, directory)
         only = set(args.only.split(",")) if args.only else None
