@@ -531,7 +531,7 @@ def buku_pengaduan():
             "{{ b.status }}",
             "{{ b.keterangan }}",
         ],
-        [8, 21, 23, 27, 23, 24, 26, 46, 30, 22, 29],
+        [10, 21, 23, 27, 22, 24, 26, 42, 28, 26, 27],
     )
     para(doc, "Jumlah: {{ jumlah }} pengaduan", space_before=8)
     para(doc, "Dicetak pada {{ tanggal_cetak }} oleh {{ dicetak_oleh }}", size=9)

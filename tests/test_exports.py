@@ -108,7 +108,7 @@ def test_the_excel_register_keeps_its_look():
     assert sheet["A1"].value == "BUKU PENGADUAN" and sheet["A1"].font.b
     assert sheet["A1"].font.sz == 14
     assert all(c.font.b for c in sheet[4])
-    assert sheet.column_dimensions["E"].width == 60
+    assert sheet.column_dimensions["H"].width == 60  # Isi ringkas
     assert sheet.freeze_panes == "A5"
     assert sheet.print_title_rows == "$4:$4"
     assert sheet["E6"].value == '=HYPERLINK("http://x")' and sheet["E6"].data_type == "s"
