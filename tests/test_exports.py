@@ -111,8 +111,8 @@ def test_the_excel_register_keeps_its_look():
     assert sheet.column_dimensions["H"].width == 60  # Isi ringkas
     assert sheet.freeze_panes == "A5"
     assert sheet.print_title_rows == "$4:$4"
-    assert sheet["E6"].value == '=HYPERLINK("http://x")' and sheet["E6"].data_type == "s"
-    assert sheet["E5"].alignment.wrap_text and sheet["E5"].alignment.vertical == "top"
+    assert sheet["H6"].value == '=HYPERLINK("http://x")' and sheet["H6"].data_type == "s"
+    assert sheet["H5"].alignment.wrap_text and sheet["H5"].alignment.vertical == "top"
 
 
 def _statements(url):
