@@ -331,6 +331,17 @@ def advance(t: Target) -> float:
     return time.perf_counter() - started
 
 
+def notification_check(t: Target) -> float:
+    """What the worker computes every minute before it writes anything: every open
+    complaint's due reminders, escalations and SP4N-LAPOR! clocks (read only)."""
+    from services import notifications
+
+    started = time.perf_counter()
+    with read_session() as session:
+        notifications.due_notifications(session, now=datetime.now(UTC))
+    return time.perf_counter() - started
+
+
 def sign_hook(t: Target) -> float:
     """The signing action's hook (letter number + frozen letter), rolled back."""
     from services import workflow
@@ -457,6 +468,13 @@ MEASUREMENTS: list[Measurement] = [
     Measurement("complaint", "Complaint page (Head, approval step)", "complaint", complaint_page),
     Measurement("advance", "One advance (workflow.perform, hand-over)", "advance", advance),
     Measurement("sign", "Signing hook (number + letter)", "sign", sign_hook),
+    Measurement(
+        "worker:due",
+        "Notification check of one minute (worker)",
+        "worker",
+        notification_check,
+        "s",
+    ),
     Measurement("dash:cold", "Dashboard, default, cold", "dashboard", dashboard_page(None, True)),
     Measurement("dash:warm", "Dashboard, default, warm", "dashboard", dashboard_page(None, False)),
     Measurement(
@@ -927,7 +945,10 @@ def write_report(
                 f"Servers: the given `--base-url` {', '.join(base_urls)}."
                 if base_urls
                 else "Server: one `streamlit run app.py` per database and size (one "
-                "process, one replica)."
+                "process, one replica), with `OUTBOX_WORKER=external`: the outbox sender "
+                "and the notification check of every minute are not in the page loads' "
+                'CPU (that check is timed on its own above, "Notification check of one '
+                'minute").'
             )
             + f" Sessions log in as {', '.join(SESSION_USERS)} in turn and open the queue "
             f"and a complaint page in turn for {session_seconds:g} s per count; server CPU "
@@ -1012,7 +1033,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated groups or keys to time (queue, search, call, complaint, "
-        "advance, sign, dashboard, export, or a key such as dash:cold); default all",
+        "advance, sign, worker, dashboard, export, or a key such as dash:cold); default all",
     )
     parser.add_argument(
         "--base-url",

@@ -37,9 +37,10 @@ HERE = Path(__file__).resolve().parent
 SITE_TEMPLATE = HERE / "nginx" / "layanan.conf.template"
 LOCAL_MAIN_TEMPLATE = HERE / "nginx" / "local-main.conf.template"
 ROUTE_COOKIE = "lp_route"
-# What a replica answers when it is ready. Streamlit's own route until the app has its
-# /healthz (issue 15 item 3): then this one line becomes "/healthz".
-READY_PATH = "/_stcore/health"
+# What a replica answers when it is ready: the app's own health route, its database check
+# only. The site-wide checks (outbox lag, worker heartbeat) would take every replica out of
+# rotation at once when the one worker stops; they are for monitoring (docs/operations.md).
+READY_PATH = "/healthz?scope=replica"
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
 UNPRIVILEGED_USER = "nobody"  # nginx's account when started by root (CI runs as root)
 
@@ -76,7 +77,6 @@ def render_site(
         "@LISTEN@": listen,
         "@BODY_MAX@": str(body_max_mb + 1),
         "@ROUTE_COOKIE_FLAGS@": "; Secure" if secure_cookie else "",
-        "@READY_PATH@": READY_PATH,
     }.items():
         text = text.replace(key, value)
     return text

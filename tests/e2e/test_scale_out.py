@@ -14,12 +14,15 @@ page settles within 5 s, and the work goes on there.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,6 +139,13 @@ def test_two_users_on_two_replicas_and_a_killed_replica_loses_nothing_acknowledg
     browser, site, record_property
 ):
     assert len({r.address for r in site.started}) == 2
+    # Through the proxy: the app's health answers, its metrics are refused (scraped per
+    # replica on loopback only).
+    with urllib.request.urlopen(site.url + "/healthz?scope=replica", timeout=10) as reply:
+        assert reply.status == 200 and json.load(reply)["status"] == "ok"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(site.url + "/metrics", timeout=10)
+    assert refused.value.code == 403
     clerk, clerk_replica = arrive(browser, site)
     registrar, registrar_replica = arrive(browser, site, avoid=clerk_replica)
     try:
