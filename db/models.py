@@ -178,6 +178,8 @@ class Complaint(Base):
     complainant_phone: Mapped[str | None] = mapped_column(String(40))
     complainant_email: Mapped[str | None] = mapped_column(String(200))
     complainant_address: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000})
+    # Kota/kabupaten of the address: the reply letter's "di ..." line (migration 0013).
+    complainant_city: Mapped[str | None] = mapped_column(String(100))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # rahasia
     supervisory: Mapped[bool] = mapped_column(Boolean, default=False)  # berkadar pengawasan
@@ -186,6 +188,10 @@ class Complaint(Base):
     category: Mapped[str] = mapped_column(String(100))
     form: Mapped[str | None] = mapped_column(String(10))  # lisan / tertulis, set at step 4
     guest_book_entry: Mapped[str | None] = mapped_column(String(100))
+    # The incoming letter's own number and date (paper channels, captured at intake):
+    # the disposition sheet and the register print them (migration 0013).
+    incoming_letter_number: Mapped[str | None] = mapped_column(String(100))
+    incoming_letter_date: Mapped[date | None] = mapped_column(Date)
 
     # Current state, written only by services.workflow.
     current_step: Mapped[int | None] = mapped_column(Integer)  # None = closed

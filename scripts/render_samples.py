@@ -106,7 +106,15 @@ def render_samples(out: Path, *, pdf: bool | set[str] = True) -> list[Path]:
         )
         signed = next(c.id for c in reversed(complaints) if c.signed_at is not None)
         disposed = {d.complaint_id for d in session.scalars(select(Disposition))}
-        sheet = next(c.id for c in reversed(complaints) if c.id in disposed)
+        # A letter, so that the sheet shows the incoming letter's own number and date.
+        sheet = next(
+            (
+                c.id
+                for c in reversed(complaints)
+                if c.id in disposed and sop.Channel(c.channel) in sop.PAPER_CHANNELS
+            ),
+            next(c.id for c in reversed(complaints) if c.id in disposed),
+        )
         intake = next(c.id for c in reversed(complaints) if not c.anonymous)
     start = (NOW - timedelta(days=30)).date()
     end = NOW.date()

@@ -117,8 +117,9 @@ def reply_context(
     masked = shown is not None and not shown.name
     name = complainant_name(complaint, masked=masked)
     address = complaint.complainant_address or ""
+    city = complaint.complainant_city or ""
     if shown is not None:
-        address = address if shown.contact else ""
+        address, city = (address, city) if shown.contact else ("", "")
         body = shown.redact(body) or ""
     return {
         "kantor": settings.kantor(),
@@ -126,16 +127,17 @@ def reply_context(
         "draf": draft,
         "tanggal_surat": tanggal(when),
         "nomor_surat": number,
-        "sifat": (complaint.sifat or "biasa").capitalize(),
+        "sifat": sop.sifat_label(complaint.sifat, confidential=bool(complaint.confidential)),
         "lampiran": lampiran_text(_supporting_count(session, complaint.id)),
         "hal": f"Jawaban atas Pengaduan Nomor {complaint.ticket}",
         "penerima": {
-            "nama": name if name in (MASKED, "Anonim") else f"Bapak/Ibu {name}",
-            "alamat": address,
+            "nama": addressee(name, complaint.ticket),
+            "alamat": address.strip(),
+            "tempat": city.strip() or "Tempat",
         },
         "isi_surat": Paragraphs(body),
         "penandatangan": _signer(session, settings, signer),
-        "tembusan": list(settings.tembusan),
+        "tembusan": [t for t in settings.tembusan if not letter_settings.is_archive_copy(t)],
         "tte": None if verification_code is None else tte_context(verification_code, when),
     }
 
@@ -149,6 +151,17 @@ def tte_context(code: str, when: datetime) -> dict:
         "qr": Image(qr_png(url), 24),
         "alamat": url.split("?", 1)[0],
     }
+
+
+def addressee(name: str, ticket: str) -> str:
+    """The "Yth." line: "Sdr. <name>", as the body says "Saudara"; an anonymous
+    complainant is addressed by role (the glossary's word for the complainant) and the
+    ticket, never as "Anonim"; a name this viewer may not see stays masked."""
+    if name == MASKED:
+        return name
+    if name == "Anonim":
+        return f"Sdr. Pengadu (Nomor Pengaduan {ticket})"
+    return f"Sdr. {name}"
 
 
 def reply_filename(ticket: str, *, draft: bool, ext: str = "docx") -> str:

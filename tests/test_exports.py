@@ -48,6 +48,9 @@ class TimedRows:
                 "no": i,
                 "tanggal_terima": "12 November 2026",
                 "nomor_agenda": f"{i}/TNDE/XI/2026",
+                "surat": f"{i}/KUD/XI/2026, 10 November 2026",
+                "saluran": "Surat",
+                "klasifikasi": "000.8.3",
                 "pengadu": "Siti Aminah",
                 "isi_ringkas": f"Sertifikat pelatihan koperasi nomor {i} belum diterima",
                 "diteruskan_ke": "Bidang Kelembagaan",
@@ -107,11 +110,11 @@ def test_the_excel_register_keeps_its_look():
     assert all(c.font.b for c in sheet[4])
     # XlsxWriter stores the width plus Excel's cell padding (60 -> 60.71), so that the
     # column shows 60 characters as Excel's own width box would.
-    assert 60 <= sheet.column_dimensions["E"].width < 61
+    assert 60 <= sheet.column_dimensions["H"].width < 61  # Isi ringkas
     assert sheet.freeze_panes == "A5"
     assert sheet.print_title_rows == "$4:$4"
-    assert sheet["E6"].value == '=HYPERLINK("http://x")' and sheet["E6"].data_type == "s"
-    assert sheet["E5"].alignment.wrap_text and sheet["E5"].alignment.vertical == "top"
+    assert sheet["H6"].value == '=HYPERLINK("http://x")' and sheet["H6"].data_type == "s"
+    assert sheet["H5"].alignment.wrap_text and sheet["H5"].alignment.vertical == "top"
 
 
 def _statements(url):

@@ -142,9 +142,9 @@ def test_letter_fields_sit_where_tata_naskah_dinas_puts_them():
     assert rows["Sifat"] == "Biasa"
     assert rows["Lampiran"] == "1 (satu) berkas"
     assert rows["Hal"] == "Jawaban <penting> & segera"
-    yth = texts.index("Yth. Siti Aminah")
-    assert texts[yth + 1] == "Jalan Sisingamangaraja 5\nPalu"
-    assert texts[yth + 2 : yth + 4] == ["di", "Tempat"]
+    yth = texts.index("Yth. Sdr. Siti Aminah")
+    assert texts[yth + 1] == "Jalan Sisingamangaraja 5, Kelurahan Besusu Barat"
+    assert texts[yth + 2 : yth + 4] == ["di", "Palu"]
     signer = texts.index("a.n. KEPALA DINAS KOPERASI DAN UKM PROVINSI SULAWESI TENGAH")
     assert texts[signer + 1] == "SEKRETARIS,"
     name = next(p for p in paras if p.text == "Nurhayati Lamadjido, S.H., M.H.")
@@ -152,7 +152,7 @@ def test_letter_fields_sit_where_tata_naskah_dinas_puts_them():
     assert "NIP. 19750214 200003 2 003" in texts
     assert texts.index("Tembusan:") > signer
     body = [t for t in texts if t and t != "- 2 -"]  # the page number is the header's
-    assert body[-2:] == ["1. Kepala Dinas (sebagai laporan)", "2. Arsip"]
+    assert body[-1:] == ["1. Kepala Dinas (sebagai laporan)"]
     # The kop surat heads the page, before the date.
     assert texts.index("PEMERINTAH PROVINSI SULAWESI TENGAH") < texts.index(date_line.text)
 
