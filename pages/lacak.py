@@ -105,10 +105,10 @@ if status.delivered_at is not None:
 
 st.subheader("Pesan tentang pengaduan ini")
 if status.messages_stopped:
-    st.caption("Anda tidak lagi menerima pesan e-mail atau WhatsApp tentang pengaduan ini.")
+    st.caption("Anda tidak lagi menerima pesan pos-el atau WhatsApp tentang pengaduan ini.")
 else:
     st.caption(
-        "Kami mengirim kabar lewat e-mail atau WhatsApp ke kontak yang Anda berikan saat "
+        "Kami mengirim kabar lewat pos-el atau WhatsApp ke kontak yang Anda berikan saat "
         "pengaduan diterima, sedang ditangani, dijawab dan selesai."
     )
     if st.button("Berhenti menerima pesan", key="stop_messages"):

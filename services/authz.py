@@ -33,7 +33,7 @@ class Actor:
     unit_id: int | None = None
 
 
-PEMOHON = Actor(user_id=None, name="Pemohon", roles=frozenset({Role.PEMOHON}))
+PEMOHON = Actor(user_id=None, name="Pengadu", roles=frozenset({Role.PEMOHON}))
 
 
 def load_actor(session: Session, user_id: int) -> Actor:

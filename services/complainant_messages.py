@@ -91,7 +91,7 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
 DEFAULT_TEMPLATES: dict[str, str] = {
     moment: f"pengaduan_{moment}" for moment in sop.COMPLAINANT_MESSAGES
 }
-OPTED_OUT = "Pemohon telah berhenti menerima pesan (dipilih di halaman Lacak Pengaduan)."
+OPTED_OUT = "Pengadu telah berhenti menerima pesan (dipilih di halaman Lacak Pengaduan)."
 
 
 # --- settings and texts -----------------------------------------------------------------

@@ -228,7 +228,7 @@ def test_a_tracked_online_complaint_moves_when_the_front_desk_receives_it(staff)
     with read_session() as session:
         complaint_id = session.scalar(select(Complaint.id).where(Complaint.ticket == ticket))
     do(staff.petugas, complaint_id, "receive")
-    assert "Diteruskan ke Sub Bagian Umum *(sedang berjalan)*" in texts(track(ticket, pin))
+    assert "Diteruskan ke Subbagian Umum *(sedang berjalan)*" in texts(track(ticket, pin))
 
 
 def test_the_delivered_reply_letter_is_offered_for_download(staff):
