@@ -56,7 +56,7 @@ LAYANAN = ("sop.py", "permissions.py", "clocks.py", "validate.py", "text.py", "e
 
 def scanned_modules() -> list[Path]:
     modules = [ROOT / "app.py"]
-    for folder in ("pages", "ui", "services"):
+    for folder in ("pages", "ui", "services", "documents"):
         modules += sorted((ROOT / folder).rglob("*.py"))
     modules += [ROOT / "layanan" / name for name in LAYANAN]
     return modules
