@@ -65,6 +65,7 @@ def scanned_modules() -> list[Path]:
 # Text no user sees: an identifier, a key, a path, a MIME type, a pattern of few symbols
 # (lower case: "Pemohon" or "E-mail" alone is a label).
 _IDENTIFIER = re.compile(r"^[a-z0-9_./:%+\-]*$")
+_HYPHENATED_WORD = re.compile(r"(?i)\be-mails?\b")
 # Exceptions a programmer meets (a bad SOP table, a wrong call): never shown to a user,
 # who only sees layanan.errors.WorkflowError messages.
 DEVELOPER_ERRORS = {
@@ -167,7 +168,8 @@ def visible_literals(path: Path, relative: str = "") -> list[tuple[int, str, boo
         if id(node) in skipped:
             continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if not _IDENTIFIER.match(node.value):
+            # "e-mail" alone is a word shown to a user, not an identifier (those say "email").
+            if not _IDENTIFIER.match(node.value) or _HYPHENATED_WORD.search(node.value):
                 found.append((node.lineno, node.value, False))
         elif isinstance(node, ast.FormattedValue) and node.conversion == ord("r"):
             found.append((node.lineno, ast.unparse(node.value), True))
@@ -257,12 +259,14 @@ def test_the_scan_sees_a_repr_and_skips_programmer_errors(tmp_path):
         "def g(key):\n"
         '    raise InvalidInput(f"Templat {key!r} tidak dikenal.")\n'
         "def h(st):\n"
-        '    st.button("Kirim e-mail", key="send email now")\n',
+        '    st.button("Kirim e-mail", key="send email now")\n'
+        'CHANNELS = ("e-mail", "email")\n',
         encoding="utf-8",
     )
     found = visible_literals(module)
     assert (5, "key", True) in found
     assert (7, "Kirim e-mail", False) in found
+    assert (8, "e-mail", False) in found and (8, "email", False) not in found
     texts = [text for _line, text, _r in found]
     assert not any("draft" in t or "unknown" in t or "send email" in t for t in texts)
 
