@@ -1,8 +1,11 @@
 """Entry point: log the user in, then offer only the pages their roles grant.
 
 ``streamlit run app.py`` finds the ``st.App`` below and serves the app through it, which
-adds the two login-cookie routes of ``ui/auth_routes.py`` beside Streamlit's own and the
-security headers of ``ui/http_headers.py`` on every response. The
+adds the two login-cookie routes of ``ui/auth_routes.py`` and ``/healthz`` and ``/metrics``
+of ``ui/ops_routes.py`` beside Streamlit's own, and the security headers of
+``ui/http_headers.py`` on every response; importing it also configures the structured
+logs (``services.logs``). Every script run is timed (``layanan_page_run_seconds``) and
+logged with its user, page and ticket. The
 ASGI server imports this file as a module (``__name__ == "app"``) only to get that
 object; Streamlit runs it as ``__main__`` for every page view, and that run builds the
 navigation. A page that the user's roles do not grant (``layanan.permissions``) is not
@@ -10,6 +13,11 @@ in the navigation at all, so typing its URL leads to "page not found".
 """
 
 from __future__ import annotations
+
+import logging
+import re
+import time
+from contextlib import asynccontextmanager
 
 import streamlit as st
 
@@ -67,13 +75,42 @@ def _with_badge(key: str, unread: int) -> tuple[str, str, str, str]:
     return file, title, url_path, icon
 
 
+_page_log = logging.getLogger("layanan.page")
+
+# A ticket in the address (?tiket=...) is logged only when it looks like one: the
+# parameter is typed by whoever opened the page.
+_TICKET_RE = re.compile(r"^ADU-\d{4}-\d{6}$")
+
+
+def _ticket_in_address() -> str | None:
+    ticket = st.query_params.get("tiket", "")
+    return ticket if _TICKET_RE.fullmatch(ticket or "") else None
+
+
 def _no_role() -> None:
     st.title("Belum ada peran")
     st.info("Akun Anda belum diberi peran. Hubungi administrator.")
 
 
 def main() -> None:
-    from services import notifications, outbox
+    """One script run, timed and logged as one ``page_run`` line whatever ends it (a
+    rerun, st.stop or an error: the ``finally``)."""
+    from services import logs, metrics
+
+    started = time.perf_counter()
+    page_path = {"path": "-"}
+    with logs.request_context(event="page_run"):
+        try:
+            _run(page_path)
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.observe_page_run(page=page_path["path"], seconds=seconds)
+            logs.bind(page=page_path["path"], duration_ms=round(seconds * 1000, 1))
+            _page_log.info("page %s", page_path["path"])
+
+
+def _run(page_path: dict[str, str]) -> None:
+    from services import logs, notifications, outbox
     from ui import session, sidebar
 
     # The sender of e-mail and other outgoing messages (OUTBOX_WORKER=embedded, the
@@ -86,14 +123,22 @@ def main() -> None:
     session.clear_cookie_if_logged_out()
     user = session.current_user()
     if user is None:
-        pages = [page(entry) for entry in PUBLIC_PAGES.values()]
+        entries = list(PUBLIC_PAGES.values())
     else:
+        logs.bind(user=user.username, user_id=user.id, roles=sorted(r.value for r in user.roles))
         granted = permissions.pages_for(user.roles)
         unread = notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
-        pages = [page(_with_badge(key, unread)) for key in granted]
-        pages = pages or [st.Page(_no_role, title="Beranda", url_path="beranda")]
+        entries = [_with_badge(key, unread) for key in granted]
         sidebar.render_user(user, unread=unread)
-    st.navigation(pages).run()
+    pages = [page(entry) for entry in entries]
+    paths = {id(p): entry[2] for p, entry in zip(pages, entries, strict=True)}
+    if not pages:
+        pages = [st.Page(_no_role, title="Beranda", url_path="beranda")]
+        paths = {id(pages[0]): "beranda"}
+    chosen = st.navigation(pages)
+    page_path["path"] = paths.get(id(chosen), "-")
+    logs.bind(page=page_path["path"], ticket=_ticket_in_address())
+    chosen.run()
 
 
 if __name__ == "__main__":
@@ -101,12 +146,27 @@ if __name__ == "__main__":
 else:
     from streamlit.runtime.pages_manager import PagesManager
 
-    from ui.auth_routes import ROUTES
+    from services import logs
+    from ui.auth_routes import ROUTES as AUTH_ROUTES
     from ui.http_headers import MIDDLEWARE
+    from ui.ops_routes import ROUTES as OPS_ROUTES
+
+    logs.configure()
+
+    @asynccontextmanager
+    async def _lifespan(_app):
+        from services import outbox
+
+        # The embedded sender (OUTBOX_WORKER=embedded) starts with the server, not with
+        # its first page view: /healthz reads its heartbeat from the start.
+        outbox.start_embedded_worker()
+        yield
 
     # pages/ holds our page files, but this app lists its pages itself (st.navigation).
     # Without this, Streamlit treats a pages/ folder as the old multipage mode until the
     # first st.navigation call of the process, and a fresh server's first request for,
     # say, /admin would run pages/admin.py without passing through this file.
     PagesManager.uses_pages_directory = False
-    app = st.App(__file__, routes=ROUTES, middleware=MIDDLEWARE)
+    app = st.App(
+        __file__, routes=[*AUTH_ROUTES, *OPS_ROUTES], middleware=MIDDLEWARE, lifespan=_lifespan
+    )

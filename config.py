@@ -142,6 +142,15 @@ class Settings:
     whatsapp_phone_number_id: str = ""
     whatsapp_timeout_seconds: int = 15
     whatsapp_language: str = "id"
+    # Operations (services.health, services.metrics, services.logs; docs/operations.md).
+    # /healthz fails when the oldest due, unsent outbox message has waited longer than
+    # this, or no outbox worker has beaten its heartbeat for longer than that.
+    health_outbox_max_lag_seconds: int = 600
+    health_worker_max_silence_seconds: int = 180
+    health_timeout_seconds: int = 5
+    metrics_token: str = ""  # when set, /metrics wants "Authorization: Bearer <token>"
+    log_format: str = "json"  # json | text
+    log_level: str = "INFO"
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -150,6 +159,11 @@ class Settings:
 
 OUTBOX_WORKER_MODES = ("embedded", "external")
 COOKIE_SECURE_MODES = ("auto", "true", "false")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# How often the outbox worker writes its heartbeat (services.outbox.heartbeat); here
+# because the health thresholds below are checked against it.
+WORKER_HEARTBEAT_SECONDS = 30
 
 
 def _default_database_url() -> str:
@@ -204,6 +218,32 @@ def get_settings() -> Settings:
             "address(es) of your reverse proxy (e.g. 127.0.0.1 or 10.0.0.0/24); headers are "
             "believed only from those peers"
         )
+    poll = env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1)
+    max_lag = env_int("HEALTH_OUTBOX_MAX_LAG_SECONDS", 600, secrets, minimum=1)
+    if max_lag <= poll:
+        raise ConfigError(
+            f"HEALTH_OUTBOX_MAX_LAG_SECONDS={max_lag}: must be longer than "
+            f"OUTBOX_POLL_SECONDS={poll}, or a healthy worker's normal wait reads as a failure"
+        )
+    silence = env_int("HEALTH_WORKER_MAX_SILENCE_SECONDS", 180, secrets, minimum=1)
+    # One loop of a busy worker: a poll, a heartbeat interval and one send that runs
+    # into its SMTP timeout, before the next heartbeat is written.
+    loop = poll + WORKER_HEARTBEAT_SECONDS + smtp_timeout
+    if silence <= loop:
+        raise ConfigError(
+            f"HEALTH_WORKER_MAX_SILENCE_SECONDS={silence}: must be longer than "
+            f"OUTBOX_POLL_SECONDS + {WORKER_HEARTBEAT_SECONDS} s (heartbeat interval) + "
+            f"SMTP_TIMEOUT_SECONDS = {loop}, or a working worker reads as silent"
+        )
+    log_format = env_str("LOG_FORMAT", "json", secrets).strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(
+            f"LOG_FORMAT={log_format!r}: use json (one JSON object per line, for a log "
+            "collector) or text (one readable line)"
+        )
+    log_level = env_str("LOG_LEVEL", "INFO", secrets).strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL={log_level!r}: use one of {', '.join(LOG_LEVELS)}")
     return Settings(
         database_url=url,
         public_base_url=env_str("PUBLIC_BASE_URL", "http://localhost:8501", secrets).rstrip("/"),
@@ -230,7 +270,7 @@ def get_settings() -> Settings:
         trust_proxy_headers=bool(trust_proxy_from),
         smtp_timeout_seconds=smtp_timeout,
         outbox_worker=outbox_worker,
-        outbox_poll_seconds=env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1),
+        outbox_poll_seconds=poll,
         outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 6, secrets, minimum=1),
         outbox_backoff_seconds=env_int("OUTBOX_BACKOFF_SECONDS", 60, secrets, minimum=1),
         outbox_lease_seconds=lease,
@@ -242,4 +282,10 @@ def get_settings() -> Settings:
         whatsapp_phone_number_id=wa_phone_id,
         whatsapp_timeout_seconds=env_int("WHATSAPP_TIMEOUT_SECONDS", 15, secrets, minimum=1),
         whatsapp_language=env_str("WHATSAPP_LANGUAGE", "id", secrets),
+        health_outbox_max_lag_seconds=max_lag,
+        health_worker_max_silence_seconds=silence,
+        health_timeout_seconds=env_int("HEALTH_TIMEOUT_SECONDS", 5, secrets, minimum=1),
+        metrics_token=env_str("METRICS_TOKEN", "", secrets),
+        log_format=log_format,
+        log_level=log_level,
     )

@@ -331,6 +331,17 @@ def advance(t: Target) -> float:
     return time.perf_counter() - started
 
 
+def notification_check(t: Target) -> float:
+    """What the worker computes every minute before it writes anything: every open
+    complaint's due reminders, escalations and SP4N-LAPOR! clocks (read only)."""
+    from services import notifications
+
+    started = time.perf_counter()
+    with read_session() as session:
+        notifications.due_notifications(session, now=datetime.now(UTC))
+    return time.perf_counter() - started
+
+
 def sign_hook(t: Target) -> float:
     """The signing action's hook (letter number + frozen letter), rolled back."""
     from services import workflow
@@ -457,6 +468,13 @@ MEASUREMENTS: list[Measurement] = [
     Measurement("complaint", "Complaint page (Head, approval step)", "complaint", complaint_page),
     Measurement("advance", "One advance (workflow.perform, hand-over)", "advance", advance),
     Measurement("sign", "Signing hook (number + letter)", "sign", sign_hook),
+    Measurement(
+        "worker:due",
+        "Notification check of one minute (worker)",
+        "worker",
+        notification_check,
+        "s",
+    ),
     Measurement("dash:cold", "Dashboard, default, cold", "dashboard", dashboard_page(None, True)),
     Measurement("dash:warm", "Dashboard, default, warm", "dashboard", dashboard_page(None, False)),
     Measurement(
@@ -927,7 +945,10 @@ def write_report(
                 f"Servers: the given `--base-url` {', '.join(base_urls)}."
                 if base_urls
                 else "Server: one `streamlit run app.py` per database and size (one "
-                "process, one replica)."
+                "process, one replica), with `OUTBOX_WORKER=external`: the outbox sender "
+                "and the notification check of every minute are not in the page loads' "
+                'CPU (that check is timed on its own above, "Notification check of one '
+                'minute").'
             )
             + f" Sessions log in as {', '.join(SESSION_USERS)} in turn and open the queue "
             f"and a complaint page in turn for {session_seconds:g} s per count; server CPU "
@@ -1012,7 +1033,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated groups or keys to time (queue, search, call, complaint, "
-        "advance, sign, dashboard, export, or a key such as dash:cold); default all",
+        "advance, sign, worker, dashboard, export, or a key such as dash:cold); default all",
     )
     parser.add_argument(
         "--base-url",
@@ -1030,6 +1051,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed-only", action="store_true", help="seed (or check) the databases and stop"
     )
+    parser.add_argument(
+        "--replicas",
+        type=_int_list,
+        default=[],
+        help="instead of the figures above: the sessions through nginx in front of each "
+        "number of replicas (benchmarks.replicas; one database and size); writes the "
+        "Replicas section of --out",
+    )
     args = parser.parse_args(argv)
     if args.seed_only and not args.keep:
         parser.error("--seed-only needs --keep (otherwise the seeded databases are dropped)")
@@ -1041,8 +1070,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if "sqlite" in kinds and min(args.sizes) > MAX_SQLITE_SIZE:
         parser.error(f"sizes above {MAX_SQLITE_SIZE:,} run on PostgreSQL only")
-    if args.base_url and len(kinds) * len(args.sizes) - len(skipped) != 1:
-        parser.error("--base-url needs exactly one database and one size")
+    if (args.base_url or args.replicas) and len(kinds) * len(args.sizes) - len(skipped) != 1:
+        parser.error("--base-url and --replicas need exactly one database and one size")
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -1080,6 +1109,20 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for t in targets:
             describe(t)
+        if args.replicas:
+            from benchmarks import replicas
+
+            log(f"Sessions {args.sessions} x {args.session_seconds:g} s, replicas {args.replicas}:")
+            figures = replicas.run(
+                targets[0], args.replicas, args.sessions, args.session_seconds, directory, log
+            )
+            command = shlex.join(["python", "-m", "benchmarks.run", *argv])
+            text = replicas.section(
+                figures, label=targets[0].label, seconds=args.session_seconds, command=command
+            )
+            replicas.write_section(Path(args.out), text)
+            log(f"Wrote the Replicas section of {args.out}")
+            return 1 if replicas.failed(figures) else 0
         if args.sessions and not args.base_url:
             servers = start_servers(targets, directory)
         only = set(args.only.split(",")) if args.only else None

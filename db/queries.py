@@ -182,7 +182,12 @@ class _TextMatch:
 
 
 def _text_match(
-    dialect: str, text: str, *, identity_visible: bool, ranked: bool = False
+    dialect: str,
+    text: str,
+    *,
+    identity_visible: bool,
+    ranked: bool = False,
+    floor: int | None = None,
 ) -> _TextMatch:
     """Ticket, complainant name, subject or text contains ``text`` (case-insensitive).
 
@@ -209,9 +214,11 @@ def _text_match(
             else literal_column("0.0")
         )
         hits = select(_FTS.c.rowid.label("id"), rank_of.label("rank"))
-        hits = hits.where(literal_column("complaints_fts").op("MATCH")(_fts_phrase(text))).subquery(
-            "text_hits"
-        )
+        hits = hits.where(literal_column("complaints_fts").op("MATCH")(_fts_phrase(text)))
+        if floor is not None:
+            # Inside the FTS5 query: its rowid range, so bm25 runs on the bounded set only.
+            hits = hits.where(_FTS.c.rowid >= floor)
+        hits = hits.subquery("text_hits")
         # bm25 is negative, lower is better; a hidden complaint ranks by its ticket only.
         rank = case((hidden, 0.0), else_=hits.c.rank)
         return _TextMatch(
@@ -250,14 +257,27 @@ def _with_text(
     *,
     identity_visible: bool,
     ranked: bool = False,
+    bound: SearchBound | None = None,
 ) -> tuple[Select, _TextMatch | None]:
-    """``query`` narrowed to the complaints containing the filter's text, if it has one."""
+    """``query`` narrowed to the complaints containing the filter's text, if it has one
+    (and to the newest matches ``bound`` found, when it is capped: ``search_bound``)."""
     text = searchable_text(filters.text)
     if text is None:
         return query, None
-    match = _text_match(_dialect(session), text, identity_visible=identity_visible, ranked=ranked)
+    dialect = _dialect(session)
+    floor = bound.floor if bound is not None and bound.capped else None
+    match = _text_match(
+        dialect, text, identity_visible=identity_visible, ranked=ranked, floor=floor
+    )
     if match.join is not None:
         query = query.join(*match.join)
+    if floor is not None:
+        # PostgreSQL: the ids themselves (a primary-key lookup each; a range from the
+        # floor would test the text again on every complaint since). SQLite: the range,
+        # which the FTS5 query above also gets.
+        query = query.where(
+            Complaint.id.in_(bound.ids) if dialect == "postgresql" else Complaint.id >= floor
+        )
     return query.where(*match.where), match
 
 
@@ -372,6 +392,51 @@ def queue_step_counts(
 # --- search over every complaint ----------------------------------------------------
 
 
+# A search lists at most SEARCH_CAP complaints: the count stops there ("lebih dari
+# 1.000") and, with a text, only the SEARCH_CAP newest matches are ranked, so a common
+# word costs what the cap costs, not what its tens of thousands of matches would.
+SEARCH_CAP = 1000
+
+
+@dataclass(frozen=True)
+class SearchBound:
+    """What ``search_bound`` found: how many match (``SEARCH_CAP + 1`` means more than
+    the cap) and, when capped with a text, the id of the oldest complaint ranked."""
+
+    matches: int
+    floor: int | None = None
+    ids: tuple[int, ...] = ()  # when capped with a text: the SEARCH_CAP newest matches
+
+    @property
+    def capped(self) -> bool:
+        return self.matches > SEARCH_CAP
+
+
+def search_bound(
+    session: Session,
+    *,
+    now: datetime,
+    filters: ComplaintFilter = NO_FILTER,
+    identity_visible: bool = False,
+) -> SearchBound:
+    """How many complaints ``search_page`` may list, counted up to ``SEARCH_CAP + 1``.
+
+    Without a text the count stops at the cap (the list's order is indexed). With a
+    text the ids of the newest ``SEARCH_CAP + 1`` matches are read (newest id first:
+    the primary key walked backwards while matches are dense, the text index while they
+    are rare) and the ``SEARCH_CAP``-th is the floor ``search_page`` ranks from.
+    """
+    query = select(Complaint.id).where(true(), *_filters(filters, now=now))
+    query, match = _with_text(session, query, filters, identity_visible=identity_visible)
+    if match is None:
+        limited = query.limit(SEARCH_CAP + 1).subquery("capped")
+        return SearchBound(session.scalar(select(func.count()).select_from(limited)) or 0)
+    ids = session.scalars(query.order_by(Complaint.id.desc()).limit(SEARCH_CAP + 1)).all()
+    if len(ids) <= SEARCH_CAP:
+        return SearchBound(len(ids))
+    return SearchBound(len(ids), ids[SEARCH_CAP - 1], tuple(ids[:SEARCH_CAP]))
+
+
 def search_page(
     session: Session,
     *,
@@ -380,15 +445,17 @@ def search_page(
     identity_visible: bool = False,
     limit: int = 25,
     offset: int = 0,
+    bound: SearchBound | None = None,
 ) -> list[ComplaintRow]:
     """One page of every complaint matching the filters.
 
     With a text: best match first (a ticket hit, then the rank of ``_text_match``),
-    newest first among equals; without: newest first.
+    newest first among equals, over the newest ``SEARCH_CAP`` matches when ``bound``
+    says there are more (``search_bound``); without: newest first.
     """
     query = select(*_ROW_COLUMNS).where(true(), *_filters(filters, now=now))
     query, match = _with_text(
-        session, query, filters, identity_visible=identity_visible, ranked=True
+        session, query, filters, identity_visible=identity_visible, ranked=True, bound=bound
     )
     order = match.order if match else ()
     query = (
@@ -397,19 +464,6 @@ def search_page(
         .offset(offset)
     )
     return _rows(session.execute(query))
-
-
-def search_count(
-    session: Session,
-    *,
-    now: datetime,
-    filters: ComplaintFilter = NO_FILTER,
-    identity_visible: bool = False,
-) -> int:
-    """How many complaints ``search_page`` would list over all pages."""
-    return _count(
-        session, [true(), *_filters(filters, now=now)], filters, identity_visible=identity_visible
-    )
 
 
 # --- possible duplicates at intake --------------------------------------------------

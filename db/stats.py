@@ -597,17 +597,47 @@ class DueDay:
     supervisory_completion: datetime
 
 
+# The deadline fields of a DueDay, in the order of _due_table's columns (column2...).
+_DUE_FIELDS = ("verification", "follow_up", "completion", "supervisory_completion")
+_DUE_COLUMN = {f: f"column{i}" for i, f in enumerate(_DUE_FIELDS, start=2)}
+# Per clock: the DueDay field of its deadline, and that of a supervisory complaint (only
+# the completion clock differs). The one table behind the SQL (``_due_column``) and the
+# Python (``_due_of_clock``) reading of a clock's deadline.
+CLOCK_DUE_FIELDS = {
+    "verifikasi": ("verification", "verification"),
+    "tindak_lanjut": ("follow_up", "follow_up"),
+    "penyelesaian": ("completion", "supervisory_completion"),
+}
+
+
+def _due_of_clock(due: DueDay, key: str, supervisory: int | bool) -> datetime:
+    regular, special = CLOCK_DUE_FIELDS[key]
+    return getattr(due, special if supervisory else regular)
+
+
+def _due_column(dues, key: str, c=Complaint) -> ColumnElement:
+    """The deadline of clock ``key`` of complaint ``c`` from ``_due_table``'s row."""
+    regular, special = CLOCK_DUE_FIELDS[key]
+    if regular == special:
+        return dues.c[_DUE_COLUMN[regular]]
+    return case(
+        (c.supervisory.is_(True), dues.c[_DUE_COLUMN[special]]),
+        else_=dues.c[_DUE_COLUMN[regular]],
+    )
+
+
 def _due_table(days: Sequence[DueDay]):
-    """A VALUES table (column1..column5) of deadlines per received day, as a CTE.
+    """A VALUES table (column1: the day, then ``_DUE_FIELDS``) of deadlines per received
+    day, as a CTE.
 
     Written as ``WITH ... AS (VALUES ...)``, which SQLite and PostgreSQL both accept.
     """
     rows, params = [], []
     for i, d in enumerate(days):
-        names = [f"dd{i}_{j}" for j in range(5)]
+        names = [f"dd{i}_{j}" for j in range(1 + len(_DUE_FIELDS))]
         rows.append("(" + ", ".join(f":{n}" for n in names) + ")")
         params.append(bindparam(names[0], d.day, type_=String))
-        values = (d.verification, d.follow_up, d.completion, d.supervisory_completion)
+        values = [getattr(d, f) for f in _DUE_FIELDS]
         params.extend(
             bindparam(n, v, type_=UtcDateTime) for n, v in zip(names[1:], values, strict=True)
         )
@@ -616,10 +646,7 @@ def _due_table(days: Sequence[DueDay]):
         .bindparams(*params)
         .columns(
             column("column1", String),
-            column("column2", UtcDateTime),
-            column("column3", UtcDateTime),
-            column("column4", UtcDateTime),
-            column("column5", UtcDateTime),
+            *(column(_DUE_COLUMN[f], UtcDateTime) for f in _DUE_FIELDS),
         )
     )
     return stmt.cte("due_days")
@@ -647,7 +674,6 @@ def _clock_columns(dialect: str, scope: Select | None, dues, c=Complaint):
     """
     oral = c.form == "lisan"
     has_form = c.form.is_not(None)
-    completion_due = case((c.supervisory.is_(True), dues.c.column5), else_=dues.c.column4)
     joins: list = []
     if dialect == "postgresql" or CLOCKS_GROUPED_ON_SQLITE:
         e = StepEvent
@@ -700,9 +726,9 @@ def _clock_columns(dialect: str, scope: Select | None, dues, c=Complaint):
 
     verification, follow, completion = (ended(k) for k in CLOCK_KEYS)
     columns = {
-        "verifikasi": (verification, dues.c.column2),
-        "tindak_lanjut": (case((has_form, follow)), dues.c.column3),
-        "penyelesaian": (case((has_form, completion)), completion_due),
+        "verifikasi": (verification, _due_column(dues, "verifikasi", c)),
+        "tindak_lanjut": (case((has_form, follow)), _due_column(dues, "tindak_lanjut", c)),
+        "penyelesaian": (case((has_form, completion)), _due_column(dues, "penyelesaian", c)),
     }
     return columns, joins
 
@@ -800,14 +826,6 @@ def _compliance_from_aggregates(
                 late += n - done_met - done_late
         result[key] = (met, late, total - met - late)
     return result
-
-
-def _due_of_clock(due: DueDay, key: str, supervisory: int) -> datetime:
-    if key == "verifikasi":
-        return due.verification
-    if key == "tindak_lanjut":
-        return due.follow_up
-    return due.supervisory_completion if supervisory else due.completion
 
 
 # --- ratings --------------------------------------------------------------------------

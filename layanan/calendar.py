@@ -63,14 +63,19 @@ class WorkingCalendar:
     tz: ZoneInfo = OFFICE_TZ
 
     def __hash__(self) -> int:  # frozen dataclass with a dict field: hash by value
-        return hash(
-            (
-                tuple(sorted(self.office_hours.items())),
-                self.added_holidays,
-                self.removed_holidays,
-                str(self.tz),
+        # Computed once: every add_working_days looks the calendar up by it.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(
+                (
+                    tuple(sorted(self.office_hours.items())),
+                    self.added_holidays,
+                    self.removed_holidays,
+                    str(self.tz),
+                )
             )
-        )
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     @property
     def day_minutes(self) -> int:
@@ -145,20 +150,28 @@ class WorkingCalendar:
         a Friday with 3 days is due at closing time on the following Wednesday.
         """
         _require_aware(start)
-        day = start.astimezone(self.tz).date()
-        counted = 0
-        while counted < days:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                counted += 1
-        hours = self.hours_on(day)
-        if hours is None:  # days == 0 on a day the office is shut: next working day
-            return self.add_working_days(datetime.combine(day, time(0), tzinfo=self.tz), 1)
-        return hours[1]
+        # Kept per (calendar, day, days): the minute's evaluation of every open
+        # complaint's clocks asks the same few hundred days again and again.
+        return _closing_after_working_days(self, start.astimezone(self.tz).date(), days)
 
     def working_days_between(self, start: datetime, end: datetime) -> float:
         """Age in working days: working minutes divided by ``day_minutes``."""
         return self.working_minutes(start, end) / self.day_minutes
+
+
+@lru_cache(maxsize=8192)
+def _closing_after_working_days(calendar: WorkingCalendar, day: date, days: int) -> datetime:
+    """``WorkingCalendar.add_working_days`` from a local day (the calendar is immutable
+    and hashed by value, so an edited calendar is a new key)."""
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            counted += 1
+    hours = calendar.hours_on(day)
+    if hours is None:  # days == 0 on a day the office is shut: next working day
+        return _closing_after_working_days(calendar, day, 1)
+    return hours[1]
 
 
 def _require_aware(*instants: datetime) -> None:

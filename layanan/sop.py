@@ -696,6 +696,7 @@ class SopTable:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_number", {s.number: s for s in self.steps})
         object.__setattr__(self, "by_key", {a.key: a for a in self.actions})
+        object.__setattr__(self, "_clock_steps", {})  # clock -> clock_steps (immutable)
         self.validate()
 
     def validate(self) -> None:
@@ -824,11 +825,15 @@ class SopTable:
 
     def clock_steps(self, clock: str) -> dict[Form, int]:
         """Per form, the step whose last completion ends a regulatory clock."""
+        cached = self._clock_steps.get(clock)  # the table never changes once built
+        if cached is not None:
+            return dict(cached)
         result = {}
         for form in Form:
             for number in self.path(form):
                 if clock in self.by_number[number].ends_clocks:
                     result[form] = number
+        self._clock_steps[clock] = dict(result)
         return result
 
     def steps_with_template(self, template: str) -> frozenset[int]:

@@ -106,10 +106,15 @@ if status.delivered_at is not None:
 st.subheader("Pesan tentang pengaduan ini")
 if status.messages_stopped:
     st.caption("Anda tidak lagi menerima pesan pos-el atau WhatsApp tentang pengaduan ini.")
+elif not status.message_channels:
+    st.caption(
+        "Kami tidak mengirim pesan tentang pengaduan ini; pantau perkembangannya di "
+        "halaman ini dengan nomor tiket dan PIN Anda."
+    )
 else:
     st.caption(
-        "Kami mengirim kabar lewat pos-el atau WhatsApp ke kontak yang Anda berikan saat "
-        "pengaduan diterima, sedang ditangani, dijawab dan selesai."
+        f"Kami mengirim kabar lewat {md(' dan '.join(status.message_channels))} ke kontak yang "
+        "Anda berikan saat pengaduan diterima, sedang ditangani, dijawab dan selesai."
     )
     if st.button("Berhenti menerima pesan", key="stop_messages"):
         try:

@@ -31,6 +31,7 @@ class Actor:
     name: str
     roles: frozenset[Role]
     unit_id: int | None = None
+    username: str | None = None  # for the log line of what it does (services.logs)
 
 
 PEMOHON = Actor(user_id=None, name="Pengadu", roles=frozenset({Role.PEMOHON}))
@@ -46,6 +47,7 @@ def load_actor(session: Session, user_id: int) -> Actor:
         name=user.full_name,
         roles=frozenset(Role(r) for r in user.roles),
         unit_id=user.unit_id,
+        username=user.username,
     )
 
 

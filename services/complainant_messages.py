@@ -225,6 +225,18 @@ def _mobile(phone: str | None) -> str | None:
         return None  # a landline: WhatsApp cannot reach it
 
 
+def channels_reaching(session: Session, complaint) -> tuple[str, ...]:
+    """The channels, as the complainant reads them, by which the messages of ``tell``
+    would reach this complaint's complainant now: the switched-on ones with a contact."""
+    cfg = load_settings(session)
+    channels = []
+    if cfg.email and complaint.complainant_email:
+        channels.append("pos-el")
+    if cfg.whatsapp and get_settings().whatsapp_enabled and _mobile(complaint.complainant_phone):
+        channels.append("WhatsApp")
+    return tuple(channels)
+
+
 @workflow.teller
 def tell(ctx: HookContext, event) -> None:
     """Write the outbox rows of the action's ``tells`` (in its transaction)."""

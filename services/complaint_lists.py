@@ -106,6 +106,9 @@ class ListPage:
     page: int
     page_size: int
     notice: str | None = None  # why a text found nothing to look for (too short)
+    # More than ``queries.SEARCH_CAP`` match: ``total`` is the cap and the pages list
+    # the newest ``SEARCH_CAP`` of them (search only; a queue is never capped).
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -232,7 +235,7 @@ def queue_steps(*, roles: Iterable[Role]) -> tuple[int, ...]:
 def _list_page(
     session: Session,
     *,
-    count: Callable[[Session], int],
+    count: Callable[[Session], int | queries.SearchBound],
     fetch: Callable[..., list[queries.ComplaintRow]],
     page: int,
     page_size: int,
@@ -241,14 +244,26 @@ def _list_page(
     text: str | None = None,
 ) -> ListPage:
     """One page of a queue or search list, clamped to the pages there are."""
-    total = count(session)
+    counted = count(session)
+    bound = counted if isinstance(counted, queries.SearchBound) else None
+    total = min(bound.matches, queries.SEARCH_CAP) if bound else int(counted)
     page, offset = _page_bounds(total, page, page_size)
-    rows = fetch(session, limit=page_size, offset=offset)
+    bounded = {"bound": bound} if bound else {}
+    # A capped list ends at the cap (the rows past it are the older ones not counted).
+    limit = max(0, min(page_size, total - offset)) if bound else page_size
+    rows = fetch(session, limit=limit, offset=offset, **bounded)
     calendar = load_calendar(session)
     items = _items(rows, calendar=calendar, now=now, roles=roles, text=text)
     searched = queries.searchable_text(text)
     short = searched is not None and len(searched) < queries.TEXT_MIN
-    return ListPage(items, total, page, page_size, TEXT_TOO_SHORT if short else None)
+    return ListPage(
+        items,
+        total,
+        page,
+        page_size,
+        TEXT_TOO_SHORT if short else None,
+        capped=bool(bound and bound.capped),
+    )
 
 
 def my_queue(
@@ -306,7 +321,9 @@ def search(
     With a text (``queries.TEXT_MIN`` characters or more): best match first, each
     item with the ``snippet`` of its subject or text where the text stands; a shorter
     text matches nothing and the page says why (``ListPage.notice``). Without: newest
-    first.
+    first. Either way at most ``queries.SEARCH_CAP`` complaints are counted and listed
+    (with a text, the newest that many matches are ranked): ``ListPage.capped`` says
+    when more match.
     """
     now = now or datetime.now(UTC)
     # A NUL in the search text would make PostgreSQL raise: refused like a stored value.
@@ -317,7 +334,7 @@ def search(
         scope: dict[str, Any] = {"now": now, "filters": filters, "identity_visible": visible}
         return _list_page(
             session,
-            count=partial(queries.search_count, **scope),
+            count=partial(queries.search_bound, **scope),
             fetch=partial(queries.search_page, **scope),
             page=page,
             page_size=page_size,

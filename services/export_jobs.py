@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from layanan.errors import WorkflowError
 from services.document_files import Download
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("layanan.export_jobs")  # under the configured "layanan" logger
 
 CONCURRENT_JOBS = 2
 FAILED = "Berkas gagal disusun. Coba lagi; bila terulang, hubungi administrator."

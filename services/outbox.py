@@ -38,9 +38,11 @@ import argparse
 import email
 import importlib
 import logging
+import os
 import re
 import signal
 import smtplib
+import socket
 import ssl
 import sys
 import threading
@@ -51,12 +53,14 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from config import get_settings
+from config import WORKER_HEARTBEAT_SECONDS, get_settings
 from db.engine import read_session, write_session
-from db.models import OutboxAttempt, OutboxMessage
+from db.models import OutboxAttempt, OutboxMessage, Setting
 from layanan.calendar import OFFICE_TZ
 from layanan.errors import WorkflowError
 
@@ -433,12 +437,22 @@ def deliver_claim(claimed: Claim, *, now: datetime | None = None, url: str | Non
 
 
 def process_due(
-    *, limit: int | None = None, now: datetime | None = None, url: str | None = None
+    *,
+    limit: int | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+    between: Callable[[], None] | None = None,
 ) -> dict[str, int]:
-    """Send due messages one by one until none is due (or ``limit``); counts by status."""
+    """Send due messages one by one until none is due (or ``limit``); counts by status.
+
+    ``between`` runs before each claim (the sender loop's heartbeat, so that a long
+    batch does not read as a silent worker).
+    """
     counts: dict[str, int] = {}
     done = 0
     while limit is None or done < limit:
+        if between is not None:
+            between()
         claims = claim(limit=1, now=now, url=url)
         if not claims:
             break
@@ -529,15 +543,104 @@ def send_now(message_pk: int, *, url: str | None = None) -> MessageState:
     return state
 
 
+# --- heartbeat --------------------------------------------------------------------------
+
+HEARTBEAT_KEY = "outbox_worker_heartbeat"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """The last beat of any outbox worker (one row, whichever worker wrote it last)."""
+
+    at: datetime
+    host: str
+    pid: int
+    mode: str
+
+
+def write_heartbeat(*, now: datetime | None = None, url: str | None = None) -> None:
+    """Record that a worker of this process is alive (an upsert of one settings row).
+
+    An upsert, not read-then-insert: two replicas beating for the first time at once
+    must not collide on the key.
+    """
+    now = now or datetime.now(UTC)
+    value = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "mode": get_settings().outbox_worker,
+    }
+    with write_session(url) as session:
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(Setting).values(key=HEARTBEAT_KEY, value=value, updated_at=now)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Setting.key], set_={"value": value, "updated_at": now}
+            )
+        )
+
+
+def last_heartbeat(session: Session) -> Heartbeat | None:
+    row = session.get(Setting, HEARTBEAT_KEY)
+    if row is None:
+        return None
+    value = row.value or {}
+    return Heartbeat(
+        row.updated_at,
+        str(value.get("host", "")),
+        int(value.get("pid", 0)),
+        str(value.get("mode", "")),
+    )
+
+
+class _Beater:
+    """Writes the heartbeat at most every ``WORKER_HEARTBEAT_SECONDS``: called each loop
+    and before each message, it costs the database one short write per interval."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.last = float("-inf")
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last < WORKER_HEARTBEAT_SECONDS:
+            return
+        write_heartbeat(url=self.url)
+        self.last = time.monotonic()
+
+
+def oldest_due_since(session: Session, *, now: datetime | None = None) -> datetime | None:
+    """Since when the longest-waiting due, unsent message has been due (None: none is).
+
+    A pending message is due from its ``next_attempt_at``, a ``sending`` one from the end
+    of its lease; a message waiting out its backoff is not due and not late.
+    """
+    now = now or datetime.now(UTC)
+    pending = session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now
+        )
+    )
+    stuck = session.scalar(
+        select(func.min(OutboxMessage.lease_until)).where(
+            OutboxMessage.status == SENDING, OutboxMessage.lease_until <= now
+        )
+    )
+    found = [moment for moment in (pending, stuck) if moment is not None]
+    return min(found) if found else None
+
+
 def run(stop: threading.Event, *, drain: bool = False, url: str | None = None) -> dict[str, int]:
     """The sender loop: send what is due, sleep ``OUTBOX_POLL_SECONDS``, until ``stop``.
 
+    Each loop (and each message of a batch) beats the heartbeat that /healthz reads.
     ``drain``: return as soon as nothing is due (used by tests and one-off runs).
     """
     totals: dict[str, int] = {}
+    beat = _Beater(url)
     while not stop.is_set():
         try:
-            counts = process_due(limit=50, url=url)
+            beat()
+            counts = process_due(limit=50, url=url, between=beat)
         except Exception:  # a database hiccup must not kill the sender
             log.exception("outbox sender: round failed; retrying after the poll interval")
             counts = {}
@@ -611,9 +714,9 @@ def main(argv: list[str] | None = None) -> int:
         help="evaluate reminders and digests once (no schedule), then send as usual",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from services import logs
+
+    logs.configure()  # LOG_FORMAT / LOG_LEVEL, the same lines as the app's
     settings = get_settings()
     stop = threading.Event()
 

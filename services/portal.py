@@ -83,6 +83,9 @@ class PublicStatus:
     can_rate: bool
     rating: int | None
     messages_stopped: bool = False  # the complainant opted out of messages (opt_out)
+    # Channels that carry messages about this complaint now (none when the office has
+    # not switched any on or the complainant left no contact for them).
+    message_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ def _status(session: Session, complaint: Complaint) -> PublicStatus:
         can_rate=delivered and rating is None,
         rating=rating.score if rating else None,
         messages_stopped=complainant_messages.opted_out(session, complaint.id),
+        message_channels=complainant_messages.channels_reaching(session, complaint),
     )
 
 

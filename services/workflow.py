@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,6 +47,8 @@ from layanan.text import tanggal_jam, ticket_number
 from services.authz import PEMOHON, Actor, load_actor
 from services.calendar_settings import load_calendar
 from services.pins import PIN_HASHER, new_pin
+
+log = logging.getLogger("layanan.workflow")
 
 MAX_TEXT = 500  # a one-line field that no complaint attribute holds (none today)
 MAX_LONGTEXT = LONG_TEXT
@@ -600,7 +604,66 @@ def _apply(
     if act.tells:
         for tell in _TELLERS:
             tell(ctx, event)
+    _announce_after_commit(session, event, complaint, actor)
     return event
+
+
+# --- what an action tells operations: one log line and one count, after commit ------
+
+_PERFORMED_KEY = "layanan_performed"
+
+
+def _announce_after_commit(
+    session: Session, event: StepEvent, complaint: Complaint, actor: Actor
+) -> None:
+    """Queue the action's log line and metric for when its transaction commits.
+
+    Not now: the caller's transaction (or the outbox sender's) may still roll back, and
+    an action that did not happen must not be counted. Only operational fields: the
+    ticket and who acted, never the complainant or the complaint's text (services.logs).
+    """
+    fields = {
+        "event": "action",
+        # load_actor's (every page and the sender act by user id); None for the
+        # complainant acting online (roles say pemohon) and for Actors built by seeding.
+        "user": actor.username,
+        "user_id": actor.user_id,
+        "roles": sorted(r.value for r in actor.roles),
+        "role": event.role,
+        "ticket": complaint.ticket,
+        "complaint_id": complaint.id,
+        "step": event.step,
+        "action": event.action,
+        "to_step": event.to_step,
+    }
+    session.info.setdefault(_PERFORMED_KEY, []).append(fields)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _announce(session: Session) -> None:
+    """After the outermost commit of any session: report the actions it performed."""
+    performed = session.info.pop(_PERFORMED_KEY, None)
+    if not performed:
+        return
+    from services import metrics
+
+    for fields in performed:
+        try:
+            metrics.count_action(step=fields["step"], action=fields["action"])
+            log.info(
+                "%s: %s at step %s",
+                fields["ticket"],
+                fields["action"],
+                fields["step"],
+                extra=fields,
+            )
+        except Exception:  # the action is committed; reporting it must not fail it
+            log.exception("could not report a committed action")
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PERFORMED_KEY, None)
 
 
 def perform(

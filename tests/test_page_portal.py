@@ -275,9 +275,39 @@ def test_both_portal_pages_load_the_phone_sizes(staff):
     assert submitted.metric  # the result page (ticket, PIN) is styled too
 
 
+def _switch_on_email(staff) -> None:
+    from services import complainant_messages as cm
+
+    cm.save_settings(
+        user_id=staff.admin.id,
+        email=True,
+        whatsapp=False,
+        texts=dict(cm.DEFAULT_TEXTS),
+        templates=dict(cm.DEFAULT_TEMPLATES),
+    )
+
+
+def test_the_tracking_page_promises_no_messages_while_no_channel_reaches_the_complainant(
+    staff,
+):
+    """Both channels start off: the page must not say messages are sent, nor offer to
+    stop them; once e-mail is on, it names pos-el only (no WhatsApp gateway here)."""
+    created = new_complaint(staff)
+    at = track(created.ticket, created.pin)
+    assert "Kami tidak mengirim pesan tentang pengaduan ini" in texts(at)
+    assert "Kami mengirim kabar" not in texts(at)
+    assert not [b for b in at.button if b.key == "stop_messages"]
+
+    _switch_on_email(staff)
+    at = track(created.ticket, created.pin)
+    assert "Kami mengirim kabar lewat pos-el ke kontak" in texts(at)
+    assert [b for b in at.button if b.key == "stop_messages"]
+
+
 def test_the_complainant_stops_messages_on_the_tracking_page(staff):
     from services import complainant_messages, portal
 
+    _switch_on_email(staff)
     created = new_complaint(staff)
     at = track(created.ticket, created.pin)
     at.button(key="stop_messages").click().run()

@@ -141,6 +141,13 @@ def page_caption(page: ListPage) -> str:
         return "Tidak ada pengaduan."
     first = (page.page - 1) * page.page_size + 1
     last = first + len(page.items) - 1
+    if page.capped:
+        cap = f"{page.total:,}".replace(",", ".")
+        return (
+            f"Menampilkan {first}-{last} dari lebih dari {cap} pengaduan "
+            f"(halaman {page.page} dari {page.pages}). Yang ditampilkan hanya {cap} "
+            "pengaduan terbaru yang cocok; persempit pencarian dengan kata lain atau saringan."
+        )
     return (
         f"Menampilkan {first}-{last} dari {page.total} pengaduan "
         f"(halaman {page.page} dari {page.pages})."

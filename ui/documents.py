@@ -144,7 +144,11 @@ def letter_preview(*, detail, user_id: int) -> None:
         st.session_state[state_key] = preview
     with st.container(border=True, height=720):
         for number, image in enumerate(preview.pages, start=1):
-            st.image(image, caption=f"Halaman {number} dari {preview.page_count}")
+            # PNG as stored: "auto" would re-encode it to JPEG on every rerun (~14% of
+            # the complaint page's server time, py-spy).
+            st.image(
+                image, caption=f"Halaman {number} dari {preview.page_count}", output_format="PNG"
+            )
     more = preview.page_count - len(preview.pages)
     note = f"{more} halaman berikutnya ada di berkas Word/PDF. " if more > 0 else ""
     st.caption(
