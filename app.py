@@ -33,6 +33,7 @@ PUBLIC_PAGES: dict[str, tuple[str, str, str, str]] = {
     "login": ("pages/login.py", "Masuk", "masuk", ":material/login:"),
     "ajukan": ("pages/ajukan.py", "Ajukan Pengaduan", "ajukan", ":material/edit:"),
     "lacak": ("pages/lacak.py", "Lacak Pengaduan", "lacak", ":material/search:"),
+    "verifikasi": ("pages/verifikasi.py", "Verifikasi Surat", "verifikasi", ":material/verified:"),
 }
 STAFF_PAGES: dict[str, tuple[str, str, str, str]] = {
     "queue": ("pages/queue.py", "Antrean Saya", "antrean", ":material/inbox:"),
@@ -110,12 +111,14 @@ def main() -> None:
 
 
 def _run(page_path: dict[str, str]) -> None:
-    from services import logs, notifications, outbox
+    from services import logs, notifications, outbox, signed_letter
     from ui import session, sidebar
 
     # The sender of e-mail and other outgoing messages (OUTBOX_WORKER=embedded, the
     # default): one thread per process, started by the first run; later runs find it.
     outbox.start_embedded_worker()
+    # The converter of signed letters to PDF (one warm LibreOffice), woken by a signing.
+    signed_letter.start_worker()
     st.set_page_config(
         page_title="Layanan Pengaduan", page_icon=":material/support_agent:", layout="wide"
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
@@ -108,6 +110,10 @@ class Settings:
     smtp_sender: str
     smtp_starttls: bool
     soffice_path: str
+    # The warm PDF converter (documents.converter): the Python with LibreOffice's uno
+    # bridge that runs our own unoserver, or the address of one run elsewhere.
+    unoserver_python: str = "/usr/bin/python3"
+    unoserver_address: str = ""
     # Public portal throttling (services.ratelimit; numbers explained in docs/portal.md).
     track_max_failures: int = 10
     track_window_minutes: int = 15
@@ -151,10 +157,25 @@ class Settings:
     metrics_token: str = ""  # when set, /metrics wants "Authorization: Bearer <token>"
     log_format: str = "json"  # json | text
     log_level: str = "INFO"
+    # development | production: production refuses a local PUBLIC_BASE_URL.
+    app_env: str = "development"
 
     @property
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
+
+
+APP_ENVS = ("development", "production")
+DEFAULT_PUBLIC_BASE_URL = "http://localhost:8501"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+def is_local_url(url: str) -> bool:
+    """Whether an address points at this machine (localhost, 127.x, ::1) or has no host."""
+    host = (urlsplit(url).hostname or "").lower()
+    return (
+        not host or host in LOCAL_HOSTS or host.endswith(".localhost") or (host.startswith("127."))
+    )
 
 
 OUTBOX_WORKER_MODES = ("embedded", "external")
@@ -218,6 +239,25 @@ def get_settings() -> Settings:
             "address(es) of your reverse proxy (e.g. 127.0.0.1 or 10.0.0.0/24); headers are "
             "believed only from those peers"
         )
+    unoserver_address = env_str("UNOSERVER_ADDRESS", "", secrets).strip()
+    if unoserver_address and not re.fullmatch(r"[\w.\-]*:\d{1,5}", unoserver_address):
+        raise ConfigError(
+            f"UNOSERVER_ADDRESS={unoserver_address!r}: expected host:port, e.g. 127.0.0.1:2003"
+        )
+    app_env = env_str("APP_ENV", "development", secrets).strip().lower()
+    if app_env not in APP_ENVS:
+        raise ConfigError(f"APP_ENV={app_env!r}: use development or production")
+    public_base_url = env_str("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL, secrets).rstrip("/")
+    if app_env == "production" and (
+        _raw("PUBLIC_BASE_URL", secrets) is None or is_local_url(public_base_url)
+    ):
+        # Every receipt's QR code and tracking link, and every letter's verification
+        # link, print this address: a local one is unreachable for the public.
+        raise ConfigError(
+            f"APP_ENV=production needs PUBLIC_BASE_URL set to the public address of the "
+            f"portal (e.g. https://pengaduan.example.go.id), not {public_base_url!r}: "
+            "receipts and letters print it as the tracking link and QR code"
+        )
     poll = env_int("OUTBOX_POLL_SECONDS", 5, secrets, minimum=1)
     max_lag = env_int("HEALTH_OUTBOX_MAX_LAG_SECONDS", 600, secrets, minimum=1)
     if max_lag <= poll:
@@ -246,7 +286,8 @@ def get_settings() -> Settings:
         raise ConfigError(f"LOG_LEVEL={log_level!r}: use one of {', '.join(LOG_LEVELS)}")
     return Settings(
         database_url=url,
-        public_base_url=env_str("PUBLIC_BASE_URL", "http://localhost:8501", secrets).rstrip("/"),
+        app_env=app_env,
+        public_base_url=public_base_url,
         upload_max_mb=env_int("UPLOAD_MAX_MB", 10, secrets, minimum=1),
         session_hours=env_int("SESSION_HOURS", 10, secrets, minimum=1),
         login_max_failures=env_int("LOGIN_MAX_FAILURES", 5, secrets, minimum=1),
@@ -258,6 +299,8 @@ def get_settings() -> Settings:
         smtp_sender=env_str("SMTP_SENDER", "pengaduan@localhost", secrets),
         smtp_starttls=env_bool("SMTP_STARTTLS", True, secrets),
         soffice_path=env_str("SOFFICE_PATH", "soffice", secrets),
+        unoserver_python=env_str("UNOSERVER_PYTHON", "/usr/bin/python3", secrets),
+        unoserver_address=unoserver_address,
         track_max_failures=env_int("TRACK_MAX_FAILURES", 10, secrets, minimum=1),
         track_window_minutes=env_int("TRACK_WINDOW_MINUTES", 15, secrets, minimum=1),
         track_slow_after=env_int("TRACK_SLOW_AFTER", 3, secrets, minimum=1),

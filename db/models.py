@@ -178,6 +178,8 @@ class Complaint(Base):
     complainant_phone: Mapped[str | None] = mapped_column(String(40))
     complainant_email: Mapped[str | None] = mapped_column(String(200))
     complainant_address: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000})
+    # Kota/kabupaten of the address: the reply letter's "di ..." line (migration 0013).
+    complainant_city: Mapped[str | None] = mapped_column(String(100))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # rahasia
     supervisory: Mapped[bool] = mapped_column(Boolean, default=False)  # berkadar pengawasan
@@ -186,6 +188,10 @@ class Complaint(Base):
     category: Mapped[str] = mapped_column(String(100))
     form: Mapped[str | None] = mapped_column(String(10))  # lisan / tertulis, set at step 4
     guest_book_entry: Mapped[str | None] = mapped_column(String(100))
+    # The incoming letter's own number and date (paper channels, captured at intake):
+    # the disposition sheet and the register print them (migration 0013).
+    incoming_letter_number: Mapped[str | None] = mapped_column(String(100))
+    incoming_letter_date: Mapped[date | None] = mapped_column(Date)
 
     # Current state, written only by services.workflow.
     current_step: Mapped[int | None] = mapped_column(Integer)  # None = closed
@@ -291,6 +297,34 @@ class Document(Base):
     step: Mapped[int | None] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignedLetter(Base):
+    """The signed reply letter's verification record and its PDF (migration 0012).
+
+    Written by the signing hook with the .docx (``Document`` kind reply_letter_signed);
+    the PDF is converted from that .docx after commit (``services.signed_letter``) and
+    stored here once, with its SHA-256, which the public page /verifikasi shows.
+    """
+
+    __tablename__ = "signed_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # the verification code
+    letter_number: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime]
+    hal: Mapped[str] = mapped_column(String(300))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_title: Mapped[str] = mapped_column(String(300))
+    signer_nip: Mapped[str] = mapped_column(String(30))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_ready_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Disposition(Base):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from documents.render import Paragraphs
+from documents.render import Image, Paragraphs
 
 COMMON_KEYS: dict[str, str] = {
     "kantor": "Kop surat: kantor.provinsi, kantor.nama, kantor.alamat, kantor.kontak, kantor.kota",
@@ -25,28 +25,34 @@ KEYS: dict[str, dict[str, str]] = {
         "draf": "True sebelum ditandatangani (langkah 8-10): cetak tanda DRAF",
         "tanggal_surat": "Tanggal surat, mis. 28 November 2026",
         "nomor_surat": "Nomor surat (kosong/titik-titik pada draf)",
-        "sifat": "Sifat surat (Biasa, Segera, ...)",
+        "sifat": "Sifat surat (Biasa, Segera, Sangat Segera; Rahasia bila pengaduan rahasia)",
         "lampiran": "Lampiran, mis. 1 (satu) berkas",
         "hal": "Hal (perihal) surat",
-        "penerima": "Yth.: penerima.nama, penerima.alamat",
-        "isi_surat": "Isi surat dari unit (paragraf)",
+        "penerima": "Yth.: penerima.nama (mis. Sdr. Siti Aminah), penerima.alamat (kosong: "
+        "tanpa baris), penerima.tempat (kota/kabupaten pengadu, atau Tempat)",
+        "isi_surat": "Isi surat dari unit (paragraf); isi_surat.blocks: daftar {teks, "
+        "penanda, butir} dengan butir bernomor sebagai paragraf tersendiri",
         "penandatangan": "Tanda tangan: penandatangan.atas_nama, .jabatan, .nama, .pangkat, .nip",
         "tembusan": "Daftar tembusan (teks)",
+        "tte": (
+            "Tanda tangan elektronik (kosong pada draf): tte.qr (kode QR alamat verifikasi), "
+            "tte.tanggal, tte.kode (kode verifikasi), tte.alamat (alamat halaman verifikasi)"
+        ),
     },
     "lembar_disposisi": {
         **COMMON_KEYS,
         "surat_dari": "Pengirim surat aduan",
-        "nomor_surat": "Nomor surat aduan (nomor tiket)",
-        "tanggal_surat": "Tanggal surat aduan",
+        "nomor_surat": "Nomor surat aduan yang dicatat saat penerimaan (- bila bukan surat)",
+        "tanggal_surat": "Tanggal surat aduan (- bila bukan surat)",
         "diterima_tanggal": "Tanggal diterima",
         "nomor_agenda": "Nomor agenda TNDE",
-        "sifat_pilihan": "Pilihan sifat: daftar {kotak, label}",
+        "klasifikasi": "Klasifikasi keamanan: Rahasia atau Biasa",
+        "sifat_pilihan": "Pilihan sifat (kesegeraan): daftar {kotak, label}",
         "hal": "Hal (perihal) pengaduan",
         "diteruskan_kepada": "Unit tujuan: daftar {kotak, label}",
         "instruksi": "Instruksi disposisi: daftar {kotak, label}",
         "catatan": "Catatan Kepala Dinas",
         "batas_waktu": "Batas waktu disposisi",
-        "paraf_nama": "Nama Kepala Dinas yang mendisposisi",
         "paraf_tanggal": "Tanggal disposisi",
     },
     "tanda_terima": {
@@ -66,8 +72,8 @@ KEYS: dict[str, dict[str, str]] = {
     "buku_pengaduan": {
         **COMMON_KEYS,
         "periode": "Periode buku, mis. 1 November 2026 s.d. 30 November 2026",
-        "baris": "Daftar {no, tanggal_terima, nomor_agenda, pengadu, isi_ringkas, "
-        "diteruskan_ke, status, keterangan}",
+        "baris": "Daftar {no, tanggal_terima, nomor_agenda, surat (nomor dan tanggal surat), "
+        "saluran, klasifikasi, pengadu, isi_ringkas, diteruskan_ke, status, keterangan}",
         "jumlah": "Jumlah pengaduan",
         "dicetak_oleh": "Nama pencetak",
         "tanggal_cetak": "Tanggal cetak",
@@ -89,7 +95,10 @@ KEYS: dict[str, dict[str, str]] = {
 
 # Names a replacement template must print, so that no official content disappears.
 REQUIRED: dict[str, frozenset[str]] = {
-    "surat_jawaban": frozenset({"draf", "nomor_surat", "tanggal_surat", "isi_surat", "penerima"}),
+    # tte: a signed letter without its verification block could not be checked.
+    "surat_jawaban": frozenset(
+        {"draf", "nomor_surat", "tanggal_surat", "isi_surat", "penerima", "tte"}
+    ),
     "lembar_disposisi": frozenset({"nomor_agenda", "diteruskan_kepada", "instruksi"}),
     "tanda_terima": frozenset({"tiket", "pin", "tanggal_jam"}),
     "buku_pengaduan": frozenset({"baris"}),
@@ -182,12 +191,22 @@ def recap_context(
 
 SAMPLE_KANTOR = {
     "provinsi": "PEMERINTAH PROVINSI SULAWESI TENGAH",
-    "nama": "DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH",
+    "nama": "DINAS KOPERASI, USAHA KECIL DAN MENENGAH",
     "alamat": "Jalan Prof. Moh. Yamin, Palu, Sulawesi Tengah",
     "kontak": "Telepon (0451) 421234, Faksimile (0451) 421235\n"
     "Laman diskopukm.example.go.id, Pos-el pengaduan@example.go.id, Kode Pos 94111",
     "kota": "Palu",
 }
+
+
+def _sample_qr() -> bytes:
+    import io
+
+    import qrcode
+
+    out = io.BytesIO()
+    qrcode.make("https://pengaduan.example.go.id/verifikasi?kode=7KQ4M2XH9RTB").save(out)
+    return out.getvalue()
 
 
 def sample_context(key: str) -> dict[str, Any]:
@@ -206,25 +225,38 @@ def sample_context(key: str) -> dict[str, Any]:
         "surat_jawaban": {
             "draf": True,
             "tanggal_surat": "28 November 2026",
-            "nomor_surat": "065/12/BKOP/2026",
+            "nomor_surat": "000.8.3/12/BKOP/2026",
             "sifat": "Biasa",
             "lampiran": lampiran_text(1),
             "hal": "Jawaban atas Pengaduan ADU-2026-000123",
-            "penerima": {"nama": "Siti Aminah", "alamat": "Jalan Sisingamangaraja 5\nPalu"},
+            "penerima": {
+                "nama": "Sdr. Siti Aminah",
+                "alamat": "Jalan Sisingamangaraja 5, Kelurahan Besusu Barat",
+                "tempat": "Palu",
+            },
             "isi_surat": Paragraphs(
-                "Menindaklanjuti pengaduan Saudara, kami sampaikan hal berikut.\n\n"
+                "Menindaklanjuti pengaduan Saudara, kami sampaikan hal berikut.\n"
+                "1. Sertifikat pelatihan telah dicetak.\n"
+                "2. Sertifikat dapat diambil di Sekretariat.\n\n"
                 "Demikian kami sampaikan. Atas perhatian Saudara kami ucapkan terima kasih."
             ),
             "penandatangan": signer,
-            "tembusan": ["Kepala Dinas (sebagai laporan)", "Arsip"],
+            "tte": {
+                "tanggal": "28 November 2026",
+                "kode": "7KQ4-M2XH-9RTB",
+                "qr": Image(_sample_qr(), 24),
+                "alamat": "https://pengaduan.example.go.id/verifikasi",
+            },
+            "tembusan": ["Kepala Dinas (sebagai laporan)"],
         },
         "lembar_disposisi": {
             "surat_dari": "Siti Aminah",
-            "nomor_surat": "ADU-2026-000123",
-            "tanggal_surat": "27 November 2026",
+            "nomor_surat": "12/KUD-MS/XI/2026",
+            "tanggal_surat": "25 November 2026",
             "diterima_tanggal": "27 November 2026",
             "nomor_agenda": "123/TNDE/XI/2026",
-            "sifat_pilihan": checkboxes([s.capitalize() for s in sop.SIFAT_SURAT], "Segera"),
+            "klasifikasi": "Biasa",
+            "sifat_pilihan": checkboxes([sop.title_case(s) for s in sop.SIFAT_SURAT], "Segera"),
             "hal": "Sertifikat pelatihan belum diterima",
             "diteruskan_kepada": checkboxes(
                 ["Sekretariat", "Bidang Kelembagaan dan Pengawasan Koperasi"],
@@ -233,7 +265,6 @@ def sample_context(key: str) -> dict[str, Any]:
             "instruksi": checkboxes(sop.DISPOSITION_INSTRUCTIONS, "Siapkan jawaban"),
             "catatan": "Segera ditindaklanjuti.",
             "batas_waktu": "4 Desember 2026",
-            "paraf_nama": "Dr. Hasanuddin Rahim, M.Si.",
             "paraf_tanggal": "28 November 2026",
         },
         "tanda_terima": {
@@ -256,10 +287,13 @@ def sample_context(key: str) -> dict[str, Any]:
                     "no": 1,
                     "tanggal_terima": "27 November 2026",
                     "nomor_agenda": "123/TNDE/XI/2026",
+                    "surat": "12/KUD-MS/XI/2026, 25 November 2026",
+                    "saluran": "Surat",
+                    "klasifikasi": "000.8.3",
                     "pengadu": "Siti Aminah",
                     "isi_ringkas": "Sertifikat pelatihan belum diterima",
                     "diteruskan_ke": "Sekretariat",
-                    "status": "Langkah 8",
+                    "status": "Langkah 8: Penyusunan draf jawaban",
                     "keterangan": "ADU-2026-000123",
                 }
             ],

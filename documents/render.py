@@ -61,23 +61,65 @@ def _literal_braces(markup: str) -> Markup:
     return Markup(markup.replace("{", "&#123;").replace("}", "&#125;"))
 
 
+# A numbered or bulleted item at the start of a line: "1.", "2)", "a.", "b)", "-", "•".
+LIST_ITEM = re.compile(r"^[ \t]*(\d{1,3}[.)]|[a-zA-Z][.)]|[-\u2022*])[ \t]+(\S.*)$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph of a letter body: text, or a list item with its marker."""
+
+    teks: str
+    penanda: str = ""  # "1.", "a.", "-": a list item, printed with a hanging indent
+
+    @property
+    def butir(self) -> bool:
+        return bool(self.penanda)
+
+
 class Paragraphs:
     """Multi-line text printed as paragraphs (blank line) and line breaks (single \\n).
 
     Put it alone in a paragraph of the template: docxtpl splits that paragraph at each
-    ``\\a`` into paragraphs with the same style.
+    ``\\a`` into paragraphs with the same style. ``blocks`` gives the same text with
+    its numbered and bulleted lines as list items, for a template that prints them
+    with a hanging indent (the reply letter).
     """
 
     def __init__(self, text: str | None) -> None:
         cleaned = clean_text(text or "").strip("\n")
         parts = [p.strip("\n") for p in re.split(r"\n[ \t]*\n+", cleaned)]
         self.paragraphs = [p for p in parts if p.strip()] or [""]
+        self.blocks = [block for p in self.paragraphs for block in _blocks(p)]
 
     def __html__(self) -> str:
         return "\a".join(str(escape(p)) for p in self.paragraphs)
 
     def __str__(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+def _blocks(paragraph: str) -> list[Block]:
+    """A paragraph's lines as blocks: a line with a list marker starts an item, the
+    lines after it (until the next marker) continue that item; lines before the first
+    item stay one text paragraph (kept with their line breaks)."""
+    blocks: list[Block] = []
+    lines: list[str] = []
+    marker = ""
+
+    def flush() -> None:
+        if lines:
+            blocks.append(Block("\n".join(lines), marker))
+
+    for line in paragraph.split("\n"):
+        item = LIST_ITEM.match(line)
+        if item:
+            flush()
+            marker, lines = item.group(1), [item.group(2).rstrip()]
+        else:
+            lines.append(line.strip() if marker else line.rstrip())
+    flush()
+    return blocks or [Block("")]
 
 
 @dataclass(frozen=True)

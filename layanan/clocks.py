@@ -1,9 +1,11 @@
 """The two clocks of a complaint: the SOP step clock and the regulatory clocks.
 
 The step clock comes from the SOP table (30 working minutes, step 8: 60). The
-regulatory clocks follow the SP4N-LAPOR! standards (PermenPANRB 24/2014): verification
-within 3 working days, follow-up within 5, completion within 14, or 60 for complaints
-"berkadar pengawasan". The day counts are settings (``RegulatoryStandards``).
+regulatory clocks follow the SP4N-LAPOR! standards: verification within 3 working days,
+follow-up within 5, completion within 14, or 60 for complaints "berkadar pengawasan".
+The day counts are settings (``RegulatoryStandards``); the regulations they come from
+are a setting too (``services.letter_settings.LetterSettings.dasar_hukum``, shown on the
+admin page), since the one the SOP cites (PermenPANRB 24/2014) has been replaced.
 """
 
 from __future__ import annotations

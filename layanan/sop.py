@@ -68,6 +68,9 @@ CHANNEL_LABELS: dict[Channel, str] = {
 # Channels whose complaint arrives as paper: the scanned letter must be attached
 # before the front desk can confirm receipt (SOP step 2, kelengkapan "Surat aduan").
 PAPER_CHANNELS = frozenset({Channel.SURAT, Channel.KOTAK_PENGADUAN})
+# Written messages whose own date is the moment they arrived (the disposition sheet's
+# "Tanggal surat" for them; paper letters carry the date captured at intake).
+MESSAGE_CHANNELS = frozenset({Channel.EMAIL, Channel.WHATSAPP})
 
 
 class Form(StrEnum):
@@ -102,7 +105,27 @@ CATEGORIES: tuple[str, ...] = (
     "Lainnya",
 )
 
-SIFAT_SURAT: tuple[str, ...] = ("sangat segera", "segera", "rahasia", "biasa")
+# Sifat is the letter's urgency only. Confidentiality is one notion, the complaint's
+# ``confidential`` flag (rahasia): masking, the portal and every document read it, and
+# documents print it as "Rahasia" (``sifat_label``, the disposition sheet's
+# "Klasifikasi"). Migration 0013 turned the old Sifat "rahasia" into the flag.
+SIFAT_SURAT: tuple[str, ...] = ("sangat segera", "segera", "biasa")
+CONFIDENTIAL_LABEL = "Rahasia"
+
+
+def title_case(text: str) -> str:
+    """ "sangat segera" as "Sangat Segera" (labels of naskah dinas)."""
+    return " ".join(word[:1].upper() + word[1:] for word in text.split())
+
+
+def sifat_label(sifat: str | None, *, confidential: bool) -> str:
+    """The Sifat a document prints: the urgency in title case, with "Rahasia" for a
+    confidential complaint ("Rahasia" alone when it is otherwise Biasa)."""
+    urgency = title_case(sifat or "biasa")
+    if not confidential:
+        return urgency
+    return CONFIDENTIAL_LABEL if urgency == "Biasa" else f"{urgency}, {CONFIDENTIAL_LABEL}"
+
 
 DISPOSITION_INSTRUCTIONS: tuple[str, ...] = (
     "Tanggapan dan saran",
@@ -300,6 +323,7 @@ class Step:
     output: str  # expected output, as written in the SOP
     template: str | None = None  # the official document worked on at this step
     public_label: str = ""  # plain Indonesian for the complainant's progress line
+    short: str = ""  # a few words for staff where the whole activity is too long (register)
     ends_clocks: tuple[str, ...] = ()  # regulatory clocks (REGULATORY_CLOCKS) it ends
 
 
@@ -384,6 +408,7 @@ STEPS: tuple[Step, ...] = (
         "Surat aduan",
         "Pengadu bertemu Petugas Pelayanan",
         public_label="Pengaduan disampaikan",
+        short="Pengadu menemui petugas",
     ),
     Step(
         2,
@@ -395,6 +420,7 @@ STEPS: tuple[Step, ...] = (
         "Dokumen diterima dengan baik",
         template="tanda_terima",
         public_label="Pengaduan diterima petugas",
+        short="Penerimaan pengaduan",
     ),
     Step(
         3,
@@ -405,6 +431,7 @@ STEPS: tuple[Step, ...] = (
         "Surat aduan dan buku tamu",
         "Surat aduan diterima petugas",
         public_label="Diteruskan ke Subbagian Umum",
+        short="Penyerahan ke Subbagian Umum",
     ),
     Step(
         4,
@@ -415,6 +442,7 @@ STEPS: tuple[Step, ...] = (
         "Surat aduan",
         "Aduan tersampaikan",
         public_label="Diverifikasi Subbagian Umum",
+        short="Verifikasi Subbagian Umum",
         ends_clocks=("verifikasi",),
     ),
     Step(
@@ -426,6 +454,7 @@ STEPS: tuple[Step, ...] = (
         "Pengaduan",
         "Aduan tersampaikan",
         public_label="Ditangani langsung oleh unit terkait",
+        short="Penyelesaian lisan",
         ends_clocks=("tindak_lanjut", "penyelesaian"),
     ),
     Step(
@@ -438,6 +467,7 @@ STEPS: tuple[Step, ...] = (
         "Surat aduan dilampiri lembar disposisi",
         template="lembar_disposisi",
         public_label="Dicatat dalam agenda surat",
+        short="Pencatatan di TNDE",
     ),
     Step(
         7,
@@ -449,6 +479,7 @@ STEPS: tuple[Step, ...] = (
         "Surat masuk dapat ditelaah dengan baik",
         template="lembar_disposisi",
         public_label="Ditelaah Kepala Dinas",
+        short="Telaah dan disposisi",
         ends_clocks=("tindak_lanjut",),
     ),
     Step(
@@ -461,6 +492,7 @@ STEPS: tuple[Step, ...] = (
         "Draf surat jawaban dan dokumen pendukung diterima sekretaris",
         template="surat_jawaban",
         public_label="Jawaban sedang disusun",
+        short="Penyusunan draf jawaban",
     ),
     Step(
         9,
@@ -472,6 +504,7 @@ STEPS: tuple[Step, ...] = (
         "Surat jawaban aduan",
         template="surat_jawaban",
         public_label="Jawaban diperiksa Kepala Dinas",
+        short="Pemeriksaan draf",
     ),
     Step(
         10,
@@ -483,6 +516,7 @@ STEPS: tuple[Step, ...] = (
         "Surat jawaban aduan",
         template="surat_jawaban",
         public_label="Jawaban ditandatangani",
+        short="Penandatanganan",
     ),
     Step(
         11,
@@ -494,6 +528,7 @@ STEPS: tuple[Step, ...] = (
         "Surat jawaban aduan siap dikirim",
         template="surat_jawaban",
         public_label="Jawaban disampaikan kepada Anda",
+        short="Penyampaian jawaban",
         ends_clocks=("penyelesaian",),
     ),
     Step(
@@ -505,6 +540,7 @@ STEPS: tuple[Step, ...] = (
         "Surat jawaban aduan",
         "Tanda terima surat jawaban, arsip surat jawaban aduan disimpan",
         public_label="Diarsipkan, pengaduan selesai",
+        short="Pengarsipan",
     ),
 )
 
@@ -588,7 +624,14 @@ ACTIONS: tuple[Action, ...] = (
         7,
         "Catat di TNDE (lembar disposisi dibuat otomatis)",
         fields=("agenda_number", "sifat"),
-        sets=(("agenda_number", "agenda_number"), ("sifat", "sifat")),
+        # A letter marked confidential by its sender is made rahasia here (the one
+        # notion of confidentiality; Sifat is urgency only).
+        optional_fields=("confidential",),
+        sets=(
+            ("agenda_number", "agenda_number"),
+            ("sifat", "sifat"),
+            ("confidential", "confidential"),
+        ),
     ),
     # Step 7: the Head dispositions to one or more units.
     Action(
@@ -885,6 +928,14 @@ def action_role(act: Action) -> Role:
 def actions_at(step_number: int | None) -> tuple[Action, ...]:
     """Every action allowed at a step (none for a closed complaint)."""
     return table().actions_at(step_number)
+
+
+def step_short_label(step_number: int | None) -> str:
+    """A step's short name, e.g. "Langkah 8: Penyusunan draf jawaban" or "Selesai"."""
+    if step_number is None:
+        return "Selesai"
+    step = table().step(step_number)
+    return f"Langkah {step_number}: {step.short or step.name}"
 
 
 def step_label(step_number: int | None) -> str:

@@ -13,6 +13,7 @@ from datetime import time
 import pandas as pd
 import streamlit as st
 
+from config import get_settings, is_local_url
 from layanan import sop
 from layanan.calendar import office_today
 from layanan.errors import WorkflowError
@@ -21,6 +22,7 @@ from layanan.sop import ROLE_LABELS
 from layanan.text import angka, tanggal, tanggal_jam
 from services import admin, complainant_messages, notifications
 from services.calendar_settings import DAY_NAMES
+from services.letter_settings import get_letter_settings
 from ui.session import require_page
 
 user = require_page("admin")
@@ -94,6 +96,14 @@ def value(key: str):
 
 
 st.title("Administrasi")
+public_url = get_settings().public_base_url
+if is_local_url(public_url):
+    # Production refuses to start like this (config.py); other modes are warned here.
+    st.warning(
+        f"Alamat publik aplikasi (PUBLIC_BASE_URL) masih {md(public_url)}: kode QR dan "
+        "tautan pelacakan pada tanda terima tidak dapat dibuka oleh masyarakat. Atur "
+        "PUBLIC_BASE_URL ke alamat portal yang sebenarnya."
+    )
 flash = st.session_state.pop(FLASH, None)
 if flash:
     kind, message = flash
@@ -363,7 +373,13 @@ with tab_hours:
 # --- Standar waktu ------------------------------------------------------------------------
 with tab_clocks:
     standards = admin.regulatory_standards(acting_user_id=ME)
-    st.caption("Standar SP4N-LAPOR! (PermenPANRB 24/2014), dalam hari kerja.")
+    legal_basis = get_letter_settings().dasar_hukum
+    st.caption("Standar waktu SP4N-LAPOR!, dalam hari kerja. Dasar hukum:")
+    # The list lives in the letter settings (edited on "Templat Surat"), not in code.
+    st.markdown(
+        "\n".join(f"{n}. {md(rule)}" for n, rule in enumerate(legal_basis, start=1))
+        or "_(belum diisi di Templat Surat)_"
+    )
     labels = {
         "verification_days": "Verifikasi",
         "follow_up_days": "Tindak lanjut",

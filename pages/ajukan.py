@@ -51,6 +51,7 @@ with st.form("ajukan"):
     phone = st.text_input("Nomor telepon/WhatsApp", max_chars=40)
     email = st.text_input("Pos-el", max_chars=200)
     address = st.text_area("Alamat", max_chars=2000, height=80)
+    city = st.text_input("Kota/kabupaten", max_chars=100, placeholder="mis. Palu")
     confidential = st.checkbox(
         "Rahasiakan pengaduan saya (identitas dan isi hanya dilihat pejabat yang berwenang)"
     )
@@ -83,6 +84,7 @@ if sent:
         complainant_phone=phone,
         complainant_email=email,
         complainant_address=address,
+        complainant_city=city,
         anonymous=anonymous,
         confidential=confidential,
     )

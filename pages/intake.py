@@ -156,7 +156,29 @@ i1, i2, i3 = st.columns(3)
 name = i1.text_input("Nama pengadu", key=key("name"), disabled=anonymous, max_chars=200)
 phone = i2.text_input("Nomor telepon/WhatsApp", key=key("phone"), max_chars=40, placeholder="08...")
 email = i3.text_input("Pos-el", key=key("email"), max_chars=200)
-address = st.text_input("Alamat", key=key("address"), max_chars=2000)
+a1, a2 = st.columns([3, 1])
+address = a1.text_input("Alamat", key=key("address"), max_chars=2000)
+# The reply letter's "di ..." line; empty prints "di Tempat".
+city = a2.text_input("Kota/kabupaten", key=key("city"), max_chars=100, placeholder="mis. Palu")
+
+letter_number, letter_date = "", None
+if paper:
+    st.markdown("##### Surat aduan")
+    s1, s2 = st.columns(2)
+    letter_number = s1.text_input(
+        "Nomor surat",
+        key=key("letter_number"),
+        max_chars=100,
+        help="Nomor pada surat aduan itu sendiri; kosongkan bila surat tidak bernomor.",
+    )
+    letter_date = s2.date_input(
+        "Tanggal surat",
+        value=None,
+        max_value=office_now().date(),
+        key=key("letter_date"),
+        format="DD/MM/YYYY",
+        help="Tanggal yang tertulis pada surat aduan (hari/bulan/tahun).",
+    )
 
 st.markdown("##### Isi pengaduan")
 subject = st.text_input("Perihal", key=key("subject"), max_chars=300)
@@ -228,6 +250,9 @@ if st.button("Simpan pengaduan", type="primary", key=key("save")):
                 complainant_phone=phone,
                 complainant_email=email,
                 complainant_address=address,
+                complainant_city=city,
+                incoming_letter_number=letter_number,
+                incoming_letter_date=letter_date,
                 anonymous=anonymous,
                 confidential=confidential,
                 supervisory=supervisory,

@@ -93,7 +93,18 @@ with st.form("letter_settings"):
         + "; ".join(f"{{{key}}} = {text}" for key, text in numbering.PLACEHOLDERS.items())
         + ". Nomor urut dimulai dari 1 setiap tahun."
     )
-    tembusan = st.text_area("Tembusan (satu per baris)", "\n".join(settings.tembusan))
+    tembusan = st.text_area(
+        "Tembusan (satu per baris)",
+        "\n".join(settings.tembusan),
+        help="Arsip kantor tidak dicantumkan sebagai tembusan.",
+    )
+    st.markdown("**Dasar hukum**")
+    dasar_hukum = st.text_area(
+        "Dasar hukum layanan pengaduan (satu peraturan per baris)",
+        "\n".join(settings.dasar_hukum),
+        height=140,
+        help="Ditampilkan di halaman Administrasi (standar waktu).",
+    )
     if st.form_submit_button("Simpan pengaturan", type="primary"):
         values = {
             **asdict(settings),
@@ -120,6 +131,7 @@ with st.form("letter_settings"):
             "klasifikasi": klasifikasi,
             "kode_unit": kode_unit,
             "tembusan": tembusan,
+            "dasar_hukum": dasar_hukum,
             "lambang_b64": emblem.getvalue()
             if emblem is not None
             else ("" if drop_emblem else settings.lambang_b64),

@@ -68,6 +68,7 @@ def new_document(*, landscape: bool = False):
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.line_spacing = 1.15
+    no_stretched_line_breaks(doc)
     props = doc.core_properties
     props.author = "Layanan Pengaduan"
     props.title = ""
@@ -77,6 +78,20 @@ def new_document(*, landscape: bool = False):
     props.last_modified_by = ""
     props.revision = 1
     return doc
+
+
+def no_stretched_line_breaks(doc) -> None:
+    """A line ended by a line break (Shift+Enter, a single newline in a typed text) is
+    not stretched across a justified paragraph: Word's compat option
+    ``doNotExpandShiftReturn``, which LibreOffice imports as "do not justify lines with
+    manual breaks"."""
+    settings = doc.settings.element
+    compat = settings.find(qn("w:compat"))
+    if compat is None:
+        compat = OxmlElement("w:compat")
+        settings.append(compat)
+    if compat.find(qn("w:doNotExpandShiftReturn")) is None:
+        compat.insert(0, OxmlElement("w:doNotExpandShiftReturn"))
 
 
 def para(
@@ -335,10 +350,23 @@ def surat_jawaban():
         ],
     )
     para(doc, "Yth. {{ penerima.nama }}", space_before=12)
+    para(doc, "{%p if penerima.alamat %}")  # no blank line for an empty address
     para(doc, "{{ penerima.alamat }}")
+    para(doc, "{%p endif %}")
     para(doc, "di")
-    para(doc, "Tempat", indent_mm=10, space_after=12)
-    para(doc, "{{ isi_surat }}", align=JUSTIFY, first_line_mm=12.5, space_after=6)
+    para(doc, "{{ penerima.tempat }}", indent_mm=10, space_after=12)
+    # The unit's draft: text paragraphs justified with a first-line indent; numbered
+    # and bulleted lines as items with a hanging indent (marker, tab, text).
+    para(doc, "{%p for b in isi_surat.blocks %}")
+    para(doc, "{%p if b.butir %}")
+    item = para(doc, "{{ b.penanda }}\t{{ b.teks }}", align=JUSTIFY, space_after=3)
+    item.paragraph_format.left_indent = Mm(20)
+    item.paragraph_format.first_line_indent = Mm(-7.5)
+    item.paragraph_format.tab_stops.add_tab_stop(Mm(20))
+    para(doc, "{%p else %}")
+    para(doc, "{{ b.teks }}", align=JUSTIFY, first_line_mm=12.5, space_after=6)
+    para(doc, "{%p endif %}")
+    para(doc, "{%p endfor %}")
     signature(
         doc,
         [
@@ -347,7 +375,13 @@ def surat_jawaban():
             ("{%p if draf %}", {}),
             ("(DRAF \u2014 belum ditandatangani)", {"space_before": 18, "space_after": 18}),
             ("{%p else %}", {}),
-            ("", {"space_before": 36, "space_after": 18}),
+            # The electronic-signature block (services.signed_letter): the QR code of
+            # the /verifikasi address, the statement, the date and the code.
+            ("{{ tte.qr }}", {"space_before": 6}),
+            ("Ditandatangani secara elektronik", {"size": 9, "bold": True}),
+            ("pada {{ tte.tanggal }}", {"size": 9}),
+            ("Kode verifikasi: {{ tte.kode }}", {"size": 9}),
+            ("Periksa keaslian di {{ tte.alamat }}", {"size": 9, "space_after": 6}),
             ("{%p endif %}", {}),
             ("{{ penandatangan.nama }}", {"bold": True, "underline": True}),
             ("{{ penandatangan.pangkat }}", {}),
@@ -377,6 +411,7 @@ def lembar_disposisi():
     para(cells[0].cells[0], "Tanggal surat: {{ tanggal_surat }}")
     cell_text(cells[0].cells[1], "Diterima tanggal: {{ diterima_tanggal }}")
     para(cells[0].cells[1], "Nomor agenda: {{ nomor_agenda }}")
+    para(cells[0].cells[1], "Klasifikasi: {{ klasifikasi }}")
     para(cells[0].cells[1], "Sifat:")
     para(cells[0].cells[1], "{%p for s in sifat_pilihan %}")
     para(cells[0].cells[1], "{{ s.kotak }} {{ s.label }}")
@@ -395,7 +430,9 @@ def lembar_disposisi():
     note = cells[3].cells[0].merge(cells[3].cells[1])
     cell_text(note, "Catatan:", bold=True)
     para(note, "{{ catatan }}")
-    cell_text(cells[4].cells[0], "Paraf Kepala Dinas: {{ paraf_nama }}")
+    # The Head initials this box by hand on the printed sheet: a box, not a name.
+    cell_text(cells[4].cells[0], "Paraf Kepala Dinas:")
+    para(cells[4].cells[0], "", space_before=30)
     cell_text(cells[4].cells[1], "Tanggal: {{ paraf_tanggal }}")
     fix_cell_widths(table)  # the merged rows span both columns
     return doc
@@ -424,6 +461,9 @@ def tanda_terima():
             cell_text(row.cells[1], ":")
             cell_text(row.cells[2], value)
     para(doc, "{{ qr }}", align=CENTER, space_before=12)
+    # The complainant's copy (with PIN) tells how to track; the staff copy (no PIN)
+    # says what it is for.
+    para(doc, "{%p if pin %}")
     para(
         doc,
         "Lacak pengaduan Anda dengan nomor tiket dan PIN di: {{ alamat_lacak }}",
@@ -438,6 +478,18 @@ def tanda_terima():
         align=CENTER,
         size=9,
     )
+    para(doc, "{%p else %}")
+    para(
+        doc,
+        "SALINAN UNTUK PETUGAS: bukti penerimaan pengaduan untuk arsip dan pencatatan "
+        "kantor. Salinan ini bukan tanda terima pengadu dan tidak memuat PIN; PIN hanya "
+        "tercantum pada tanda terima yang diserahkan kepada pengadu.",
+        align=CENTER,
+        size=9,
+        space_after=6,
+    )
+    para(doc, "Halaman pelacakan: {{ alamat_lacak }}", align=CENTER, size=9)
+    para(doc, "{%p endif %}")
     signature(
         doc,
         [
@@ -462,6 +514,9 @@ def buku_pengaduan():
             "No",
             "Tanggal terima",
             "Nomor agenda",
+            "Nomor dan tanggal surat",
+            "Saluran",
+            "Kode klasifikasi",
             "Pengadu",
             "Isi ringkas",
             "Diteruskan ke",
@@ -473,13 +528,16 @@ def buku_pengaduan():
             "{{ b.no }}",
             "{{ b.tanggal_terima }}",
             "{{ b.nomor_agenda }}",
+            "{{ b.surat }}",
+            "{{ b.saluran }}",
+            "{{ b.klasifikasi }}",
             "{{ b.pengadu }}",
             "{{ b.isi_ringkas }}",
             "{{ b.diteruskan_ke }}",
             "{{ b.status }}",
             "{{ b.keterangan }}",
         ],
-        [12, 30, 32, 35, 70, 40, 30, 36],
+        [10, 21, 23, 27, 22, 24, 26, 42, 28, 26, 27],
     )
     para(doc, "Jumlah: {{ jumlah }} pengaduan", space_before=8)
     para(doc, "Dicetak pada {{ tanggal_cetak }} oleh {{ dicetak_oleh }}", size=9)

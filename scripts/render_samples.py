@@ -106,13 +106,22 @@ def render_samples(out: Path, *, pdf: bool | set[str] = True) -> list[Path]:
         )
         signed = next(c.id for c in reversed(complaints) if c.signed_at is not None)
         disposed = {d.complaint_id for d in session.scalars(select(Disposition))}
-        sheet = next(c.id for c in reversed(complaints) if c.id in disposed)
+        # A letter, so that the sheet shows the incoming letter's own number and date.
+        sheet = next(
+            (
+                c.id
+                for c in reversed(complaints)
+                if c.id in disposed and sop.Channel(c.channel) in sop.PAPER_CHANNELS
+            ),
+            next(c.id for c in reversed(complaints) if c.id in disposed),
+        )
         intake = next(c.id for c in reversed(complaints) if not c.anonymous)
     start = (NOW - timedelta(days=30)).date()
     end = NOW.date()
     documents = [
         reply_letter.reply_letter(complaint_id=draft, user_id=users["kepala"]),
-        reply_letter.reply_letter(complaint_id=signed, user_id=users["sekretaris"]),
+        # The .docx frozen at signing (its PDF below is converted as the others are).
+        reply_letter.signed_docx(complaint_id=signed, user_id=users["sekretaris"]),
         disposition_sheet.disposition_sheet(complaint_id=sheet, user_id=users["kepala"]),
         receipt.receipt_download(complaint_id=intake, pin=PIN, client="render-samples"),
         receipt.receipt_for_staff(complaint_id=intake, user_id=users["petugas"]),

@@ -102,6 +102,8 @@ def whatsapp_link(*, complaint_id: int, user_id: int, phone: str | None = None) 
     with read_session() as session:
         authz.require(session, user_id=user_id, capability="deliver")
         complaint = _complaint_at_delivery(session, complaint_id)
+        # The officer attaches the signed PDF: not offered before it exists.
+        reply_letter.signed_reply_or_wait(session, complaint_id=complaint.id)
         number = normalize_phone(phone if phone is not None else complaint.complainant_phone)
         message = (
             f"{_greeting(complaint)},\n\n"
@@ -140,9 +142,9 @@ def _email_message(
     session: Session, complaint: Complaint, recipient: str, *, now: datetime
 ) -> EmailMessage:
     settings = get_settings()
-    letter = reply_letter.signed_document(session, complaint.id)
-    if letter is None:
-        raise NotFound("Berkas surat jawaban bertanda tangan tidak ditemukan.")
+    # The signed PDF, never the .docx: until it is converted (seconds after signing)
+    # this refuses with signed_letter.NOT_READY and nothing is queued.
+    letter = reply_letter.signed_reply_or_wait(session, complaint_id=complaint.id)
     office = _office_name(session)
     msg = EmailMessage()
     msg["From"] = settings.smtp_sender
@@ -159,7 +161,7 @@ def _email_message(
         "nomor tiket dan PIN pada tanda terima Anda.\n\n"
         f"Hormat kami,\n{office}\n"
     )
-    maintype, _, subtype = letter.content_type.partition("/")
+    maintype, _, subtype = letter.mime.partition("/")
     msg.add_attachment(letter.data, maintype=maintype, subtype=subtype, filename=letter.filename)
     return msg
 
@@ -257,6 +259,8 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
         return
     ctx.documents[:] = [_as_evidence(d) for d in ctx.documents]
     if method is sop.DeliveryMethod.WHATSAPP:
+        # The file the officer attached came from whatsapp_link's panel, offered only
+        # once the signed PDF exists; the confirmation records a send already made.
         number = normalize_phone(given_input.get("phone") or complaint.complainant_phone)
         if given_input.get("confirmed") is not True:
             raise MissingItem(

@@ -64,13 +64,20 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
             "kantor": settings.kantor(),
             "lambang": settings.lambang(),
             "surat_dari": complainant_name(complaint, masked=not shown.name),
-            "nomor_surat": complaint.ticket,
-            "tanggal_surat": tanggal(complaint.arrived_at),
+            # The incoming letter's own number and date, as captured at intake; "-"
+            # for a complaint that came as no letter (never the ticket or arrival).
+            "nomor_surat": complaint.incoming_letter_number or "-",
+            "tanggal_surat": tanggal(
+                complaint.arrived_at
+                if sop.Channel(complaint.channel) in sop.MESSAGE_CHANNELS
+                else complaint.incoming_letter_date
+            ),
             "diterima_tanggal": tanggal(complaint.received_at),
             "nomor_agenda": complaint.agenda_number or "",
+            "klasifikasi": sop.CONFIDENTIAL_LABEL if complaint.confidential else "Biasa",
             "sifat_pilihan": checkboxes(
-                [s.capitalize() for s in sop.SIFAT_SURAT],
-                (complaint.sifat or "").capitalize(),
+                [sop.title_case(s) for s in sop.SIFAT_SURAT],
+                sop.title_case(complaint.sifat or ""),
             ),
             "hal": shown.redact(complaint.subject),
             "diteruskan_kepada": checkboxes([u.name for u in units], chosen),
@@ -81,6 +88,8 @@ def disposition_sheet(*, complaint_id: int, user_id: int) -> Download:
             "batas_waktu": tanggal(disposition.due_date)
             if disposition and disposition.due_date
             else "",
+            # Not printed by the built-in sheet (the Head initials its paraf box by
+            # hand); still given to templates uploaded before the box replaced it.
             "paraf_nama": dispose_event.actor_name if dispose_event else "",
             "paraf_tanggal": tanggal(dispose_event.at) if dispose_event else "",
         }

@@ -32,13 +32,33 @@ MARGINS: dict[str, str] = {
     "margin_kanan": "Margin kanan",
 }
 EMBLEM_MAX_BYTES = 1024 * 1024
+# Permendagri 83/2022 (kode klasifikasi arsip): 000.8.3 "Ketatalaksanaan" (business
+# processes, SOP, public service), the successor of the old scheme's 065; see
+# docs/letters.md for what could not be verified.
+DEFAULT_CLASSIFICATION = "000.8.3"
+# What the SOP cites, with PermenPANRB 24/2014 replaced by the regulation that revoked
+# it (docs/letters.md, "Legal basis and classification").
+DEFAULT_LEGAL_BASIS: tuple[str, ...] = (
+    "Peraturan Presiden Nomor 76 Tahun 2013 tentang Pengelolaan Pengaduan Pelayanan Publik",
+    "Peraturan Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi Nomor 62 Tahun "
+    "2018 tentang Pedoman Sistem Pengelolaan Pengaduan Pelayanan Publik Nasional "
+    "(pengganti Peraturan Menteri PANRB Nomor 24 Tahun 2014 yang dikutip SOP)",
+    "Peraturan Menteri Dalam Negeri Nomor 8 Tahun 2023 tentang Pengelolaan Pengaduan di "
+    "Lingkungan Kementerian Dalam Negeri dan Pemerintahan Daerah",
+)
+LIST_LIMITS: dict[str, tuple[str, int, int]] = {
+    # key: (label, most lines, characters per line)
+    "tembusan": ("Tembusan", 10, 200),
+    "dasar_hukum": ("Dasar hukum", 10, 300),
+}
 NIP_RE = re.compile(r"^\d{8} ?\d{6} ?\d ?\d{3}$")
 
 
 @dataclass(frozen=True)
 class LetterSettings:
     provinsi: str = "PEMERINTAH PROVINSI SULAWESI TENGAH"
-    nama_dinas: str = "DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH"
+    # The SOP's own kop (shared/sop: "DINAS KOPERASI, USAHA KECIL DAN MENENGAH").
+    nama_dinas: str = "DINAS KOPERASI, USAHA KECIL DAN MENENGAH"
     alamat: str = "Jalan Prof. Moh. Yamin, Palu, Sulawesi Tengah"
     telepon: str = ""
     faksimile: str = ""
@@ -56,14 +76,17 @@ class LetterSettings:
     atas_nama: str = "KEPALA DINAS KOPERASI DAN USAHA KECIL DAN MENENGAH PROVINSI SULAWESI TENGAH"
     jabatan_penandatangan: str = "SEKRETARIS"
     nomor_pola: str = numbering.DEFAULT_PATTERN
-    klasifikasi: str = "065"
+    # Kode klasifikasi arsip of the reply letters (Permendagri 83/2022; source and what
+    # could not be verified: docs/letters.md, "Legal basis and classification").
+    klasifikasi: str = DEFAULT_CLASSIFICATION
     kode_unit: str = ""  # empty: code of the unit the complaint was dispositioned to
+    # The office's own file copy is no tembusan (Tata Naskah Dinas): "Arsip" is dropped.
     tembusan: tuple[str, ...] = field(
-        default=(
-            "Kepala Dinas Koperasi dan UKM Provinsi Sulawesi Tengah (sebagai laporan)",
-            "Arsip",
-        )
+        default=("Kepala Dinas Koperasi dan UKM Provinsi Sulawesi Tengah (sebagai laporan)",)
     )
+    # The regulations the complaint service follows, shown on the admin page and in the
+    # recap; editable (one per line) on "Templat Surat".
+    dasar_hukum: tuple[str, ...] = field(default=DEFAULT_LEGAL_BASIS)
     # Paper and margins in mm (documents.page; defaults and their source: docs/letters.md).
     kertas: str = page_setup.DEFAULT_PAPER
     margin_atas: float = page_setup.DEFAULT_MARGINS[0]
@@ -151,8 +174,11 @@ TEXT_LIMITS: dict[str, tuple[str, int, bool]] = {
 def _from_value(value: dict[str, Any] | None) -> LetterSettings:
     known = {f.name for f in fields(LetterSettings)}
     data = {k: v for k, v in (value or {}).items() if k in known}
-    if "tembusan" in data:
-        data["tembusan"] = tuple(data["tembusan"])
+    for key in LIST_LIMITS:
+        if key in data:
+            data[key] = tuple(data[key])
+    if "tembusan" in data:  # stored before "Arsip" stopped being a tembusan
+        data["tembusan"] = tuple(t for t in data["tembusan"] if not is_archive_copy(t))
     return LetterSettings(**data)
 
 
@@ -220,16 +246,9 @@ def validate(values: dict[str, Any]) -> LetterSettings:
     if problems:
         raise InvalidInput("Pengaturan surat belum benar: " + "; ".join(problems) + ".")
     cleaned["nomor_pola"] = numbering.validate_pattern(cleaned["nomor_pola"])
-    tembusan = current.get("tembusan") or ()
-    if isinstance(tembusan, str):
-        tembusan = tembusan.splitlines()
-    if not isinstance(tembusan, list | tuple):
-        raise InvalidInput("Tembusan harus berupa teks, satu per baris.")
-    lines = [check.text(line, label="Tembusan", max_length=200) for line in tembusan]
-    tembusan = tuple(line for line in lines if line)
-    if len(tembusan) > 10:
-        raise InvalidInput("Tembusan paling banyak 10 baris, masing-masing 200 karakter.")
-    cleaned["tembusan"] = tembusan
+    for key, (label, most, width) in LIST_LIMITS.items():
+        cleaned[key] = _lines(current.get(key), label=label, most=most, width=width)
+    cleaned["tembusan"] = tuple(t for t in cleaned["tembusan"] if not is_archive_copy(t))
     emblem = current.get("lambang_b64") or ""
     if isinstance(emblem, bytes):
         emblem = base64.b64encode(check_emblem(emblem)).decode()
@@ -240,6 +259,26 @@ def validate(values: dict[str, Any]) -> LetterSettings:
             raise InvalidInput("Gambar lambang harus berupa PNG atau JPEG.") from None
     cleaned["lambang_b64"] = emblem
     return LetterSettings(**cleaned)
+
+
+def is_archive_copy(line: str) -> bool:
+    """ "Arsip" (the office's own file copy) is never listed as a tembusan."""
+    return line.strip().rstrip(".").casefold() == "arsip"
+
+
+def _lines(value: Any, *, label: str, most: int, width: int) -> tuple[str, ...]:
+    """A list setting typed one per line: each checked as text, empty lines dropped."""
+    if value is None:
+        value = ()
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list | tuple):
+        raise InvalidInput(f"{label} harus berupa teks, satu per baris.")
+    lines = [check.text(line, label=label, max_length=width) for line in value]
+    result = tuple(line for line in lines if line)
+    if len(result) > most:
+        raise InvalidInput(f"{label} paling banyak {most} baris, masing-masing {width} karakter.")
+    return result
 
 
 def check_emblem(data: bytes) -> bytes:
@@ -257,7 +296,8 @@ def save_letter_settings(*, user_id: int, values: dict[str, Any]) -> LetterSetti
     with write_session() as session:
         authz.require(session, user_id=user_id, capability="manage_letter_settings")
         value = asdict(settings)
-        value["tembusan"] = list(settings.tembusan)
+        for key in LIST_LIMITS:
+            value[key] = list(getattr(settings, key))
         row = session.get(Setting, KEY)
         if row is None:
             session.add(Setting(key=KEY, value=value))

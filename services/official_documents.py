@@ -18,7 +18,7 @@ from db.engine import read_session
 from db.models import Complaint
 from layanan import sop
 from layanan.errors import NotFound
-from services import authz, disposition_sheet, receipt, reply_letter
+from services import authz, disposition_sheet, receipt, reply_letter, signed_letter
 from services.document_files import (
     Download,
     document_filename,
@@ -45,6 +45,9 @@ class Offer:
     reason: str = ""
     final: bool = False  # the frozen copy (the signed reply letter)
     draft: bool = False  # a draft of a document that is frozen later (marked DRAF)
+    # The frozen copy's PDF is converted (the signed letter, seconds after signing);
+    # until then the page says so and offers nothing in its place.
+    ready: bool = True
 
 
 def per_complaint_documents() -> list[sop.OfficialDocument]:
@@ -58,11 +61,15 @@ def _offer(session: Session, complaint: Complaint, doc: sop.OfficialDocument) ->
         # The reply letter: the frozen, signed file once it exists; a draft while a step
         # that works on it is current and its text is written.
         if complaint.signed_at is not None:
+            row = signed_letter.latest(session, complaint.id)
+            ready = row is not None and row.pdf_sha256 is not None
             return Offer(
                 doc.key,
                 f"{doc.label} bertanda tangan ({complaint.letter_number})",
                 True,
+                "" if ready else signed_letter.NOT_READY,
                 final=True,
+                ready=ready,
             )
         working = complaint.current_step in sop.table().steps_with_template(doc.key)
         if working and complaint.reply_body:

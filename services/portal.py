@@ -132,7 +132,8 @@ def _authenticate(session: Session, *, ticket: str, pin: str, client: str) -> Co
 
 
 def _is_confidential(complaint: Complaint) -> bool:
-    return bool(complaint.confidential) or complaint.sifat == "rahasia"
+    # One notion of confidentiality: the flag that masking reads (layanan.sop.SIFAT_SURAT).
+    return bool(complaint.confidential)
 
 
 def _path(complaint: Complaint, visited: Sequence[int]) -> tuple[int, ...]:

@@ -146,6 +146,10 @@ def iter_register_rows(
             Complaint.complainant_phone,
             Complaint.complainant_email,
             Complaint.complainant_address,
+            Complaint.channel,
+            Complaint.incoming_letter_number,
+            Complaint.incoming_letter_date,
+            Complaint.archive_code,
         )
         .where(*_in_period(start, end, last_id))
         .order_by(Complaint.received_at, Complaint.id)
@@ -154,6 +158,9 @@ def iter_register_rows(
     if limit is not None:
         query = query.limit(limit)
     statuses: dict[int | None, str] = {}
+    # Kode klasifikasi: the archive code given at step 12, else the office's code for
+    # complaint letters (letter settings).
+    classification = letter_settings.load(session).klasifikasi
     number = 0
     for batch in session.execute(query).partitions():
         units = _units_of(session, [complaint.id for complaint in batch])
@@ -167,17 +174,28 @@ def iter_register_rows(
                 notes.append("Rahasia")
             step = complaint.current_step
             if step not in statuses:
-                statuses[step] = sop.step_label(step) if step is not None else "Selesai"
+                statuses[step] = sop.step_short_label(step)
             yield {
                 "no": number,
                 "tanggal_terima": tanggal(complaint.received_at),
                 "nomor_agenda": complaint.agenda_number or "-",
+                "surat": incoming_letter_text(
+                    complaint.incoming_letter_number, complaint.incoming_letter_date
+                ),
+                "saluran": sop.CHANNEL_LABELS[sop.Channel(complaint.channel)],
+                "klasifikasi": complaint.archive_code or classification,
                 "pengadu": complainant_name(complaint, masked=not shown.name),
                 "isi_ringkas": shown.redact(complaint.subject),
                 "diteruskan_ke": ", ".join(sorted(units.get(complaint.id, ()))) or "-",
                 "status": statuses[step],
                 "keterangan": "; ".join(notes),
             }
+
+
+def incoming_letter_text(number: str | None, when: date | None) -> str:
+    """ "12/KUD/XI/2026, 20 November 2026"; "-" for a complaint that came as no letter."""
+    parts = [number or "", tanggal(when) if when else ""]
+    return ", ".join(p for p in parts if p) or "-"
 
 
 def _units_of(session: Session, ids: list[int]) -> dict[int, list[str]]:

@@ -1,6 +1,8 @@
 """The reply letter (SOP steps 8-12): a DRAF rendered on request until it is signed;
-the ``sign`` hook numbers the final letter and freezes its bytes in the signing
-transaction, and every later download returns exactly those bytes.
+the ``sign`` hook numbers the final letter, prints its electronic-signature block
+(verification code and QR code, ``services.signed_letter``) and freezes its .docx in the
+signing transaction. The signed letter handed out is the PDF converted from that .docx
+after commit; every later download returns exactly those PDF bytes.
 """
 
 import hashlib
@@ -26,21 +28,24 @@ from documents.contexts import lampiran_text
 from documents.pdf import PdfUnavailable, pdf_unavailable_reason
 from documents.render import (
     DOCX_MIME,
+    Image,
     Paragraphs,
 )
 from layanan import permissions, sop, validate
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from layanan.sop import Role
 from layanan.text import tanggal
-from services import authz, letter_settings, workflow
+from services import authz, letter_settings, signed_letter, workflow
 from services.document_files import (
     MASKED,
+    PDF_MIME,
     Download,
     as_pdf,
     complainant_name,
     document_filename,
     first_step_with,
     load_complaint,
+    qr_png,
     render_template,
     shown_to,
 )
@@ -101,6 +106,7 @@ def reply_context(
     letter_number: str | None = None,
     signer: User | None = None,
     shown: Disclosure | None = None,
+    verification_code: str | None = None,
 ) -> dict:
     """The ``surat_jawaban`` context of a complaint: for a viewer's draft as ``shown``
     gives the identity (``services.identity``); ``None`` (signing) the real letter."""
@@ -111,8 +117,9 @@ def reply_context(
     masked = shown is not None and not shown.name
     name = complainant_name(complaint, masked=masked)
     address = complaint.complainant_address or ""
+    city = complaint.complainant_city or ""
     if shown is not None:
-        address = address if shown.contact else ""
+        address, city = (address, city) if shown.contact else ("", "")
         body = shown.redact(body) or ""
     return {
         "kantor": settings.kantor(),
@@ -120,17 +127,41 @@ def reply_context(
         "draf": draft,
         "tanggal_surat": tanggal(when),
         "nomor_surat": number,
-        "sifat": (complaint.sifat or "biasa").capitalize(),
+        "sifat": sop.sifat_label(complaint.sifat, confidential=bool(complaint.confidential)),
         "lampiran": lampiran_text(_supporting_count(session, complaint.id)),
         "hal": f"Jawaban atas Pengaduan Nomor {complaint.ticket}",
         "penerima": {
-            "nama": name if name in (MASKED, "Anonim") else f"Bapak/Ibu {name}",
-            "alamat": address,
+            "nama": addressee(name, complaint.ticket),
+            "alamat": address.strip(),
+            "tempat": city.strip() or "Tempat",
         },
         "isi_surat": Paragraphs(body),
         "penandatangan": _signer(session, settings, signer),
-        "tembusan": list(settings.tembusan),
+        "tembusan": [t for t in settings.tembusan if not letter_settings.is_archive_copy(t)],
+        "tte": None if verification_code is None else tte_context(verification_code, when),
     }
+
+
+def tte_context(code: str, when: datetime) -> dict:
+    """The electronic-signature block of the signed letter (``tte`` in the template)."""
+    url = signed_letter.verification_url(code)
+    return {
+        "tanggal": tanggal(when),
+        "kode": signed_letter.show_code(code),
+        "qr": Image(qr_png(url), 24),
+        "alamat": url.split("?", 1)[0],
+    }
+
+
+def addressee(name: str, ticket: str) -> str:
+    """The "Yth." line: "Sdr. <name>", as the body says "Saudara"; an anonymous
+    complainant is addressed by role (the glossary's word for the complainant) and the
+    ticket, never as "Anonim"; a name this viewer may not see stays masked."""
+    if name == MASKED:
+        return name
+    if name == "Anonim":
+        return f"Sdr. Pengadu (Nomor Pengaduan {ticket})"
+    return f"Sdr. {name}"
 
 
 def reply_filename(ticket: str, *, draft: bool, ext: str = "docx") -> str:
@@ -147,16 +178,46 @@ def signed_document(session: Session, complaint_id: int) -> Document | None:
 
 
 def signed_reply(session: Session, *, complaint_id: int) -> Download | None:
-    """The frozen signed reply letter exactly as stored at step 10 (None before signing).
+    """The signed reply letter as handed out: the PDF converted from the .docx frozen at
+    step 10, exactly as stored (None before signing and while the PDF is not ready).
 
     No access check: the caller decides who may have it (the portal, after ticket + PIN).
     """
-    doc = signed_document(session, complaint_id)
-    return None if doc is None else Download(doc.filename, doc.data, doc.content_type)
+    found = signed_letter.pdf_of(session, complaint_id)
+    if found is None:
+        return None
+    complaint = session.get(Complaint, complaint_id)
+    return Download(reply_filename(complaint.ticket, draft=False, ext="pdf"), found[1], PDF_MIME)
+
+
+def signed_reply_or_wait(session: Session, *, complaint_id: int) -> Download:
+    """``signed_reply`` after signing; ``NotReady`` while its PDF is being converted."""
+    letter = signed_reply(session, complaint_id=complaint_id)
+    if letter is None:
+        if signed_letter.latest(session, complaint_id) is None:
+            raise NotFound(
+                "Berkas surat jawaban bertanda tangan tidak ditemukan. Hubungi administrator."
+            )
+        raise signed_letter.NotReady(signed_letter.NOT_READY)
+    return letter
+
+
+def signed_docx(*, complaint_id: int, user_id: int) -> Download:
+    """The .docx frozen at signing, kept beside the PDF (for the archive)."""
+    with read_session() as session:
+        actor = authz.require(session, user_id=user_id, capability=STAFF)
+        complaint = load_complaint(session, complaint_id)
+        if not shown_to(actor, complaint).document("reply_letter_signed"):
+            raise NotAllowed(permissions.refusal("download_signed_original"))
+        doc = signed_document(session, complaint_id)
+        if doc is None:
+            raise NotFound("Berkas surat jawaban bertanda tangan tidak ditemukan.")
+        return Download(doc.filename, doc.data, doc.content_type)
 
 
 def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) -> Download:
-    """The reply letter: the frozen signed file after step 10, else a DRAF rendered now.
+    """The reply letter: the signed PDF after step 10 (``NotReady`` for the few seconds
+    its conversion takes), else a DRAF (.docx) rendered now.
 
     ``body`` previews the text being typed in the step-8 form before it is submitted.
     """
@@ -168,12 +229,7 @@ def reply_letter(*, complaint_id: int, user_id: int, body: str | None = None) ->
             # The frozen file is the stored kind reply_letter_signed: classified once.
             if not shown.document("reply_letter_signed"):
                 raise NotAllowed(permissions.refusal("download_signed_original"))
-            doc = signed_document(session, complaint_id)
-            if doc is None:
-                raise NotFound(
-                    "Berkas surat jawaban bertanda tangan tidak ditemukan. Hubungi administrator."
-                )
-            return Download(doc.filename, doc.data, doc.content_type)
+            return signed_reply_or_wait(session, complaint_id=complaint_id)
         if complaint.current_step not in sop.table().steps_with_template("surat_jawaban"):
             raise NotFound(
                 "Draf surat jawaban baru tersedia setelah disposisi, saat unit menyusun "
@@ -306,19 +362,29 @@ def _sign(ctx: workflow.HookContext) -> None:
         when=ctx.now,
     )
     signer = session.get(User, ctx.actor.user_id) if ctx.actor.user_id else None
-    data = render_template(
+    code = signed_letter.new_code()
+    context = reply_context(
         session,
-        "surat_jawaban",
-        reply_context(
-            session,
-            complaint,
-            settings,
-            body=complaint.reply_body,
-            draft=False,
-            when=ctx.now,
-            letter_number=number,
-            signer=signer,
-        ),
+        complaint,
+        settings,
+        body=complaint.reply_body,
+        draft=False,
+        when=ctx.now,
+        letter_number=number,
+        signer=signer,
+        verification_code=code,
+    )
+    data = render_template(session, "surat_jawaban", context)
+    # The verification record; its PDF is converted from ``data`` after commit.
+    signed_letter.record(
+        session,
+        complaint,
+        code=code,
+        letter_number=number,
+        signed_at=ctx.now,
+        hal=context["hal"],
+        signer=context["penandatangan"],
+        docx=data,
     )
     ctx.data["letter_number"] = number
     ctx.documents.append(

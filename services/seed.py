@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 from config import get_settings
 from db.engine import get_engine, schema_lock, write_session
 from db.models import Complaint, Unit, User, UserRole
+from documents.numbering import ROMAN
 from layanan import sop
-from layanan.calendar import WorkingCalendar
+from layanan.calendar import OFFICE_TZ, WorkingCalendar
 from layanan.errors import InvalidInput
 from layanan.sop import Role
-from services import authz, workflow
+from services import authz, signed_letter, workflow
 from services.calendar_settings import load_calendar
+from services.letter_settings import DEFAULT_CLASSIFICATION
 from services.passwords import hash_password
 from services.pins import PIN_HASHER
 
@@ -234,6 +236,13 @@ PLACES = (
     "Buol",
     "Morowali",
 )
+STREETS = (
+    "Jalan Sisingamangaraja",
+    "Jalan Tadulako",
+    "Jalan Moh. Hatta",
+    "Jalan Dewi Sartika",
+    "Jalan Trans Sulawesi",
+)
 ORGS = (
     "Sejahtera Bersama",
     "Maju Jaya",
@@ -288,6 +297,9 @@ def seed_demo(
     """Create demo users and ``count`` complaints over the last ``months``; returns count."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
+    # The letters signed here get their PDF from the app's converter thread, in the
+    # background, instead of one conversion after another before seeding returns.
+    session.info[signed_letter.DEFER] = True
     users = ensure_demo_users(session)
     calendar = load_calendar(session)
     actors = _actors(users)
@@ -373,6 +385,12 @@ def _play_one(
             workflow.NewDocument("complaint_letter", "surat-aduan.pdf", "application/pdf", DEMO_PDF)
         )
     name = rng.choice(NAMES)
+    # Address, city and the incoming letter's own number and date, derived from what
+    # was drawn (no further draw: the demo data stays as it was for a given seed).
+    place = fill["place"]
+    street = STREETS[len(name) % len(STREETS)]
+    letter_day = (arrived.astimezone(OFFICE_TZ) - timedelta(days=2)).date()
+    paper = channel in sop.PAPER_CHANNELS
     data = workflow.IntakeData(
         channel=channel,
         subject=subject.format(**fill),
@@ -381,6 +399,15 @@ def _play_one(
         complainant_name=None if anonymous else name,
         complainant_phone=f"08{rng.randint(11, 59)}{rng.randint(10_000_000, 99_999_999)}",
         complainant_email=None if anonymous else f"{name.split()[0].lower()}@example.id",
+        complainant_address=None if anonymous else f"{street} Nomor {len(name) + 3}, {place}",
+        complainant_city=None if anonymous else place,
+        incoming_letter_number=(
+            f"{letter_day.day:02d}/KOP-{fill['org'].split()[0].upper()}/"
+            f"{ROMAN[letter_day.month - 1]}/{letter_day.year}"
+            if paper
+            else None
+        ),
+        incoming_letter_date=letter_day if paper else None,
         anonymous=anonymous,
         confidential=rng.random() < 0.05,
         supervisory=category == "Pembinaan dan pengawasan koperasi" and rng.random() < 0.5,
@@ -475,8 +502,12 @@ def _play_one(
         )
         body_text = (
             f"Menindaklanjuti pengaduan Saudara perihal {complaint.subject.lower()}, "
-            "dengan ini kami sampaikan bahwa permasalahan tersebut telah kami tindak lanjuti "
-            f"sesuai ketentuan (draf ke-{round_number})."
+            "dengan ini kami sampaikan hal-hal sebagai berikut:\n"
+            "1. permasalahan tersebut telah kami periksa bersama unit terkait;\n"
+            "2. tindak lanjut telah kami lakukan sesuai ketentuan yang berlaku, dan "
+            "hasilnya dapat Saudara tanyakan kepada Petugas Pelayanan pada jam kerja.\n\n"
+            "Demikian kami sampaikan. Atas perhatian Saudara kami ucapkan terima kasih "
+            f"(draf ke-{round_number})."
         )
         if not act(
             "submit_draft", unit_actors[unit_id], {"reply_body": body_text}, documents=supporting
@@ -511,7 +542,7 @@ def _play_one(
         "archive",
         actors[Role.ARSIPARIS],
         {
-            "archive_code": f"065/{complaint.id:04d}",
+            "archive_code": f"{DEFAULT_CLASSIFICATION}/{complaint.id:04d}",
             "archive_location": f"Lemari arsip {rng.randint(1, 4)}, rak {rng.randint(1, 6)}",
         },
     )

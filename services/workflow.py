@@ -31,7 +31,7 @@ from db.counters import next_counter
 from db.engine import write_session
 from db.models import LONG_TEXT, Complaint, Disposition, Document, StepEvent, Unit
 from layanan import sop, validate
-from layanan.calendar import WorkingCalendar
+from layanan.calendar import OFFICE_TZ, WorkingCalendar, office_today
 from layanan.clocks import step_due_at
 from layanan.errors import (
     InvalidInput,
@@ -64,7 +64,10 @@ INTAKE_LABELS: dict[str, str] = {
     "complainant_phone": "Nomor telepon/WhatsApp",
     "complainant_email": "Pos-el",
     "complainant_address": "Alamat",
+    "complainant_city": "Kota/kabupaten",
     "guest_book_entry": "Entri buku tamu",
+    "incoming_letter_number": "Nomor surat",
+    "incoming_letter_date": "Tanggal surat",
     "anonymous": "Anonim",
     "confidential": "Rahasia",
     "supervisory": "Berkadar pengawasan",
@@ -78,7 +81,9 @@ INTAKE_TEXTS = (
     "complainant_phone",
     "complainant_email",
     "complainant_address",
+    "complainant_city",
     "guest_book_entry",
+    "incoming_letter_number",
 )
 INTAKE_FLAGS = ("anonymous", "confidential", "supervisory")
 
@@ -134,10 +139,14 @@ class IntakeData:
     complainant_phone: str | None = None
     complainant_email: str | None = None
     complainant_address: str | None = None
+    complainant_city: str | None = None  # kota/kabupaten: the reply letter's "di ..."
     anonymous: bool = False
     confidential: bool = False
     supervisory: bool = False
     guest_book_entry: str | None = None
+    # The incoming letter's own number and date (paper channels only).
+    incoming_letter_number: str | None = None
+    incoming_letter_date: date | None = None
     arrived_at: datetime | None = None  # step 1: when the complainant came / called
     met_at: datetime | None = None  # step 1 done: when the officer met them
     extra: dict[str, Any] = field(default_factory=dict)
@@ -744,6 +753,7 @@ def _clean_intake(data: IntakeData, labels: Mapping[str, str] = INTAKE_LABELS) -
         raise MissingItem("Data belum lengkap: " + ", ".join(problems) + ".", tuple(problems))
     validate.email_address(data.complainant_email, label=labels["complainant_email"])
     validate.phone_number(data.complainant_phone, label=labels["complainant_phone"])
+    _check_incoming_letter(data, labels)
     if data.anonymous:
         data.complainant_name = None
 
@@ -754,6 +764,30 @@ class Created:
     ticket: str
     pin: str  # shown once, on the receipt; never stored in clear
     version: int
+
+
+def _check_incoming_letter(data: IntakeData, labels: Mapping[str, str]) -> None:
+    """The incoming letter's number and date: only for letters, the date a calendar
+    date that is neither in the future nor after the letter arrived."""
+    when = data.incoming_letter_date
+    number_label, date_label = labels["incoming_letter_number"], labels["incoming_letter_date"]
+    if (data.incoming_letter_number or when is not None) and (
+        data.channel not in sop.PAPER_CHANNELS
+    ):
+        raise InvalidInput(
+            f"{number_label} dan {date_label} hanya diisi untuk pengaduan yang datang "
+            "sebagai surat (surat atau kotak pengaduan)."
+        )
+    if when is None:
+        return
+    if isinstance(when, datetime) or not isinstance(when, date):
+        raise InvalidInput(f"{date_label} tidak valid: pilih tanggal pada kalender.")
+    today = office_today()
+    arrived = data.arrived_at.astimezone(OFFICE_TZ).date() if data.arrived_at else today
+    if when > today:
+        raise InvalidInput(f"{date_label} tidak boleh di masa depan.")
+    if when > arrived:
+        raise InvalidInput(f"{date_label} tidak boleh sesudah tanggal surat diterima.")
 
 
 def create_complaint(
@@ -799,6 +833,7 @@ def create_complaint(
         complainant_phone=data.complainant_phone,
         complainant_email=data.complainant_email,
         complainant_address=data.complainant_address,
+        complainant_city=data.complainant_city,
         anonymous=data.anonymous,
         confidential=data.confidential,
         supervisory=data.supervisory,
@@ -806,6 +841,8 @@ def create_complaint(
         body=data.body,
         category=data.category,
         guest_book_entry=data.guest_book_entry,
+        incoming_letter_number=data.incoming_letter_number,
+        incoming_letter_date=data.incoming_letter_date,
         current_step=sop.FIRST_STEP,
         step_entered_at=arrived_at,
         step_due_at=step_due_at(calendar, sop.FIRST_STEP, arrived_at),

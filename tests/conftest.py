@@ -91,6 +91,45 @@ def _empty_all_tables(url: str) -> None:
         audit.install_append_only(conn)
 
 
+def stand_in_pdf(docx: bytes) -> bytes:
+    """A valid one-page PDF per .docx (blank; its last line names the .docx's digest),
+    instead of a LibreOffice conversion."""
+    import hashlib
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument.new()
+    try:
+        document.new_page(595, 842)
+        out = io.BytesIO()
+        document.save(out)
+    finally:
+        document.close()
+    return out.getvalue() + b"% " + hashlib.sha256(docx).hexdigest().encode() + b"\n"
+
+
+@pytest.fixture(autouse=True)
+def _stand_in_converter(request, monkeypatch) -> None:
+    """Every signing converts its letter to PDF after commit (services.signed_letter);
+    LibreOffice takes 0.3-4 s a letter, so tests that do not read that PDF get a
+    stand-in. A test about the PDF itself asks for ``real_converter``."""
+    if "real_converter" in request.fixturenames:
+        return
+    from documents import converter
+
+    monkeypatch.setattr(converter, "convert", stand_in_pdf)
+
+
+@pytest.fixture(scope="session")
+def real_converter() -> Iterator[None]:
+    """The real converter: this worker's own warm LibreOffice (unoserver), stopped after."""
+    from documents import converter
+
+    yield
+    converter.stop()
+
+
 @pytest.fixture
 def db(db_url) -> Iterator[str]:
     """The database URL, made the app's DATABASE_URL, emptied after the test."""

@@ -48,6 +48,9 @@ class TimedRows:
                 "no": i,
                 "tanggal_terima": "12 November 2026",
                 "nomor_agenda": f"{i}/TNDE/XI/2026",
+                "surat": f"{i}/KUD/XI/2026, 10 November 2026",
+                "saluran": "Surat",
+                "klasifikasi": "000.8.3",
                 "pengadu": "Siti Aminah",
                 "isi_ringkas": f"Sertifikat pelatihan koperasi nomor {i} belum diterima",
                 "diteruskan_ke": "Bidang Kelembagaan",
@@ -105,11 +108,11 @@ def test_the_excel_register_keeps_its_look():
     assert sheet["A1"].value == "BUKU PENGADUAN" and sheet["A1"].font.b
     assert sheet["A1"].font.sz == 14
     assert all(c.font.b for c in sheet[4])
-    assert sheet.column_dimensions["E"].width == 60
+    assert sheet.column_dimensions["H"].width == 60  # Isi ringkas
     assert sheet.freeze_panes == "A5"
     assert sheet.print_title_rows == "$4:$4"
-    assert sheet["E6"].value == '=HYPERLINK("http://x")' and sheet["E6"].data_type == "s"
-    assert sheet["E5"].alignment.wrap_text and sheet["E5"].alignment.vertical == "top"
+    assert sheet["H6"].value == '=HYPERLINK("http://x")' and sheet["H6"].data_type == "s"
+    assert sheet["H5"].alignment.wrap_text and sheet["H5"].alignment.vertical == "top"
 
 
 def _statements(url):

@@ -24,10 +24,13 @@ from services import (
     receipt,
     register_book,
     reply_letter,
+    signed_letter,
     workflow,
 )
 from tests.factories import bring_to, do, new_complaint, payload_for, state, version_of
 from tests.test_render import text_of
+
+KODE = letter_settings.DEFAULT_CLASSIFICATION
 
 
 def sign(staff, complaint_id: int, **kwargs):
@@ -58,9 +61,9 @@ def test_the_draft_is_marked_draf_until_the_secretary_signs(staff):
     assert letter.mime == document_files.DOCX_MIME
     text = text_of(letter.data)
     assert "DRAF \u2014 BELUM DITANDATANGANI" in text
-    assert "065/...../BKOP/" in text  # the number is taken only at signing
+    assert f"{KODE}/...../BKOP/" in text  # the number is taken only at signing
     assert payload_for("submit_draft", staff)["reply_body"] in text
-    assert "Yth. Bapak/Ibu Siti Aminah" in text
+    assert "Yth. Sdr. Siti Aminah" in text
     assert f"Jawaban atas Pengaduan Nomor {ticket}" in text
     assert "Nurhayati Lamadjido, S.H., M.H." in text  # the Secretary's account
     assert "NIP. 19750214 200003 2 003" in text
@@ -89,14 +92,14 @@ def test_signing_numbers_and_freezes_the_letter(staff):
     assert result.to_step == 11
     complaint = state(complaint_id)
     year = datetime.now(UTC).year
-    assert complaint.letter_number == f"065/1/BKOP/{year}"
+    assert complaint.letter_number == f"{KODE}/1/BKOP/{year}"
     assert complaint.signed_at is not None
     [(filename, digest, data)] = signed_documents(complaint_id)
     assert filename == f"surat-jawaban-{complaint.ticket}.docx"
     assert hashlib.sha256(data).hexdigest() == digest
     text = text_of(data)
     assert "DRAF" not in text
-    assert f"065/1/BKOP/{year}" in text
+    assert f"{KODE}/1/BKOP/{year}" in text
     with read_session() as session:
         event = session.scalars(
             select(StepEvent).where(
@@ -105,23 +108,32 @@ def test_signing_numbers_and_freezes_the_letter(staff):
         ).one()
         assert event.payload["letter_number"] == complaint.letter_number
         assert len(event.payload["documents"]) == 1
-    # Every later download returns exactly the stored bytes, whoever asks.
+    # Every later download returns exactly the stored PDF, whoever asks; the .docx is
+    # kept beside it.
+    with read_session() as session:
+        pdf_digest = signed_letter.latest(session, complaint_id).pdf_sha256
     for user in (staff.petugas, staff.sekretaris, staff.arsiparis, staff.kepala):
         again = reply_letter.reply_letter(complaint_id=complaint_id, user_id=user.id)
-        assert again.filename == filename
-        assert hashlib.sha256(again.data).hexdigest() == digest
+        assert again.filename == filename.replace(".docx", ".pdf")
+        assert hashlib.sha256(again.data).hexdigest() == pdf_digest
+        kept = reply_letter.signed_docx(complaint_id=complaint_id, user_id=user.id)
+        assert hashlib.sha256(kept.data).hexdigest() == digest
 
 
 def test_the_signed_letter_does_not_change_when_settings_change(staff):
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
     before = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    kept = reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data
     letter_settings.save_letter_settings(
         user_id=staff.admin.id, values={"nama_dinas": "DINAS BARU", "kota": "Donggala"}
     )
     after = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
     assert after == before
-    assert "DINAS BARU" not in text_of(after)
+    assert (
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data == kept
+    )
+    assert "DINAS BARU" not in text_of(kept)
 
 
 def test_a_refused_signing_uses_no_number(staff):
@@ -142,7 +154,7 @@ def test_a_refused_signing_uses_no_number(staff):
         )
     assert signed_documents(complaint_id) == []
     sign(staff, complaint_id)
-    assert state(complaint_id).letter_number.startswith("065/1/")
+    assert state(complaint_id).letter_number.startswith(f"{KODE}/1/")
 
 
 def test_numbers_follow_each_other_and_restart_each_year(staff):
@@ -152,7 +164,7 @@ def test_numbers_follow_each_other_and_restart_each_year(staff):
     sign(staff, first)
     sign(staff, second)
     year = datetime.now(UTC).year
-    assert state(second).letter_number == f"065/2/BKOP/{year}"
+    assert state(second).letter_number == f"{KODE}/2/BKOP/{year}"
     next_year = datetime(year + 1, 1, 5, 1, 0, tzinfo=UTC)
     workflow.perform(
         action="sign",
@@ -161,7 +173,7 @@ def test_numbers_follow_each_other_and_restart_each_year(staff):
         expected_version=version_of(third),
         now=next_year,
     )
-    assert state(third).letter_number == f"065/1/BKOP/{year + 1}"
+    assert state(third).letter_number == f"{KODE}/1/BKOP/{year + 1}"
     with read_session() as session:
         counters = dict(session.execute(select(Counter.name, Counter.value)).all())
     assert counters[f"letter-{year}"] == 2 and counters[f"letter-{year + 1}"] == 1
@@ -218,8 +230,8 @@ def test_settings_signer_and_kop_are_printed(staff):
     )
     complaint_id = bring_to(staff, 10)
     sign(staff, complaint_id)
-    text = text_of(
-        reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id).data
+    text = text_of(  # the .docx frozen at signing (its PDF: test_signed_letter)
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.petugas.id).data
     )
     assert "Ir. Budi Santoso, M.M." in text
     assert "NIP. 19780707 199712 1 001" in text
@@ -357,14 +369,14 @@ def test_the_disposition_sheet_follows_steps_six_and_seven(staff):
     assert sheet.filename == f"lembar-disposisi-{ticket}.docx"
     text = text_of(sheet.data)
     assert "Nomor agenda: 77/TNDE/XI/2026" in text
-    assert f"Nomor surat: {ticket}" in text
+    assert "Nomor surat: -" in text and "Tanggal surat: -" in text  # no letter: walk-in
     assert "\u2611 Segera" in text and "\u2610 Biasa" in text
     assert "\u2611 Bidang Kelembagaan dan Pengawasan Koperasi" in text
     assert "\u2610 Sekretariat" in text
     assert "\u2611 Proses lebih lanjut" in text and "\u2610 Siapkan jawaban" in text
     assert "Mohon segera <dijawab> & dilaporkan." in text
     assert "Batas waktu: 4 Desember 2026" in text
-    assert "Paraf Kepala Dinas: Dr. Hasanuddin Rahim, M.Si." in text
+    assert "Paraf Kepala Dinas:" in text and "Dr. Hasanuddin Rahim" not in text
     assert "Hal: Sertifikat pelatihan belum diterima" in text
 
 
@@ -382,7 +394,9 @@ def test_a_confidential_complainant_is_masked_for_those_who_may_not_see_them(sta
     sign(staff, complaint_id)
     with pytest.raises(NotAllowed):
         reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.unit_kop.id)
-    original = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.arsiparis.id)
+    with pytest.raises(NotAllowed):
+        reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.unit_kop.id)
+    original = reply_letter.signed_docx(complaint_id=complaint_id, user_id=staff.arsiparis.id)
     assert "Siti Aminah" in text_of(original.data)
 
 
@@ -550,14 +564,17 @@ def test_the_register_lists_a_period_in_word_and_excel(staff):
         "No",
         "Tanggal terima",
         "Nomor agenda",
+        "Nomor dan tanggal surat",
+        "Saluran",
+        "Kode klasifikasi",
         "Pengadu",
         "Isi ringkas",
         "Diteruskan ke",
         "Status",
         "Keterangan",
     ]
-    assert values[5][4] == '=HYPERLINK("http://x") <b>rumus</b>'
-    assert sheet.cell(row=6, column=5).data_type == "s"  # text, not a formula
+    assert values[5][7] == '=HYPERLINK("http://x") <b>rumus</b>'
+    assert sheet.cell(row=6, column=8).data_type == "s"  # text, not a formula
     empty = register_book.register_book(
         user_id=staff.arsiparis.id, start=date(2020, 1, 1), end=date(2020, 1, 31)
     )

@@ -309,3 +309,28 @@ def test_two_demo_seeders_starting_on_one_empty_database_give_one_set_of_rows(
         assert units == len(UNITS)
         assert phones and len(phones) == len(set(phones))
         assert len(versions) == 1
+
+
+def test_0013_turns_an_old_sifat_rahasia_into_the_confidential_flag(backend, tmp_path):
+    """One notion of confidentiality: a complaint registered with Sifat "rahasia" before
+    0013 is rahasia (the flag masking reads) afterwards, with Sifat "biasa"."""
+    with empty_database(backend, tmp_path, "sifat") as url:
+        cfg = alembic_config(url)
+        command.upgrade(cfg, "0010")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            meta = MetaData()
+            meta.reflect(conn)
+            rows = _rows_of_an_old_office(meta.tables)
+            rows["complaints"][0]["sifat"] = "rahasia"
+            rows["complaints"][1]["sifat"] = "segera"
+            for name, values in rows.items():
+                for row in values:
+                    conn.execute(meta.tables[name].insert().values(row))
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            got = conn.execute(
+                text("SELECT id, sifat, confidential FROM complaints ORDER BY id")
+            ).all()
+        engine.dispose()
+    assert [(i, s, bool(c)) for i, s, c in got] == [(1, "biasa", True), (2, "segera", False)]

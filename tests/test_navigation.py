@@ -17,7 +17,12 @@ from ui.session import SESSION_KEY, USER_KEY
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 
-PUBLIC = {"login": "Masuk", "ajukan": "Ajukan Pengaduan", "lacak": "Lacak Pengaduan"}
+PUBLIC = {
+    "login": "Masuk",
+    "ajukan": "Ajukan Pengaduan",
+    "lacak": "Lacak Pengaduan",
+    "verifikasi": "Verifikasi Surat",
+}
 STAFF = {
     "antrean": "Antrean Saya",
     "pemberitahuan": "Pemberitahuan",
@@ -33,6 +38,7 @@ FILES = {
     "login": "pages/login.py",
     "ajukan": "pages/ajukan.py",
     "lacak": "pages/lacak.py",
+    "verifikasi": "pages/verifikasi.py",
     "antrean": "pages/queue.py",
     "pemberitahuan": "pages/notifications.py",
     "terima": "pages/intake.py",
@@ -86,7 +92,7 @@ def test_visitor_sees_only_the_login_and_the_public_pages(db):
     at = run_app()
 
     assert not at.exception
-    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
     assert titles(at) == PUBLIC
     labels = [w.label for w in at.text_input]
     assert labels == ["Nama pengguna", "Kata sandi"]
@@ -151,7 +157,7 @@ def test_revoked_or_forged_cookie_logs_nobody_in(staff, monkeypatch):
     auth.revoke_session(session_id=opened.id)
     for token in (opened.token, "palsu"):
         at = with_cookie(monkeypatch, token)
-        assert navigation(at) == ["login", "ajukan", "lacak"]
+        assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
 
 
 def test_logout_ends_the_session_and_shows_the_login_again(staff):
@@ -161,7 +167,7 @@ def test_logout_ends_the_session_and_shows_the_login_again(staff):
 
     at.sidebar.button[0].click().run()
 
-    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
     assert USER_KEY not in at.session_state
     assert auth.resolve_session(token=opened.token) is None
 
@@ -171,7 +177,7 @@ def test_logout_in_another_tab_ends_this_tab_too(staff):
     at = run_app(**{USER_KEY: staff.petugas.id, SESSION_KEY: opened.id})
     auth.revoke_session(token=opened.token)
     at.run()
-    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
 
 
 def test_deactivated_user_is_logged_out_on_the_next_run(staff):
@@ -180,7 +186,7 @@ def test_deactivated_user_is_logged_out_on_the_next_run(staff):
     at = run_app(**{USER_KEY: staff.unit_kop.id})
     admin.set_user_active(acting_user_id=staff.admin.id, user_id=staff.unit_kop.id, active=False)
     at.run()
-    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
 
 
 AUTH_SECRETS = {
@@ -225,7 +231,7 @@ def test_identity_provider_login_without_an_account_stays_on_the_login_page(staf
     at = via_identity_provider({"is_logged_in": True, "sub": "idp|asing", "email": "asing@luar.id"})
     at.run()  # a rerun does not try (and record) the refused identity again
 
-    assert navigation(at) == ["login", "ajukan", "lacak"]
+    assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
     assert at.error[0].value == "Akun Anda belum terdaftar di aplikasi ini. Hubungi administrator."
     assert [b.label for b in at.button] == ["Masuk", "Keluar dari akun kantor (SSO)"]
     with read_session() as session:

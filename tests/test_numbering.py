@@ -13,6 +13,7 @@ from db.models import User, UserRole
 from documents import numbering
 from layanan.errors import InvalidInput, StaleVersion
 from services import reply_letter, workflow
+from services.letter_settings import DEFAULT_CLASSIFICATION
 from tests.factories import bring_to, state, version_of
 
 SIGNERS = 8
@@ -107,7 +108,7 @@ def test_many_signings_at_once_never_share_a_number(staff):
     numbers = [state(c).letter_number for c in complaints]
     year = datetime.now(UTC).year
     assert sorted(numbers, key=lambda n: int(n.split("/")[1])) == [
-        f"065/{n}/BKOP/{year}" for n in range(1, SIGNERS + 1)
+        f"{DEFAULT_CLASSIFICATION}/{n}/BKOP/{year}" for n in range(1, SIGNERS + 1)
     ]
     for complaint_id, number in zip(complaints, numbers, strict=True):
         letter = reply_letter.reply_letter(complaint_id=complaint_id, user_id=staff.petugas.id)
@@ -138,7 +139,7 @@ def test_two_secretaries_signing_one_letter_at_once_give_one_number(staff):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(type(o).__name__ for o in outcomes.values()) == ["StaleVersion", "Transition"]
-    assert state(complaint_id).letter_number.startswith("065/1/")
+    assert state(complaint_id).letter_number.startswith(f"{DEFAULT_CLASSIFICATION}/1/")
     # The loser's number went back with its rollback: the next letter gets 2.
     second = bring_to(staff, 10)
     workflow.perform(
@@ -147,7 +148,7 @@ def test_two_secretaries_signing_one_letter_at_once_give_one_number(staff):
         user_id=staff.sekretaris.id,
         expected_version=version_of(second),
     )
-    assert state(second).letter_number.startswith("065/2/")
+    assert state(second).letter_number.startswith(f"{DEFAULT_CLASSIFICATION}/2/")
 
 
 def test_documents_import_no_service():

@@ -46,6 +46,8 @@ def test_only_the_front_desk_opens_intake(staff):
 def test_a_walk_in_complaint_is_saved_with_ticket_and_pin_shown_once(staff):
     at = open_page("intake", staff.petugas)
     assert at.radio(key=K + "channel").value == "datang_langsung"
+    # The incoming letter's number and date are asked only for letters.
+    assert all(w.key != K + "letter_number" for w in at.text_input)
     fill(
         at,
         name="Budi Santoso",
@@ -135,7 +137,16 @@ def test_a_letter_needs_its_scan_and_is_stored_with_attachments(staff):
     at.radio(key=K + "channel").set_value("surat")
     at = at.run()
     assert "Waktu surat diterima (WITA)" in [w.label for w in at.get("date_time_input")]
-    fill(at, name="Koperasi Maju", subject="RAT tidak dilaksanakan", body="Isi surat.")
+    fill(
+        at,
+        name="Koperasi Maju",
+        subject="RAT tidak dilaksanakan",
+        body="Isi surat.",
+        letter_number="12/KUD-MS/XI/2026",
+        city="Kabupaten Sigi",
+    )
+    letter_date = datetime.now(UTC).astimezone(OFFICE_TZ).date() - timedelta(days=3)
+    at.date_input(key=K + "letter_date").set_value(letter_date)
     at.selectbox(key=K + "category").select("Pembinaan dan pengawasan koperasi")
     at = at.button(key=K + "save").click().run()
     assert "Surat aduan" in at.error[0].value
@@ -146,6 +157,12 @@ def test_a_letter_needs_its_scan_and_is_stored_with_attachments(staff):
     assert not at.error
     [saved] = complaints_saved()
     assert sorted(documents_of(saved.id)) == ["attachment", "complaint_letter"]
+    # The letter's own number and date, and the city of the reply's "di ...".
+    assert (saved.incoming_letter_number, saved.incoming_letter_date) == (
+        "12/KUD-MS/XI/2026",
+        letter_date,
+    )
+    assert saved.complainant_city == "Kabupaten Sigi"
 
 
 def test_a_file_that_is_not_a_document_is_refused(staff):

@@ -34,6 +34,9 @@ def test_the_admin_saves_letter_settings(staff):
     _by_label(at.text_input, "Kota (tempat surat dibuat)").input("Donggala")
     _by_label(at.text_input, "NIP Sekretaris").input("19780707 199712 1 001")
     _by_label(at.text_area, "Tembusan (satu per baris)").input("Gubernur\nArsip")
+    _by_label(at.text_area, "Dasar hukum layanan pengaduan (satu peraturan per baris)").input(
+        "Peraturan Presiden Nomor 76 Tahun 2013\nPeraturan Menteri PANRB Nomor 62 Tahun 2018"
+    )
     _by_label(at.text_input, "Faksimile").input("(0451) 421235")
     _by_label(at.text_input, "Kode pos").input("94111")
     _by_label(at.selectbox, "Ukuran kertas").select("A4")
@@ -47,7 +50,11 @@ def test_the_admin_saves_letter_settings(staff):
     assert (saved.faksimile, saved.kode_pos) == ("(0451) 421235", "94111")
     assert saved.kota == "Donggala"
     assert saved.sekretaris_nip == "19780707 199712 1 001"
-    assert saved.tembusan == ("Gubernur", "Arsip")
+    assert saved.tembusan == ("Gubernur",)  # the office's file copy is no tembusan
+    assert saved.dasar_hukum == (
+        "Peraturan Presiden Nomor 76 Tahun 2013",
+        "Peraturan Menteri PANRB Nomor 62 Tahun 2018",
+    )
 
 
 def test_bad_settings_are_refused_with_the_reason_and_not_saved(staff):

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import func, select, update
 
 from db.engine import read_session, write_session
-from db.models import Complaint, Document, Rating
+from db.models import Complaint, Document, Rating, SignedLetter
 from layanan import sop
 from layanan.errors import InvalidInput, NotAllowed, NotFound
 from services import authz, pins, portal, workflow
@@ -166,13 +166,20 @@ def test_the_status_holds_only_public_fields(staff):
     assert status.subject == "Sertifikat pelatihan belum diterima"
 
 
-@pytest.mark.parametrize("how", ["at_intake", "sifat_rahasia"])
+@pytest.mark.parametrize("how", ["at_intake", "at_registration"])
 def test_a_rahasia_complaint_shows_only_its_progress(staff, how):
     if how == "at_intake":
         complaint_id = bring_to(staff, None, confidential=True)
     else:
+        # A letter its sender marked confidential is made rahasia when registered
+        # (the one notion of confidentiality: the flag, not a Sifat).
         complaint_id = bring_to(staff, 6)
-        do(staff.subbag, complaint_id, "register", {"agenda_number": "9/R", "sifat": "rahasia"})
+        do(
+            staff.subbag,
+            complaint_id,
+            "register",
+            {"agenda_number": "9/R", "sifat": "segera", "confidential": True},
+        )
     status = portal.track(ticket=with_pin(complaint_id), pin=PIN, client=CLIENT)
     text = repr(dataclasses.asdict(status))
     for secret in ("Siti Aminah", "Sertifikat pelatihan", "kewirausahaan", "081234", "siti@"):
@@ -403,11 +410,10 @@ def signed_and_delivered(staff, **intake) -> int:
 
 
 def frozen_letter(complaint_id: int) -> bytes:
+    """The signed letter's PDF as stored once after signing (services.signed_letter)."""
     with read_session() as session:
         return session.scalar(
-            select(Document.data).where(
-                Document.complaint_id == complaint_id, Document.kind == "reply_letter_signed"
-            )
+            select(SignedLetter.pdf).where(SignedLetter.complaint_id == complaint_id)
         )
 
 
@@ -422,8 +428,8 @@ def test_the_reply_letter_is_offered_only_after_delivery(staff):
     letter = portal.reply_letter(ticket=ticket, pin=PIN, client=CLIENT)
     # Exactly the bytes frozen at signature, never a new rendering.
     assert letter.data == frozen_letter(complaint_id)
-    assert letter.filename == f"surat-jawaban-{ticket}.docx"
-    assert letter.content_type.endswith("wordprocessingml.document")
+    assert letter.filename == f"surat-jawaban-{ticket}.pdf"
+    assert letter.content_type == "application/pdf"
     with pytest.raises(NotFound) as refused:
         portal.reply_letter(ticket=ticket, pin="999999", client=CLIENT)
     assert refused.value.message == WRONG_CREDENTIALS

@@ -142,8 +142,8 @@ def delivery_panel(*, detail, user_id: int) -> None:
             right.download_button(
                 "Unduh surat untuk dilampirkan",
                 data=partial(_letter, detail.id, user_id),
-                file_name=reply_letter.reply_filename(detail.ticket, draft=False),
-                mime=document_files.DOCX_MIME,
+                file_name=reply_letter.reply_filename(detail.ticket, draft=False, ext="pdf"),
+                mime=document_files.PDF_MIME,
                 key=f"{base}:wa-letter",
                 on_click="ignore",
             )

@@ -84,6 +84,16 @@ def documents_section(*, detail, user) -> None:
     reason = pdf.pdf_unavailable_reason()
     for offer in offers:
         word, pdf_col, note = st.columns([3, 1, 3], vertical_alignment="center")
+        if offer.final:
+            with word:
+                _signed_letter(offer, detail=detail, user_id=user.id)
+            with note:
+                if offer.ready:
+                    st.caption("PDF bertanda tangan elektronik; setiap unduhan identik.")
+                else:
+                    st.info(md(offer.reason))
+                    st.button("Muat ulang", key=f"letter-reload:{detail.ticket}")
+            continue
         with word:
             if offer.available:
                 st.download_button(
@@ -121,6 +131,36 @@ def documents_section(*, detail, user) -> None:
                 st.caption("Bertanda DRAF sampai ditandatangani Sekretaris.")
     if reason:
         st.caption(md(reason))
+
+
+def _signed_letter(offer: official_documents.Offer, *, detail, user_id: int) -> None:
+    """The signed letter: its PDF (what is delivered), and the .docx kept beside it."""
+    st.download_button(
+        f"{offer.label} (PDF)",
+        data=partial(_fetch, offer.key, detail.id, user_id),
+        file_name=official_documents.document_filename(
+            offer.key, detail.ticket, final=True, ext="pdf"
+        ),
+        mime=document_files.PDF_MIME,
+        key=f"letter:{detail.ticket}:{offer.key}:signed",
+        on_click="ignore",
+        disabled=not offer.ready,
+        icon=":material/picture_as_pdf:",
+    )
+    st.download_button(
+        "Berkas Word (arsip)",
+        data=partial(_signed_docx, detail.id, user_id),
+        file_name=official_documents.document_filename(offer.key, detail.ticket, final=True),
+        mime=document_files.DOCX_MIME,
+        key=f"letter-docx:{detail.ticket}",
+        on_click="ignore",
+        type="tertiary",
+        icon=ICON,
+    )
+
+
+def _signed_docx(complaint_id: int, user_id: int) -> bytes:
+    return reply_letter.signed_docx(complaint_id=complaint_id, user_id=user_id).data
 
 
 def letter_preview(*, detail, user_id: int) -> None:

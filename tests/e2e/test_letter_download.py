@@ -97,8 +97,9 @@ def test_the_front_desk_downloads_the_signed_letter_and_it_opens(
     page.goto(f"{app_url}/pengaduan?tiket={ticket}")
     page.get_by_text("Surat dan dokumen resmi", exact=True).wait_for()
     page.get_by_text("Penyampaian surat jawaban (langkah 11)", exact=True).wait_for()
+    # The .docx frozen at signing, kept beside the signed PDF.
     with page.expect_download() as download:
-        page.get_by_role("button", name=f"Surat jawaban bertanda tangan ({number}) (Word)").click()
+        page.get_by_role("button", name="Berkas Word (arsip)").click()
     assert download.value.suggested_filename == f"surat-jawaban-{ticket}.docx"
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)

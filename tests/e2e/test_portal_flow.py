@@ -7,7 +7,6 @@ call, against the e2e database the server uses.
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 import config
 from db.engine import read_session
-from db.models import Complaint, Rating, User
+from db.models import Complaint, Rating, SignedLetter, User
 from services import workflow
 from services.seed import DEMO_PDF
 from tests.e2e.test_staff_flow import choose
@@ -126,10 +125,13 @@ def test_a_complainant_submits_tracks_downloads_the_reply_and_rates(
         page.get_by_role("button", name="Unduh surat jawaban").click()
     path = tmp_path / letter.value.suggested_filename
     letter.value.save_as(path)
-    import docx
-
-    text = "\n".join(p.text for p in docx.Document(io.BytesIO(path.read_bytes())).paragraphs)
-    assert "Dana bergulir koperasi Saudara dicairkan" in text
+    # The signed PDF exactly as stored after signing (its content: test_signed_letter).
+    assert letter.value.suggested_filename == f"surat-jawaban-{ticket}.pdf"
+    with read_session() as session:
+        pdf = session.scalar(
+            select(SignedLetter.pdf).where(SignedLetter.complaint_id == complaint_id)
+        )
+    assert path.read_bytes() == pdf
     page.screenshot(path=str(tmp_path / "lacak.png"), full_page=True)
 
     # 5. Rate the handling, once.
