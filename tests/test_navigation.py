@@ -235,7 +235,7 @@ def test_identity_provider_login_without_an_account_stays_on_the_login_page(staf
 
     assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
     assert at.error[0].value == "Akun Anda belum terdaftar di aplikasi ini. Hubungi administrator."
-    assert [b.label for b in at.button] == ["Masuk", "Keluar dari penyedia login"]
+    assert [b.label for b in at.button] == ["Masuk", "Keluar dari akun kantor (SSO)"]
     with read_session() as session:
         tries = session.execute(
             select(LoginAttempt.success, LoginAttempt.client).where(
