@@ -132,6 +132,10 @@ def _run(page_path: dict[str, str]) -> None:
         granted = permissions.pages_for(user.roles)
         unread = notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
         entries = [_with_badge(key, unread) for key in granted]
+        if entries:
+            # A letter's QR code opens /verifikasi in whatever browser scans it: staff
+            # logged in there (the Secretary checking a letter brought back) reach it too.
+            entries.append(PUBLIC_PAGES["verifikasi"])
         sidebar.render_user(user, unread=unread)
     pages = [page(entry) for entry in entries]
     paths = {id(p): entry[2] for p, entry in zip(pages, entries, strict=True)}

@@ -29,7 +29,7 @@ KEYS: dict[str, dict[str, str]] = {
         "lampiran": "Lampiran, mis. 1 (satu) berkas",
         "hal": "Hal (perihal) surat",
         "penerima": "Yth.: penerima.nama (mis. Sdr. Siti Aminah), penerima.alamat (kosong: "
-        "tanpa baris), penerima.tempat (kota/kabupaten pemohon, atau Tempat)",
+        "tanpa baris), penerima.tempat (kota/kabupaten pengadu, atau Tempat)",
         "isi_surat": "Isi surat dari unit (paragraf); isi_surat.blocks: daftar {teks, "
         "penanda, butir} dengan butir bernomor sebagai paragraf tersendiri",
         "penandatangan": "Tanda tangan: penandatangan.atas_nama, .jabatan, .nama, .pangkat, .nip",
@@ -61,7 +61,7 @@ KEYS: dict[str, dict[str, str]] = {
         "pin": "PIN pelacakan (kosong bila tidak dicetak)",
         "tanggal_jam": "Tanggal dan jam diterima",
         "saluran": "Saluran pengaduan",
-        "pengadu": "Nama pemohon (atau Anonim)",
+        "pengadu": "Nama pengadu (atau Anonim)",
         "perihal": "Perihal pengaduan",
         "ringkasan": "Ringkasan isi pengaduan",
         "petugas": "Petugas penerima: petugas.nama, petugas.nip",
@@ -305,7 +305,7 @@ def sample_context(key: str) -> dict[str, Any]:
             kantor=dict(SAMPLE_KANTOR),
             periode="November 2026",
             jumlah_total=3,
-            per_saluran=[("Datang langsung", 2), ("E-mail", 1)],
+            per_saluran=[("Datang langsung", 2), ("Pos-el", 1)],
             per_kategori=[("Pemberdayaan UMKM", 3)],
             per_unit=[("Sekretariat", 3)],
             per_status=[("Selesai", 2), ("Dalam proses", 1)],

@@ -21,7 +21,7 @@ from layanan.errors import InvalidInput
 PLACEHOLDERS: dict[str, str] = {
     "klasifikasi": "kode klasifikasi arsip, mis. 000.8.3",
     "urut": "nomor urut surat dalam tahun berjalan (mulai 1 setiap tahun)",
-    "unit": "kode unit pengolah (unit yang didisposisi), mis. BKOP",
+    "unit": "kode unit pengolah (unit yang didisposisikan), mis. BKOP",
     "tahun": "tahun surat, mis. 2026",
     "bulan": "bulan surat dalam angka Romawi, mis. XI",
 }

@@ -154,10 +154,12 @@ def _environment() -> Environment:
 def template_file_bytes(key: str) -> bytes:
     """The bytes of ``letter_templates/<key>.docx`` (cached: only bytes, never objects)."""
     if key not in sop.TEMPLATES:
-        raise RenderError(f"Templat {key!r} tidak dikenal.")
+        raise RenderError("Templat tidak dikenal; pilih templat dari daftar.")
     path = TEMPLATE_DIR / f"{key}.docx"
     if not path.exists():
-        raise RenderError(f"Berkas templat {path.name} tidak ditemukan di letter_templates/.")
+        raise RenderError(
+            f"Berkas templat bawaan {path.name} tidak ditemukan. Hubungi administrator."
+        )
     return path.read_bytes()
 
 

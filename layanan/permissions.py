@@ -73,10 +73,10 @@ REFUSALS: dict[str, str] = {
     "manage_letter_settings": "Hanya administrator yang dapat mengubah pengaturan surat.",
     "manage_notifications": "Hanya administrator yang dapat mengubah pengaturan pemberitahuan.",
     "view_dashboard": ("Dasbor pemantauan hanya untuk Kepala Dinas, Sekretaris dan Administrator."),
-    "print_register": "Buku pengaduan hanya dapat dicetak oleh Sub Bagian Umum dan arsiparis.",
+    "print_register": "Buku pengaduan hanya dapat dicetak oleh Subbagian Umum dan arsiparis.",
     "deliver": "Penyampaian surat jawaban dilakukan oleh Petugas Pelayanan.",
     "download_signed_original": (
-        "Surat jawaban bertanda tangan memuat identitas pemohon yang dirahasiakan dan tidak "
+        "Surat jawaban bertanda tangan memuat identitas pengadu yang dirahasiakan dan tidak "
         "dapat diunduh dengan peran Anda."
     ),
 }

@@ -33,13 +33,13 @@ class Role(StrEnum):
 
 ROLE_LABELS: dict[Role, str] = {
     Role.PETUGAS: "Petugas Pelayanan",
-    Role.SUBBAG_UMUM: "Sub Bagian Umum",
+    Role.SUBBAG_UMUM: "Subbagian Umum",
     Role.KEPALA_DINAS: "Kepala Dinas",
     Role.SEKRETARIS: "Sekretaris (PPID)",
     Role.UNIT: "Sekretariat/Bidang/UPT",
     Role.ARSIPARIS: "Arsiparis",
     Role.ADMIN: "Administrator",
-    Role.PEMOHON: "Pemohon",
+    Role.PEMOHON: "Pengadu",
 }
 
 
@@ -60,9 +60,9 @@ CHANNEL_LABELS: dict[Channel, str] = {
     Channel.TELEPON: "Telepon",
     Channel.SURAT: "Surat",
     Channel.KOTAK_PENGADUAN: "Kotak pengaduan",
-    Channel.EMAIL: "E-mail",
+    Channel.EMAIL: "Pos-el",
     Channel.WHATSAPP: "WhatsApp",
-    Channel.ONLINE: "Online (portal)",
+    Channel.ONLINE: "Daring (portal)",
 }
 
 # Channels whose complaint arrives as paper: the scanned letter must be attached
@@ -90,7 +90,7 @@ class DeliveryMethod(StrEnum):
 
 DELIVERY_LABELS: dict[DeliveryMethod, str] = {
     DeliveryMethod.LANGSUNG: "Diserahkan langsung",
-    DeliveryMethod.EMAIL: "E-mail",
+    DeliveryMethod.EMAIL: "Pos-el",
     DeliveryMethod.WHATSAPP: "WhatsApp",
 }
 
@@ -164,10 +164,10 @@ FIELDS: dict[str, Field] = {
         Field("unit", "Unit yang menyelesaikan (humas/bidang terkait)", "unit"),
         Field("outcome", "Hasil penyelesaian pengaduan lisan", "longtext"),
         Field("reason", "Alasan", "longtext"),
-        Field("anonymous", "Anonim (nama pemohon tidak ditampilkan)", "flag"),
+        Field("anonymous", "Anonim (nama pengadu tidak ditampilkan)", "flag"),
         Field(
             "confidential",
-            "Rahasia (identitas hanya untuk petugas, Sub Bagian Umum dan Kepala Dinas)",
+            "Rahasia (identitas hanya untuk petugas, Subbagian Umum dan Kepala Dinas)",
             "flag",
         ),
         Field("supervisory", "Berkadar pengawasan (penyelesaian 60 hari kerja)", "flag"),
@@ -187,7 +187,7 @@ FIELDS: dict[str, Field] = {
         ),
         Field("delivered_on", "Tanggal penyampaian", "date"),
         Field("evidence", "Bukti penyampaian", "longtext"),
-        Field("recipient_email", "Alamat e-mail pemohon", "email"),
+        Field("recipient_email", "Alamat pos-el pengadu", "email"),
         Field("archive_code", "Kode arsip"),
         Field("archive_location", "Lokasi simpan arsip"),
     )
@@ -401,12 +401,12 @@ CLOSED = None  # ``Complaint.current_step`` of a closed complaint
 STEPS: tuple[Step, ...] = (
     Step(
         1,
-        "Pemohon mendatangi dinas dan menemui Petugas Pelayanan",
+        "Pengadu mendatangi dinas dan menemui Petugas Pelayanan",
         Role.PETUGAS,
         30,
         (),
         "Surat aduan",
-        "Pemohon aduan bertemu Petugas Pelayanan",
+        "Pengadu bertemu Petugas Pelayanan",
         public_label="Pengaduan disampaikan",
         short="Pengadu menemui petugas",
     ),
@@ -424,13 +424,13 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         3,
-        "Menyampaikan ke Sub Bagian Kepegawaian dan Umum",
+        "Menyampaikan ke Subbagian Kepegawaian dan Umum",
         Role.PETUGAS,
         30,
         ("complaint_letter",),
         "Surat aduan dan buku tamu",
         "Surat aduan diterima petugas",
-        public_label="Diteruskan ke Sub Bagian Umum",
+        public_label="Diteruskan ke Subbagian Umum",
         short="Penyerahan ke Subbagian Umum",
     ),
     Step(
@@ -441,7 +441,7 @@ STEPS: tuple[Step, ...] = (
         ("complaint_letter", "guest_book_entry"),
         "Surat aduan",
         "Aduan tersampaikan",
-        public_label="Diverifikasi Sub Bagian Umum",
+        public_label="Diverifikasi Subbagian Umum",
         short="Verifikasi Subbagian Umum",
         ends_clocks=("verifikasi",),
     ),
@@ -471,7 +471,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         7,
-        "Menelaah surat pengaduan untuk didisposisi oleh Kepala Dinas",
+        "Menelaah surat pengaduan untuk didisposisikan oleh Kepala Dinas",
         Role.KEPALA_DINAS,
         30,
         ("complaint_letter", "agenda_number"),
@@ -488,8 +488,8 @@ STEPS: tuple[Step, ...] = (
         Role.UNIT,
         60,
         ("assigned_units",),
-        "Draft surat jawaban dan dokumen pendukung",
-        "Draft surat jawaban dan dokumen pendukung diterima sekretaris",
+        "Draf surat jawaban dan dokumen pendukung",
+        "Draf surat jawaban dan dokumen pendukung diterima sekretaris",
         template="surat_jawaban",
         public_label="Jawaban sedang disusun",
         short="Penyusunan draf jawaban",
@@ -500,7 +500,7 @@ STEPS: tuple[Step, ...] = (
         Role.KEPALA_DINAS,
         30,
         ("complaint_letter", "reply_body"),
-        "Surat aduan dan draft jawaban",
+        "Surat aduan dan draf jawaban",
         "Surat jawaban aduan",
         template="surat_jawaban",
         public_label="Jawaban diperiksa Kepala Dinas",
@@ -520,7 +520,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         11,
-        "Menyampaikan surat jawaban kepada pemohon (langsung, e-mail, WhatsApp)",
+        "Menyampaikan surat jawaban kepada pengadu (langsung, pos-el, WhatsApp)",
         Role.PETUGAS,
         30,
         ("signed_letter",),
@@ -546,8 +546,8 @@ STEPS: tuple[Step, ...] = (
 
 ACTIONS: tuple[Action, ...] = (
     # Step 1: the complainant arrives (walk-in, phone, letter, ...) or submits online.
-    Action("meet", 1, 2, "Catat kedatangan pemohon"),
-    Action("submit_online", 1, 2, "Kirim pengaduan online", role=Role.PEMOHON),
+    Action("meet", 1, 2, "Catat kedatangan pengadu"),
+    Action("submit_online", 1, 2, "Kirim pengaduan daring", role=Role.PEMOHON),
     # Step 2: receipt by the front desk; the receipt (tanda terima) is produced.
     Action(
         "receive",
@@ -564,7 +564,7 @@ ACTIONS: tuple[Action, ...] = (
         "hand_over",
         3,
         4,
-        "Serahkan ke Sub Bagian Umum",
+        "Serahkan ke Subbagian Umum",
         fields=("guest_book_entry",),
         sets=(("guest_book_entry", "guest_book_entry"),),
     ),
@@ -690,7 +690,7 @@ ACTIONS: tuple[Action, ...] = (
         "send_email",
         11,
         11,
-        "Kirim surat jawaban melalui e-mail",
+        "Kirim surat jawaban melalui pos-el",
         fields=("recipient_email",),
         hook="queue_email",
     ),

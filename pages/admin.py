@@ -162,7 +162,7 @@ with tab_users:
             "Jabatan", value=(current.position or "") if current else "", key=f"{prefix}_position"
         )
         right.text_input(
-            "E-mail", value=(current.email or "") if current else "", key=f"{prefix}_email"
+            "Pos-el", value=(current.email or "") if current else "", key=f"{prefix}_email"
         )
         options = [None, *active_unit_ids]
         if current and current.unit_id is not None and current.unit_id not in options:
@@ -467,7 +467,7 @@ with tab_notify:
             ),
         )
 
-    st.subheader("Pesan kepada pemohon")
+    st.subheader("Pesan kepada pengadu")
     told = complainant_messages.message_settings(user_id=ME)
     st.caption(
         "Dikirim saat pengaduan diterima, ditangani, dijawab, selesai, dan untuk meminta "
@@ -480,7 +480,7 @@ with tab_notify:
     )
     moments = complainant_messages.MOMENT_LABELS
     with st.form("told"):
-        st.checkbox("Kirim lewat e-mail", value=told.email, key="cm_email")
+        st.checkbox("Kirim lewat pos-el", value=told.email, key="cm_email")
         st.checkbox(
             "Kirim lewat WhatsApp Business API (bila dikonfigurasi)",
             value=told.whatsapp,
@@ -489,17 +489,17 @@ with tab_notify:
         for moment, label in moments.items():
             st.markdown(f"**{label}**")
             subject, body = told.texts[moment]
-            st.text_input("Subjek e-mail", value=subject, key=f"cm_subject_{moment}")
-            st.text_area("Isi e-mail", value=body, key=f"cm_body_{moment}", height=150)
+            st.text_input("Subjek pos-el", value=subject, key=f"cm_subject_{moment}")
+            st.text_area("Isi pos-el", value=body, key=f"cm_body_{moment}", height=150)
             st.text_input(
                 "Nama templat WhatsApp",
                 value=told.templates[moment],
                 key=f"cm_template_{moment}",
             )
         act_button(
-            "Simpan pesan kepada pemohon",
+            "Simpan pesan kepada pengadu",
             key="save_told",
-            success="Pesan kepada pemohon disimpan.",
+            success="Pesan kepada pengadu disimpan.",
             call=lambda: complainant_messages.save_settings(
                 user_id=ME,
                 email=value("cm_email"),

@@ -45,11 +45,11 @@ st.write(
 )
 hide_honeypot()
 with st.form("ajukan"):
-    st.subheader("Identitas pemohon")
+    st.subheader("Identitas pengadu")
     anonymous = st.checkbox("Kirim tanpa identitas (anonim)")
     name = st.text_input("Nama lengkap *", max_chars=200, help="Tidak perlu diisi bila anonim.")
     phone = st.text_input("Nomor telepon/WhatsApp", max_chars=40)
-    email = st.text_input("E-mail", max_chars=200)
+    email = st.text_input("Pos-el", max_chars=200)
     address = st.text_area("Alamat", max_chars=2000, height=80)
     city = st.text_input("Kota/kabupaten", max_chars=100, placeholder="mis. Palu")
     confidential = st.checkbox(

@@ -25,14 +25,14 @@ CHANNELS = [c.value for c in sop.Channel if c is not sop.Channel.ONLINE]
 # Per channel: label of the arrival time, label of the meeting time, a hint.
 CHANNEL_FORM = {
     "datang_langsung": (
-        "Waktu pemohon datang",
+        "Waktu pengadu datang",
         "Waktu ditemui petugas",
-        "Pemohon hadir: catat identitas dan isi aduannya, lalu serahkan tanda terima.",
+        "Pengadu hadir: catat identitas dan isi aduannya, lalu serahkan tanda terima.",
     ),
     "telepon": (
         "Waktu telepon masuk",
         "Waktu telepon dijawab",
-        "Catat nomor telepon pemohon dan ringkasan pembicaraan.",
+        "Catat nomor telepon pengadu dan ringkasan pembicaraan.",
     ),
     "surat": (
         "Waktu surat diterima",
@@ -45,14 +45,14 @@ CHANNEL_FORM = {
         "Pindai surat dari kotak pengaduan dan lampirkan: wajib.",
     ),
     "email": (
-        "Waktu e-mail masuk",
-        "Waktu e-mail dibaca petugas",
-        "Salin isi e-mail dan catat alamat e-mail pemohon.",
+        "Waktu pos-el masuk",
+        "Waktu pos-el dibaca petugas",
+        "Salin isi pos-el dan catat alamat pos-el pengadu.",
     ),
     "whatsapp": (
         "Waktu pesan WhatsApp masuk",
         "Waktu pesan dibalas petugas",
-        "Salin isi pesan dan catat nomor WhatsApp pemohon.",
+        "Salin isi pesan dan catat nomor WhatsApp pengadu.",
     ),
 }
 
@@ -88,7 +88,7 @@ def saved_dialog(created: dict) -> None:
     left.metric("Nomor tiket", created["ticket"])
     right.metric("PIN pelacakan", created["pin"])
     st.warning(
-        "PIN hanya ditampilkan sekali ini: tuliskan pada tanda terima untuk pemohon "
+        "PIN hanya ditampilkan sekali ini: tuliskan pada tanda terima untuk pengadu "
         "atau unduh tanda terima yang memuat PIN."
     )
     receipt_download(complaint_id=created["id"], pin=created["pin"], key="intake-receipt")
@@ -142,20 +142,20 @@ met = c2.datetime_input(
     help=DATE_HELP,
 )
 
-st.markdown("##### Identitas pemohon")
+st.markdown("##### Identitas pengadu")
 f1, f2, f3 = st.columns(3)
-anonymous = f1.checkbox("Anonim (pemohon tidak menyebutkan nama)", key=key("anonymous"))
+anonymous = f1.checkbox("Anonim (pengadu tidak menyebutkan nama)", key=key("anonymous"))
 confidential = f2.checkbox(
-    "Rahasia (identitas hanya untuk petugas, Sub Bagian Umum dan Kepala Dinas)",
+    "Rahasia (identitas hanya untuk petugas, Subbagian Umum dan Kepala Dinas)",
     key=key("confidential"),
 )
 supervisory = f3.checkbox(
     "Berkadar pengawasan (penyelesaian 60 hari kerja)", key=key("supervisory")
 )
 i1, i2, i3 = st.columns(3)
-name = i1.text_input("Nama pemohon", key=key("name"), disabled=anonymous, max_chars=200)
+name = i1.text_input("Nama pengadu", key=key("name"), disabled=anonymous, max_chars=200)
 phone = i2.text_input("Nomor telepon/WhatsApp", key=key("phone"), max_chars=40, placeholder="08...")
-email = i3.text_input("E-mail", key=key("email"), max_chars=200)
+email = i3.text_input("Pos-el", key=key("email"), max_chars=200)
 a1, a2 = st.columns([3, 1])
 address = a1.text_input("Alamat", key=key("address"), max_chars=2000)
 # The reply letter's "di ..." line; empty prints "di Tempat".
@@ -216,7 +216,7 @@ if (name and not anonymous) or phone or email or subject:
         with st.container(border=True):
             st.warning(
                 f"Kemungkinan duplikat: {len(duplicates)} pengaduan dalam 30 hari terakhir "
-                "dari pemohon yang sama atau dengan perihal mirip. Periksa sebelum menyimpan."
+                "dari pengadu yang sama atau dengan perihal mirip. Periksa sebelum menyimpan."
             )
             for dup in duplicates:
                 d1, d2 = st.columns([1.3, 4])

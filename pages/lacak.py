@@ -105,7 +105,7 @@ if status.delivered_at is not None:
 
 st.subheader("Pesan tentang pengaduan ini")
 if status.messages_stopped:
-    st.caption("Anda tidak lagi menerima pesan e-mail atau WhatsApp tentang pengaduan ini.")
+    st.caption("Anda tidak lagi menerima pesan pos-el atau WhatsApp tentang pengaduan ini.")
 elif not status.message_channels:
     st.caption(
         "Kami tidak mengirim pesan tentang pengaduan ini; pantau perkembangannya di "

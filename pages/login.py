@@ -29,6 +29,6 @@ if session.oidc_enabled():
     error = st.session_state.get(session.OIDC_ERROR_KEY)
     if error:
         st.error(md(error))
-        st.button("Keluar dari penyedia login", on_click=st.logout)
+        st.button("Keluar dari akun kantor (SSO)", on_click=st.logout)
     else:
         st.button("Masuk dengan akun kantor (SSO)", on_click=st.login)

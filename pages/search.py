@@ -30,7 +30,7 @@ st.title("Cari pengaduan")
 
 with st.container(border=True):
     text = st.text_input(
-        "Cari tiket, nama pemohon, perihal atau isi", key="s_text", placeholder="ADU-2026-..."
+        "Cari tiket, nama pengadu, perihal atau isi", key="s_text", placeholder="ADU-2026-..."
     )
     c1, c2, c3, c4, c5 = st.columns([2.5, 1.5, 1.6, 2, 1.6], vertical_alignment="bottom")
     step, channel, category = step_channel_category(

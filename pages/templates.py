@@ -160,9 +160,9 @@ for info in overview:
         source = (
             f"unggahan {md(info.uploaded_by or '')} ({tanggal_jam(info.uploaded_at)})"
             if info.source == "unggahan"
-            else "bawaan (letter_templates/)"
+            else "bawaan aplikasi"
         )
-        st.markdown(f"**{info.label}** · `{info.key}`")
+        st.markdown(f"**{info.label}**")
         st.caption(f"Templat berlaku: {source} · SHA-256 {info.sha256[:16]}…")
         a, b, c = st.columns(3)
         a.download_button(

@@ -449,7 +449,7 @@ def tanda_terima():
         ("{%tr endif %}", None),
         ("Diterima", "{{ tanggal_jam }}"),
         ("Saluran", "{{ saluran }}"),
-        ("Pemohon", "{{ pengadu }}"),
+        ("Pengadu", "{{ pengadu }}"),
         ("Perihal", "{{ perihal }}"),
         ("Ringkasan", "{{ ringkasan }}"),
     ]

@@ -20,7 +20,7 @@ How the source is read:
   unit, outcome recorded, closed) or are turned into written ones (to step 6); written
   complaints go 6 to 12.
 - Step 9 returns the draft to step 8 as often as needed, each time with a reason.
-- Step 11 by e-mail: "Kirim ... e-mail" queues the message in the outbox and the step stays
+- Step 11 by e-mail: "Kirim ... pos-el" queues the message in the outbox and the step stays
   open; the sender records the delivery once the mail server has accepted the message.
 - `{hook: name}` marks an action whose output leaves the office; the service that
   produces it registers the hook by that name (`services.workflow.hook`).

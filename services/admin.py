@@ -148,7 +148,7 @@ USER_LABELS: dict[str, str] = {
     "nip": "NIP",
     "rank": "Pangkat/golongan",
     "position": "Jabatan",
-    "email": "E-mail",
+    "email": "Pos-el",
 }
 
 
@@ -176,7 +176,7 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
     if not roles:
         raise InvalidInput("Pilih paling sedikit satu peran.")
     if Role.PEMOHON in roles:
-        raise InvalidInput("Peran Pemohon tidak diberikan kepada akun staf.")
+        raise InvalidInput("Peran Pengadu tidak diberikan kepada akun staf.")
     if Role.UNIT in roles and data.unit_id is None:
         raise InvalidInput("Peran Sekretariat/Bidang/UPT memerlukan unit kerja.")
     if data.unit_id is not None:
@@ -196,7 +196,7 @@ def _check_user_data(session: Session, data: UserData, *, user_id: int | None) -
             select(User.id).where(func.lower(User.email) == email, User.id != (user_id or -1))
         ).first()
         if taken is not None:
-            raise InvalidInput("Alamat e-mail sudah dipakai akun lain.")
+            raise InvalidInput("Alamat pos-el sudah dipakai akun lain.")
     return UserData(
         username=data.username,
         full_name=full_name,

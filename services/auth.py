@@ -34,7 +34,7 @@ HANDOFF_SECONDS = 60
 # password or not): a stranger learns neither that a name exists, nor that it is locked,
 # nor that a guess made during the lock was right. See docs/auth.md.
 BAD_CREDENTIALS = (
-    "Nama pengguna atau kata sandi salah, atau login sedang ditahan karena terlalu banyak "
+    "Nama pengguna atau kata sandi salah, atau proses masuk sedang ditahan karena terlalu banyak "
     "percobaan yang gagal. Coba lagi nanti atau hubungi administrator."
 )
 CLIENT_BUCKET = "login-client"
@@ -377,7 +377,7 @@ def user_for_identity(
     """
     now = now or utcnow()
     if not subject:
-        raise UnknownIdentity("Identitas dari penyedia login tidak lengkap.")
+        raise UnknownIdentity("Identitas dari akun kantor (SSO) tidak lengkap.")
     with write_session() as session:
         user = session.scalars(select(User).where(User.oidc_subject == subject)).one_or_none()
         if user is None and email and email_verified is not False:

@@ -34,7 +34,7 @@ class Actor:
     username: str | None = None  # for the log line of what it does (services.logs)
 
 
-PEMOHON = Actor(user_id=None, name="Pemohon", roles=frozenset({Role.PEMOHON}))
+PEMOHON = Actor(user_id=None, name="Pengadu", roles=frozenset({Role.PEMOHON}))
 
 
 def load_actor(session: Session, user_id: int) -> Actor:

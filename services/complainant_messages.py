@@ -91,7 +91,7 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
 DEFAULT_TEMPLATES: dict[str, str] = {
     moment: f"pengaduan_{moment}" for moment in sop.COMPLAINANT_MESSAGES
 }
-OPTED_OUT = "Pemohon telah berhenti menerima pesan (dipilih di halaman Lacak Pengaduan)."
+OPTED_OUT = "Pengadu telah berhenti menerima pesan (dipilih di halaman Lacak Pengaduan)."
 
 
 # --- settings and texts -----------------------------------------------------------------
@@ -231,7 +231,7 @@ def channels_reaching(session: Session, complaint) -> tuple[str, ...]:
     cfg = load_settings(session)
     channels = []
     if cfg.email and complaint.complainant_email:
-        channels.append("e-mail")
+        channels.append("pos-el")
     if cfg.whatsapp and get_settings().whatsapp_enabled and _mobile(complaint.complainant_phone):
         channels.append("WhatsApp")
     return tuple(channels)

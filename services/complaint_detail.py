@@ -226,6 +226,17 @@ class ComplaintDetail:
         return self.works_on_reply and bool(self.reply_body) and self.signed_at is None
 
 
+# Values a hook of services/delivery.py adds to an event beside the SOP fields, by the
+# label the user reads; None: not shown (an internal row id). A key missing here would
+# show its column name, in English.
+HOOK_LABELS: dict[str, str | None] = {
+    "message_id": "ID pesan pos-el",
+    "outbox_message_id": None,
+    "phone": "Nomor WhatsApp",
+    "received_by": "Nama penerima surat",
+}
+
+
 def _payload_items(
     payload: dict[str, Any],
     *,
@@ -245,6 +256,10 @@ def _payload_items(
             items.append(PayloadItem("Nomor surat", str(value)))
             continue
         spec = sop.FIELDS.get(key)
+        if spec is None and key in HOOK_LABELS:
+            if HOOK_LABELS[key] is not None:
+                items.append(PayloadItem(HOOK_LABELS[key], redact(str(value)) or ""))
+            continue
         label = spec.label if spec else key.replace("_", " ").capitalize()
         kind = spec.kind if spec else "text"
         if kind == "unit":
@@ -362,7 +377,7 @@ def _delivery_defaults(act: sop.Action, identity: Identity | None) -> list[Field
     }
     wanted = ("recipient_email",) if act.hook == "queue_email" else ("phone", "received_by")
     return [
-        FieldDefault(k, known[k], "Diisi dari data pemohon saat penerimaan.")
+        FieldDefault(k, known[k], "Diisi dari data pengadu saat penerimaan.")
         for k in wanted
         if known[k]
     ]

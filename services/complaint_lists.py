@@ -28,7 +28,7 @@ from services import authz
 from services.calendar_settings import load_calendar
 from services.identity import disclosure, sees_any_identity
 
-SEARCH_LABEL = "Cari tiket, nama pemohon, perihal atau isi"  # the search page's box
+SEARCH_LABEL = "Cari tiket, nama pengadu, perihal atau isi"  # the search page's box
 SEARCH_MAX = 300
 
 STATUS_LABELS = {
@@ -181,7 +181,7 @@ def _items(
 
 SNIPPET_CONTEXT = 60  # characters shown on each side of the first match
 TEXT_TOO_SHORT = (
-    f"Ketik sedikitnya {queries.TEXT_MIN} karakter untuk mencari tiket, nama pemohon, "
+    f"Ketik sedikitnya {queries.TEXT_MIN} karakter untuk mencari tiket, nama pengadu, "
     "perihal atau isi."
 )
 

@@ -61,7 +61,7 @@ def normalize_phone(raw: str | None) -> str:
     """The WhatsApp number as +62... (``layanan.validate.phone_number``, mobile only)."""
     number = validate.phone_number(raw, label="Nomor WhatsApp", mobile=True)
     if number is None:
-        raise InvalidInput("Nomor WhatsApp pemohon belum diisi.")
+        raise InvalidInput("Nomor WhatsApp pengadu belum diisi.")
     return number
 
 
@@ -86,7 +86,7 @@ def _complaint_at_delivery(session: Session, complaint_id: int) -> Complaint:
 
 def _greeting(complaint: Complaint) -> str:
     if complaint.anonymous or not complaint.complainant_name:
-        return "Yth. Bapak/Ibu Pemohon"
+        return "Yth. Bapak/Ibu Pengadu"
     return f"Yth. Bapak/Ibu {complaint.complainant_name}"
 
 
@@ -131,8 +131,8 @@ def clean_recipient(raw: str | None) -> str:
     recipient = validate.text(raw, label=label, max_length=validate.MAX_EMAIL) or ""
     if not recipient:
         raise MissingItem(
-            f"{label} belum diisi: pemohon tidak mencantumkan alamat e-mail. Isi alamat "
-            "e-mail tujuan atau pilih cara lain.",
+            f"{label} belum diisi: pengadu tidak mencantumkan alamat pos-el. Isi alamat "
+            "pos-el tujuan atau pilih cara lain.",
             missing=(label,),
         )
     return validate.email_address(recipient, label=label)
@@ -156,7 +156,7 @@ def _email_message(
         f"{_greeting(complaint)},\n\n"
         f"Bersama ini kami sampaikan surat jawaban atas pengaduan Anda nomor "
         f"{complaint.ticket}, surat nomor {complaint.letter_number} tanggal "
-        f"{tanggal(complaint.signed_at)}, terlampir dalam e-mail ini.\n\n"
+        f"{tanggal(complaint.signed_at)}, terlampir dalam pos-el ini.\n\n"
         f"Status pengaduan dapat dilacak di {document_files.tracking_url(complaint.ticket)} dengan "
         "nomor tiket dan PIN pada tanda terima Anda.\n\n"
         f"Hormat kami,\n{office}\n"
@@ -189,7 +189,7 @@ def queue_email_hook(ctx: workflow.HookContext) -> None:
     for earlier in _open_messages(session, complaint.id):
         if earlier.status == outbox.SENDING:
             raise DeliveryFailed(
-                f"E-mail ke {earlier.recipient} sedang dikirim. Tunggu sebentar, lalu muat "
+                f"Pos-el ke {earlier.recipient} sedang dikirim. Tunggu sebentar, lalu muat "
                 "ulang halaman."
             )
         # A pending retry to an older address gives way to this send.
@@ -241,7 +241,7 @@ def deliver_hook(ctx: workflow.HookContext) -> None:
     if method is sop.DeliveryMethod.EMAIL:
         row = _accepted_message(ctx.session, complaint, given_input.get("outbox_message_id"))
         data["evidence"] = (
-            f"Dikirim melalui e-mail ke {row.recipient} pada {tanggal_jam(row.sent_at)}, "
+            f"Dikirim melalui pos-el ke {row.recipient} pada {tanggal_jam(row.sent_at)}, "
             f"Message-ID {row.message_id}, surat terlampir {complaint.letter_number}."
             + _officer_note(given)
         )
@@ -301,8 +301,8 @@ def _accepted_message(session: Session, complaint: Complaint, pk) -> OutboxMessa
         or row.status != outbox.SENT
     ):
         raise NotAllowed(
-            "Penyampaian melalui e-mail dicatat otomatis setelah server e-mail menerima "
-            "pesannya. Gunakan tombol \u201cKirim e-mail dengan surat terlampir\u201d."
+            "Penyampaian melalui pos-el dicatat otomatis setelah server pos-el menerima "
+            "pesannya. Gunakan tombol \u201cKirim pos-el dengan surat terlampir\u201d."
         )
     return row
 
@@ -363,7 +363,7 @@ class EmailResult:
         state = self.message
         if self.delivered:
             return (
-                f"E-mail berisi surat jawaban terkirim ke {state.recipient} "
+                f"Pos-el berisi surat jawaban terkirim ke {state.recipient} "
                 f"({tanggal_jam(state.sent_at)}); penyampaian {self.transition.ticket} dicatat dan "
                 f"pengaduan kini di {sop.step_label(self.transition.to_step)}."
             )
@@ -375,21 +375,21 @@ def message_text(state: outbox.MessageState) -> str:
     reason = state.last_error or ""
     if state.status == outbox.FAILED:
         return (
-            f"E-mail ke {state.recipient} gagal dikirim: {reason} Surat belum terkirim dan "
-            f"langkah {email_step()} belum dicatat; periksa alamat e-mail pemohon lalu kirim "
+            f"Pos-el ke {state.recipient} gagal dikirim: {reason} Surat belum terkirim dan "
+            f"langkah {email_step()} belum dicatat; periksa alamat pos-el pengadu lalu kirim "
             "lagi, atau "
             "sampaikan dengan cara lain."
         )
     if state.status == outbox.PENDING:
         return (
-            f"E-mail ke {state.recipient} belum terkirim: {reason} Langkah {email_step()} dicatat "
-            "otomatis setelah server e-mail menerimanya."
+            f"Pos-el ke {state.recipient} belum terkirim: {reason} Langkah {email_step()} dicatat "
+            "otomatis setelah server pos-el menerimanya."
         )
     if state.status == outbox.SENDING:
-        return f"E-mail ke {state.recipient} sedang dikirim."
+        return f"Pos-el ke {state.recipient} sedang dikirim."
     if state.status == outbox.CANCELLED:
-        return f"E-mail ke {state.recipient} dibatalkan: {reason}"
-    return f"E-mail ke {state.recipient} terkirim ({tanggal_jam(state.sent_at)}). {reason}".strip()
+        return f"Pos-el ke {state.recipient} dibatalkan: {reason}"
+    return f"Pos-el ke {state.recipient} terkirim ({tanggal_jam(state.sent_at)}). {reason}".strip()
 
 
 def send_email(

@@ -335,7 +335,7 @@ def document_file(*, document_id: int, user_id: int, now: datetime | None = None
         complaint = session.get(Complaint, doc.complaint_id)
         shown = disclosure(actor.roles, complaint)
         if not shown.document(doc.kind):
-            raise NotAllowed("Dokumen ini memuat identitas pemohon yang dirahasiakan.")
+            raise NotAllowed("Dokumen ini memuat identitas pengadu yang dirahasiakan.")
         result = DocumentFile(doc.filename, doc.content_type, doc.data)
         confidential, complaint_id = complaint.confidential, complaint.id
     if confidential:

@@ -49,7 +49,7 @@ class TemplateInfo:
 def check_template(key: str, data: bytes) -> set[str]:
     """The names a replacement template uses, if all are allowed; else InvalidInput."""
     if key not in KEYS:
-        raise InvalidInput(f"Templat {key!r} tidak dikenal.")
+        raise InvalidInput("Templat tidak dikenal; pilih templat dari daftar.")
     if not data:
         raise InvalidInput("Berkas templat kosong.")
     if len(data) > TEMPLATE_MAX_BYTES:

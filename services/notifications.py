@@ -90,7 +90,7 @@ RECIPIENT_ROLES = (
 LABELS = {
     "warn_percent": "Peringatan hampir jatuh tempo (% dari waktu standar)",
     "escalate_after_minutes": "Eskalasi setelah terlambat (menit kerja)",
-    "email": "Kirim juga lewat e-mail",
+    "email": "Kirim juga lewat pos-el",
     "recipients": "Penerima pengingat per langkah",
     "report_roles": "Penerima laporan terjadwal",
 }
@@ -563,7 +563,7 @@ def _email(person: Person, item: Due) -> EmailMessage:
         f"Yth. {person.name},\n\n"
         f"{KIND_LABELS[item.kind]}: pengaduan {item.ticket}.\n{item.message}\n\n"
         f"Buka pengaduan: {_complaint_url(item.ticket)}\n\n"
-        "Pesan ini dikirim otomatis oleh Layanan Pengaduan; isi dan identitas pemohon "
+        "Pesan ini dikirim otomatis oleh Layanan Pengaduan; isi dan identitas pengadu "
         "hanya dapat dilihat di aplikasi.\n"
     )
     return message

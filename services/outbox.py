@@ -307,7 +307,7 @@ def smtp_send(raw: bytes, recipient: str) -> Outcome:
         return Outcome(
             False,
             True,
-            "Pengiriman e-mail belum dikonfigurasi (SMTP_HOST kosong di secrets.toml). "
+            "Pengiriman pos-el belum dikonfigurasi (SMTP_HOST kosong di secrets.toml). "
             "Hubungi administrator, atau sampaikan surat dengan cara lain.",
         )
     sender = parseaddr(settings.smtp_sender)[1] or settings.smtp_sender
@@ -328,26 +328,26 @@ def smtp_send(raw: bytes, recipient: str) -> Outcome:
         return Outcome(
             False,
             all(code >= 500 for code, _ in replies),
-            f"Server e-mail menolak alamat {recipient} ({detail}).",
+            f"Server pos-el menolak alamat {recipient} ({detail}).",
         )
     except smtplib.SMTPAuthenticationError as exc:
         return Outcome(
             False,
             exc.smtp_code >= 500,
-            "Server e-mail menolak nama pengguna/kata sandi SMTP "
+            "Server pos-el menolak nama pengguna/kata sandi SMTP "
             f"({_reply(exc.smtp_code, exc.smtp_error)}); hubungi administrator.",
         )
     except smtplib.SMTPResponseException as exc:
         return Outcome(
             False,
             exc.smtp_code >= 500,
-            f"Server e-mail menolak pesan ({_reply(exc.smtp_code, exc.smtp_error)}).",
+            f"Server pos-el menolak pesan ({_reply(exc.smtp_code, exc.smtp_error)}).",
         )
     except (smtplib.SMTPException, OSError) as exc:
         return Outcome(
             False,
             False,
-            f"Server e-mail tidak dapat dihubungi ({exc.__class__.__name__}: {exc}).",
+            f"Server pos-el tidak dapat dihubungi ({exc.__class__.__name__}: {exc}).",
         )
     return Outcome(True)
 

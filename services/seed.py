@@ -29,7 +29,7 @@ from services.pins import PIN_HASHER
 
 UNITS: tuple[tuple[str, str], ...] = (
     ("SEK", "Sekretariat"),
-    ("SBU", "Sub Bagian Kepegawaian dan Umum"),
+    ("SBU", "Subbagian Kepegawaian dan Umum"),
     ("BKOP", "Bidang Kelembagaan dan Pengawasan Koperasi"),
     ("BPK", "Bidang Pemberdayaan Koperasi"),
     ("BUKM", "Bidang Usaha Kecil dan Menengah"),
@@ -67,7 +67,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "SBU",
         "19800521 200604 1 012",
         "Penata (III/c)",
-        "Kepala Sub Bagian Kepegawaian dan Umum",
+        "Kepala Subbagian Kepegawaian dan Umum",
     ),
     DemoUser(
         "kepala",
@@ -465,7 +465,7 @@ def _play_one(
             act(
                 "resolve_oral",
                 unit_actors[unit_id],
-                {"outcome": "Pemohon telah diberi penjelasan dan menerima penyelesaian."},
+                {"outcome": "Pengadu telah diberi penjelasan dan menerima penyelesaian."},
             )
             return
         if not act(
@@ -535,7 +535,7 @@ def _play_one(
             "delivered_on": clock.date().isoformat(),
             "evidence": f"Disampaikan melalui {sop.DELIVERY_LABELS[method]}.",
         },
-        hook_input={"confirmed": True, "received_by": complaint.complainant_name or "Pemohon"},
+        hook_input={"confirmed": True, "received_by": complaint.complainant_name or "Pengadu"},
     ):
         return
     act(

@@ -60,9 +60,9 @@ INTAKE_LABELS: dict[str, str] = {
     "subject": "Perihal",
     "body": "Isi pengaduan",
     "category": "Kategori",
-    "complainant_name": "Nama pemohon",
+    "complainant_name": "Nama pengadu",
     "complainant_phone": "Nomor telepon/WhatsApp",
-    "complainant_email": "E-mail",
+    "complainant_email": "Pos-el",
     "complainant_address": "Alamat",
     "complainant_city": "Kota/kabupaten",
     "guest_book_entry": "Entri buku tamu",
@@ -811,7 +811,7 @@ def create_complaint(
     _clean_intake(data, labels)
     online = actor.roles == {Role.PEMOHON}
     if online and data.channel is not sop.Channel.ONLINE:
-        raise InvalidInput("Pengaduan dari portal harus bersaluran online.")
+        raise InvalidInput("Pengaduan dari portal harus tercatat dengan saluran Daring (portal).")
     # Who may take a complaint in is the role of the first step's actions (checked by
     # the engine below, before anything is kept).
     arrived_at = data.arrived_at or now

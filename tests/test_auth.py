@@ -48,7 +48,7 @@ def test_front_desk_officer_logs_in_with_password(staff):
 
     assert user.id == staff.petugas.id
     assert user.roles == frozenset({Role.PETUGAS})
-    assert user.unit_name == "Sub Bagian Kepegawaian dan Umum"
+    assert user.unit_name == "Subbagian Kepegawaian dan Umum"
     [attempt] = attempts("petugas")
     assert attempt.success is True
     assert attempt.client == "10.0.0.7"

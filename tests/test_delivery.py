@@ -153,7 +153,7 @@ def test_a_refusing_server_leaves_the_step_open_and_the_address_can_be_corrected
     complaint_id = at_step_eleven(staff)
     result = send(staff, complaint_id)
     assert not result.delivered and result.message.status == "failed"
-    assert "Server e-mail menolak alamat siti@example.id" in result.text
+    assert "Server pos-el menolak alamat siti@example.id" in result.text
     assert "550 5.1.1" in result.text and "langkah 11 belum dicatat" in result.text
     assert inbox.messages == []
     complaint = state(complaint_id)
@@ -179,7 +179,7 @@ def test_an_unreachable_server_is_retried_with_backoff_then_delivered(
     complaint_id = at_step_eleven(staff)
     result = send(staff, complaint_id)
     assert not result.delivered and result.message.status == "pending"
-    assert "Server e-mail tidak dapat dihubungi" in result.text
+    assert "Server pos-el tidak dapat dihubungi" in result.text
     assert "Akan dicoba lagi pukul" in result.text
     assert result.message.next_attempt_at > datetime.now(UTC) + timedelta(seconds=50)
     assert state(complaint_id).current_step == 11 and deliver_events(complaint_id) == []
@@ -240,7 +240,7 @@ def test_email_needs_a_valid_address(staff, smtp_server):
         send(staff, complaint_id)
     with pytest.raises(InvalidInput) as err:
         send(staff, complaint_id, recipient="bukan alamat")
-    assert "Alamat e-mail pemohon" in err.value.message
+    assert "Alamat pos-el pengadu" in err.value.message
     assert state(complaint_id).current_step == 11 and outbox_rows(complaint_id) == []
 
 
@@ -506,21 +506,21 @@ def test_a_failed_email_is_shown_on_the_page_and_the_step_stays_open(staff, smtp
     inbox = smtp_server(refuse="550 5.1.1 Mailbox unavailable")
     complaint_id = at_step_eleven(staff)
     at = open_page("complaint", staff.petugas, tiket=state(complaint_id).ticket)
-    next(b for b in at.button if b.label == "Kirim e-mail dengan surat terlampir").click()
+    next(b for b in at.button if b.label == "Kirim pos-el dengan surat terlampir").click()
     at.run()
     assert not at.exception
     shown = texts(at)
-    assert "E-mail ke siti@example.id gagal dikirim" in shown
-    assert "Server e-mail menolak alamat siti@example.id (550 5.1.1 Mailbox unavailable)" in shown
+    assert "Pos-el ke siti@example.id gagal dikirim" in shown
+    assert "Server pos-el menolak alamat siti@example.id (550 5.1.1 Mailbox unavailable)" in shown
     assert "langkah 11 belum dicatat" in shown
     assert state(complaint_id).current_step == 11 and inbox.messages == []
     # A later visit of the page still shows the failed message and its reason.
     fresh = open_page("complaint", staff.petugas, tiket=state(complaint_id).ticket)
-    assert "Server e-mail menolak alamat siti@example.id" in texts(fresh)
+    assert "Server pos-el menolak alamat siti@example.id" in texts(fresh)
     # The officer corrects the address; the server accepts; the step is recorded.
     inbox.refuse = None
-    next(t for t in fresh.text_input if t.label == "Alamat e-mail pemohon").input("s@example.id")
-    next(b for b in fresh.button if b.label == "Kirim e-mail dengan surat terlampir").click()
+    next(t for t in fresh.text_input if t.label == "Alamat pos-el pengadu").input("s@example.id")
+    next(b for b in fresh.button if b.label == "Kirim pos-el dengan surat terlampir").click()
     fresh.run()
     assert not fresh.exception
     assert state(complaint_id).current_step == 12
@@ -538,8 +538,8 @@ def test_the_page_shows_an_email_waiting_for_a_retry(staff, monkeypatch):
     at = open_page("complaint", staff.petugas, tiket=state(complaint_id).ticket)
     assert not at.exception
     shown = texts(at)
-    assert "E-mail ke siti@example.id belum terkirim" in shown
-    assert "Server e-mail tidak dapat dihubungi" in shown
+    assert "Pos-el ke siti@example.id belum terkirim" in shown
+    assert "Server pos-el tidak dapat dihubungi" in shown
     assert "Akan dicoba lagi pukul" in shown and "WITA" in shown
     assert state(complaint_id).current_step == 11
 

@@ -111,13 +111,13 @@ def test_the_complaint_page_at_step_eleven_shows_every_payload_as_text(staff):
     assert any("tidak valid" in w.value for w in at.warning)  # the refusal repeats it
     assert_payload_shown_as_text(at)
 
-    email = next(t for t in at.text_input if t.label == "Alamat e-mail pemohon")
+    email = next(t for t in at.text_input if t.label == "Alamat pos-el pengadu")
     email.set_value(PAYLOAD)
-    at.button(key=f"FormSubmitter:{base}:email-Kirim e-mail dengan surat terlampir").click()
+    at.button(key=f"FormSubmitter:{base}:email-Kirim pos-el dengan surat terlampir").click()
     at.run()
     # The refusal names the field and no longer repeats a long value (issue 10, item 4);
     # whatever it shows is still escaped.
-    assert any("Alamat e-mail pemohon tidak valid" in e.value for e in at.error)
+    assert any("Alamat pos-el pengadu tidak valid" in e.value for e in at.error)
     assert_payload_shown_as_text(at)
 
 

@@ -107,9 +107,11 @@ def test_each_role_gets_exactly_its_pages(staff, who):
     at = run_app(**{USER_KEY: user.id})
 
     assert not at.exception
-    assert navigation(at) == EXPECTED[who]
-    assert titles(at) == {path: STAFF[path] for path in EXPECTED[who]}
-    granted = set(EXPECTED[who])
+    # Every staff role also reaches the public letter verification (its QR code opens
+    # it in whatever browser scans it), and no other public page.
+    assert navigation(at) == [*EXPECTED[who], "verifikasi"]
+    assert titles(at) == {path: {**STAFF, **PUBLIC}[path] for path in navigation(at)}
+    granted = set(navigation(at))
     for path in set(STAFF) | set(PUBLIC):
         if path in granted:
             continue
@@ -149,7 +151,7 @@ def test_login_from_the_cookie_of_an_earlier_visit(staff, monkeypatch):
     at = with_cookie(monkeypatch, opened.token)
 
     assert at.session_state[USER_KEY] == staff.subbag.id
-    assert navigation(at) == EXPECTED["subbag"]
+    assert navigation(at) == [*EXPECTED["subbag"], "verifikasi"]
 
 
 def test_revoked_or_forged_cookie_logs_nobody_in(staff, monkeypatch):
@@ -163,7 +165,7 @@ def test_revoked_or_forged_cookie_logs_nobody_in(staff, monkeypatch):
 def test_logout_ends_the_session_and_shows_the_login_again(staff):
     opened = auth.create_session(user_id=staff.petugas.id)
     at = run_app(**{USER_KEY: staff.petugas.id, SESSION_KEY: opened.id})
-    assert navigation(at) == EXPECTED["petugas"]
+    assert navigation(at) == [*EXPECTED["petugas"], "verifikasi"]
 
     at.sidebar.button[0].click().run()
 
@@ -224,7 +226,7 @@ def test_identity_provider_login_opens_the_linked_accounts_pages(staff):
     )
 
     assert at.session_state[USER_KEY] == staff.kepala.id
-    assert navigation(at) == EXPECTED["kepala"]
+    assert navigation(at) == [*EXPECTED["kepala"], "verifikasi"]
 
 
 def test_identity_provider_login_without_an_account_stays_on_the_login_page(staff):
@@ -233,7 +235,7 @@ def test_identity_provider_login_without_an_account_stays_on_the_login_page(staf
 
     assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
     assert at.error[0].value == "Akun Anda belum terdaftar di aplikasi ini. Hubungi administrator."
-    assert [b.label for b in at.button] == ["Masuk", "Keluar dari penyedia login"]
+    assert [b.label for b in at.button] == ["Masuk", "Keluar dari akun kantor (SSO)"]
     with read_session() as session:
         tries = session.execute(
             select(LoginAttempt.success, LoginAttempt.client).where(

@@ -75,7 +75,7 @@ def test_a_permanent_refusal_fails_the_message_with_the_servers_reply(db, smtp_s
     assert outbox.process_due() == {"failed": 1}
     state = outbox.message_state(pk)
     assert state.status == "failed"
-    assert "Server e-mail menolak alamat siti@example.id" in state.last_error
+    assert "Server pos-el menolak alamat siti@example.id" in state.last_error
     assert "550 5.1.1 Mailbox unavailable" in state.last_error
     [attempt] = attempts(pk)
     assert not attempt.ok and "550" in attempt.error
@@ -92,7 +92,7 @@ def test_a_server_that_is_down_gets_retries_with_exponential_backoff(db, smtp_se
     first = outbox.message_state(pk)
     assert first.status == "pending" and first.attempts == 1
     assert first.next_attempt_at == t0 + timedelta(seconds=60)  # OUTBOX_BACKOFF_SECONDS
-    assert "Server e-mail tidak dapat dihubungi" in first.last_error
+    assert "Server pos-el tidak dapat dihubungi" in first.last_error
     assert "Akan dicoba lagi pukul" in first.last_error and "WITA" in first.last_error
     assert outbox.process_due(now=t0 + timedelta(seconds=59)) == {}  # not due yet
     t1 = t0 + timedelta(seconds=60)

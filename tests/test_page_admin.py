@@ -594,7 +594,7 @@ def test_admin_turns_complainant_messages_on_and_a_bad_placeholder_is_refused(st
     assert kind == "error" and "tidak dikenal" in text and "Isian yang tersedia" in text
     at.text_area(key="cm_body_diterima").input("{sapaan}, tiket {tiket}.")
     at = press(at, "save_told")
-    assert message(at) == ("success", "Pesan kepada pemohon disimpan.")
+    assert message(at) == ("success", "Pesan kepada pengadu disimpan.")
     saved = complainant_messages.message_settings(user_id=staff.admin.id)
     assert saved.email and not saved.whatsapp
     assert saved.texts["diterima"][1] == "{sapaan}, tiket {tiket}."

@@ -111,7 +111,7 @@ def test_a_lost_race_names_who_acted_first(staff):
     at = submit(at, c.ticket, c.version, "hand_over")
     [error] = at.error
     assert error.value.startswith(
-        f"Dewi Lestari sudah lebih dulu mengerjakan \u201cSerahkan ke Sub Bagian Umum\u201d pada "
+        f"Dewi Lestari sudah lebih dulu mengerjakan \u201cSerahkan ke Subbagian Umum\u201d pada "
         f"pengaduan {c.ticket} ("
     )
     assert error.value.endswith(
@@ -348,6 +348,6 @@ def test_step_eleven_is_worked_in_the_action_section_with_what_intake_recorded(s
     assert "Penyampaian surat jawaban (langkah 11)" in text
     values = {t.label: t.value for t in at.text_input}
     assert values["Nama penerima surat"] == "Siti Aminah"
-    assert values["Alamat e-mail pemohon"] == "siti@example.id"
-    assert values["Nomor WhatsApp pemohon"] == "081234567890"
-    assert any("Diisi dari data pemohon saat penerimaan" in c.value for c in at.caption)
+    assert values["Alamat pos-el pengadu"] == "siti@example.id"
+    assert values["Nomor WhatsApp pengadu"] == "081234567890"
+    assert any("Diisi dari data pengadu saat penerimaan" in c.value for c in at.caption)

@@ -63,5 +63,5 @@ def test_intake_refuses_a_nul_in_the_name_in_indonesian(staff):
     at = at.button(key=key + "save").click().run()
     assert not at.exception
     [error] = at.error
-    assert error.value.startswith("Nama pemohon") and REFUSED in error.value
+    assert error.value.startswith("Nama pengadu") and REFUSED in error.value
     assert complaints() == 0

@@ -228,7 +228,7 @@ def test_a_tracked_online_complaint_moves_when_the_front_desk_receives_it(staff)
     with read_session() as session:
         complaint_id = session.scalar(select(Complaint.id).where(Complaint.ticket == ticket))
     do(staff.petugas, complaint_id, "receive")
-    assert "Diteruskan ke Sub Bagian Umum *(sedang berjalan)*" in texts(track(ticket, pin))
+    assert "Diteruskan ke Subbagian Umum *(sedang berjalan)*" in texts(track(ticket, pin))
 
 
 def test_the_delivered_reply_letter_is_offered_for_download(staff):
@@ -291,7 +291,7 @@ def test_the_tracking_page_promises_no_messages_while_no_channel_reaches_the_com
     staff,
 ):
     """Both channels start off: the page must not say messages are sent, nor offer to
-    stop them; once e-mail is on, it names e-mail only (no WhatsApp gateway here)."""
+    stop them; once e-mail is on, it names pos-el only (no WhatsApp gateway here)."""
     created = new_complaint(staff)
     at = track(created.ticket, created.pin)
     assert "Kami tidak mengirim pesan tentang pengaduan ini" in texts(at)
@@ -300,7 +300,7 @@ def test_the_tracking_page_promises_no_messages_while_no_channel_reaches_the_com
 
     _switch_on_email(staff)
     at = track(created.ticket, created.pin)
-    assert "Kami mengirim kabar lewat e-mail ke kontak" in texts(at)
+    assert "Kami mengirim kabar lewat pos-el ke kontak" in texts(at)
     assert [b for b in at.button if b.key == "stop_messages"]
 
 

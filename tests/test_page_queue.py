@@ -62,10 +62,10 @@ def test_search_and_filters(staff):
     at.checkbox(key="q_overdue").check().run()
     assert tickets(at) == []
     assert [o for o in at.selectbox(key="q_step").options] == [
-        "Langkah 1: Pemohon mendatangi dinas dan menemui Petugas Pelayanan",
+        "Langkah 1: Pengadu mendatangi dinas dan menemui Petugas Pelayanan",
         "Langkah 2: Menerima tamu yang bermaksud menyampaikan pengaduan",
-        "Langkah 3: Menyampaikan ke Sub Bagian Kepegawaian dan Umum",
-        "Langkah 11: Menyampaikan surat jawaban kepada pemohon (langsung, e-mail, WhatsApp)",
+        "Langkah 3: Menyampaikan ke Subbagian Kepegawaian dan Umum",
+        "Langkah 11: Menyampaikan surat jawaban kepada pengadu (langsung, pos-el, WhatsApp)",
     ]
 
 

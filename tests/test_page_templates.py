@@ -22,7 +22,7 @@ def test_the_admin_sees_settings_and_every_template(staff):
     assert "Templat Surat" in shown
     for label in letter_templates.TEMPLATE_LABELS.values():
         assert label in shown
-    assert shown.count("bawaan (letter_templates/)") == 5
+    assert shown.count("bawaan aplikasi") == 5
     assert (
         _by_label(at.text_input, "Pola nomor surat").value == "{klasifikasi}/{urut}/{unit}/{tahun}"
     )
@@ -76,7 +76,7 @@ def test_an_uploaded_template_is_shown_and_can_be_reverted(staff):
     )
     at = open_page("templates", staff.admin)
     shown = texts(at)
-    assert shown.count("bawaan (letter_templates/)") == 4
+    assert shown.count("bawaan aplikasi") == 4
     assert "unggahan Admin Sistem" in shown
     _by_label(at.button, "Kembali ke bawaan").click()
     at.run()

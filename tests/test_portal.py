@@ -256,7 +256,7 @@ def test_an_online_submission_enters_the_front_desk_queue_at_step_two(staff):
     assert [(i.ticket, i.step) for i in queue.page.items] == [(submitted.ticket, 2)]
     assert my_queue(user_id=staff.subbag.id).page.items == ()
     status = portal.track(ticket=submitted.ticket, pin=submitted.pin, client=CLIENT)
-    assert status.channel == "Online (portal)" and states(status) == expected(WRITTEN, 2)
+    assert status.channel == "Daring (portal)" and states(status) == expected(WRITTEN, 2)
 
 
 def test_an_anonymous_submission_keeps_no_name(staff):

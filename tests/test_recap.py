@@ -28,7 +28,7 @@ def test_recap_figures(staff, data):  # noqa: F811
     r = files.recap
     assert r.periode == "November 2026"
     assert r.total == 5
-    assert dict(r.per_channel)["E-mail"] == 2
+    assert dict(r.per_channel)["Pos-el"] == 2
     assert dict(r.per_channel)["Surat"] == 0
     assert dict(r.per_category)["Lainnya"] == 3
     units = dict(r.per_unit)
@@ -49,7 +49,7 @@ def test_excel_contains_the_numbers(staff, data):  # noqa: F811
     assert rows[1][0] == "Periode: November 2026"
     assert rows[2][0] == "Jumlah pengaduan diterima: 5"
     as_dict = {row[0]: row[1] for row in rows if row and row[0] is not None}
-    assert as_dict["E-mail"] == 2
+    assert as_dict["Pos-el"] == 2
     assert as_dict["Telepon"] == 1
     assert as_dict["Selesai"] == 2 and as_dict["Terlambat"] == 2
     steps = {row[0]: row[2:5] for row in rows if isinstance(row[0], int)}
@@ -68,7 +68,7 @@ def test_word_contains_the_numbers(staff, data):  # noqa: F811
     everything = text + "\n" + "\n".join(" | ".join(c) for c in cells)
     assert "Periode: November 2026" in everything
     assert "Jumlah pengaduan: 5" in everything
-    assert ("E-mail", "2") in cells and ("Surat", "0") in cells
+    assert ("Pos-el", "2") in cells and ("Surat", "0") in cells
     assert ("Lainnya", "3") in cells
     assert ("Selesai", "2") in cells and ("Terlambat", "2") in cells
     assert ("Belum ditetapkan", "3") in cells

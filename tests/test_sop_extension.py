@@ -33,7 +33,7 @@ CHECK = sop.Step(
     Role.SUBBAG_UMUM,
     30,
     ("reply_body", "paraf"),
-    "Draft surat jawaban yang telah diparaf",
+    "Draf surat jawaban yang telah diparaf",
     "Surat jawaban siap ditandatangani",
     public_label="Jawaban diperiksa kelengkapannya",
 )

@@ -33,7 +33,7 @@ def test_a_closed_complaint_is_said_to_be_finished_not_at_a_step():
 def test_the_arrival_label_fits_each_channel():
     assert set(ARRIVAL_LABELS) == set(sop.Channel)  # every channel has its own label
     assert arrival_label("datang_langsung") == "Datang"
-    assert arrival_label("email") == "Diterima melalui e-mail"
+    assert arrival_label("email") == "Diterima melalui pos-el"
     assert arrival_label("whatsapp") == "Pesan WhatsApp masuk"
     assert arrival_label("online") == "Dikirim melalui portal"
     others = [label for channel, label in ARRIVAL_LABELS.items() if channel != "datang_langsung"]

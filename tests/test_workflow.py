@@ -82,7 +82,7 @@ def test_a_letter_cannot_be_received_without_its_scan(staff):
 
 
 def test_intake_refuses_missing_identity_unless_anonymous(staff):
-    with pytest.raises(MissingItem, match="Nama pemohon"):
+    with pytest.raises(MissingItem, match="Nama pengadu"):
         new_complaint(staff, complainant_name="")
     created = new_complaint(staff, complainant_name="Nama Rahasia", anonymous=True)
     assert state(created.complaint_id).complainant_name is None
@@ -476,7 +476,7 @@ def test_a_portal_complaint_can_be_marked_supervisory_at_verification(staff):
         (
             {"reason": "x", "anonymous": "ya"},
             InvalidInput,
-            "Anonim (nama pemohon tidak ditampilkan) harus dicentang atau tidak dicentang.",
+            "Anonim (nama pengadu tidak ditampilkan) harus dicentang atau tidak dicentang.",
         ),
     ],
 )

@@ -35,7 +35,7 @@ ARRIVAL_LABELS = {
     sop.Channel.TELEPON: "Telepon masuk",
     sop.Channel.SURAT: "Surat diterima",
     sop.Channel.KOTAK_PENGADUAN: "Kotak pengaduan dibuka",
-    sop.Channel.EMAIL: "Diterima melalui e-mail",
+    sop.Channel.EMAIL: "Diterima melalui pos-el",
     sop.Channel.WHATSAPP: "Pesan WhatsApp masuk",
     sop.Channel.ONLINE: "Dikirim melalui portal",
 }
@@ -169,15 +169,15 @@ def render_summary(detail: ComplaintDetail) -> None:
     st.markdown(f"**{esc(detail.step_label)}**" + (f"  \n{' · '.join(flags)}" if flags else ""))
     left, right = st.columns(2)
     with left:
-        st.markdown("##### Pemohon")
+        st.markdown("##### Pengadu")
         if detail.anonymous:
             # The name is shown to nobody; the contact details (for the reply) only to
             # the roles that may see them (services.identity.disclosure).
             contact = detail.identity
             st.markdown(
-                "Anonim (nama pemohon tidak ditampilkan)."
+                "Anonim (nama pengadu tidak ditampilkan)."
                 + (
-                    f"  \nTelepon: {esc(contact.phone)}  \nE-mail: {esc(contact.email)}  \n"
+                    f"  \nTelepon: {esc(contact.phone)}  \nPos-el: {esc(contact.email)}  \n"
                     f"Alamat: {esc(contact.address)}"
                     if contact is not None
                     else ""
@@ -185,14 +185,14 @@ def render_summary(detail: ComplaintDetail) -> None:
             )
         elif detail.identity is None:
             st.markdown(
-                f"{HIDDEN}  \n:gray[Identitas pemohon pengaduan rahasia hanya "
-                "dapat dilihat Petugas Pelayanan, Sub Bagian Umum dan Kepala Dinas.]"
+                f"{HIDDEN}  \n:gray[Identitas pengadu pengaduan rahasia hanya "
+                "dapat dilihat Petugas Pelayanan, Subbagian Umum dan Kepala Dinas.]"
             )
         else:
             ident = detail.identity
             st.markdown(
                 f"**{esc(ident.name)}**  \n"
-                f"Telepon: {esc(ident.phone)}  \nE-mail: {esc(ident.email)}  \n"
+                f"Telepon: {esc(ident.phone)}  \nPos-el: {esc(ident.email)}  \n"
                 f"Alamat: {esc(ident.address)}"
             )
     with right:
@@ -284,11 +284,11 @@ def render_documents(detail: ComplaintDetail, *, fetch: Callable[[int], bytes]) 
         )
         st.caption(
             f"Langkah {doc.step or '-'} · {tanggal_jam(doc.uploaded_at)} · "
-            f"{esc(doc.uploaded_by or 'Pemohon')}"
+            f"{esc(doc.uploaded_by or 'Pengadu')}"
         )
     if detail.hidden_documents:
         st.caption(
-            f"{detail.hidden_documents} dokumen memuat identitas pemohon yang dirahasiakan "
+            f"{detail.hidden_documents} dokumen memuat identitas pengadu yang dirahasiakan "
             "dan tidak ditampilkan."
         )
 

@@ -295,7 +295,7 @@ def render_charts(board: Dashboard) -> None:
     describe = describer(board)
     grain = board.filters.grain
     volume, flow, backlog, quality = st.tabs(
-        ["Volume", "Waktu per langkah", "Antrean & keterlambatan", "Kepatuhan & kepuasan"]
+        ["Volume", "Waktu per langkah", "Antrean dan keterlambatan", "Kepatuhan dan kepuasan"]
     )
     with volume:
         left, right = st.columns([2, 1])

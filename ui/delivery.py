@@ -62,7 +62,7 @@ def _record(
 
 def _send_email(*, detail, user_id: int, recipient: str, note: str) -> None:
     try:
-        with st.spinner("Mengirim e-mail..."):
+        with st.spinner("Mengirim pos-el..."):
             result = delivery.send_email(
                 complaint_id=detail.id,
                 user_id=user_id,
@@ -114,20 +114,20 @@ def email_status(*, complaint_id: int) -> None:
 def delivery_panel(*, detail, user_id: int) -> None:
     """The three ways of step 11; each records the step only when it succeeded."""
     st.markdown(f"**Penyampaian surat jawaban (langkah {detail.current_step})**")
-    email_tab, wa_tab, hand_tab = st.tabs(["E-mail", "WhatsApp", "Diserahkan langsung"])
+    email_tab, wa_tab, hand_tab = st.tabs(["Pos-el", "WhatsApp", "Diserahkan langsung"])
     base = f"deliver:{detail.ticket}:{detail.version}"
     with email_tab:
         email_status(complaint_id=detail.id)
         with st.form(f"{base}:email"):
             address, source = _default(detail, "recipient_email")
-            recipient = st.text_input("Alamat e-mail pemohon", value=address)
+            recipient = st.text_input("Alamat pos-el pengadu", value=address)
             _source(source if address else None)
             note = st.text_area("Catatan (opsional)", height=70)
-            if st.form_submit_button("Kirim e-mail dengan surat terlampir", type="primary"):
+            if st.form_submit_button("Kirim pos-el dengan surat terlampir", type="primary"):
                 _send_email(detail=detail, user_id=user_id, recipient=recipient, note=note)
     with wa_tab:
         number, source = _default(detail, "phone")
-        phone = st.text_input("Nomor WhatsApp pemohon", value=number, key=f"{base}:wa-phone")
+        phone = st.text_input("Nomor WhatsApp pengadu", value=number, key=f"{base}:wa-phone")
         _source(source if number else None)
         try:
             link = delivery.whatsapp_link(complaint_id=detail.id, user_id=user_id, phone=phone)
@@ -152,7 +152,7 @@ def delivery_panel(*, detail, user_id: int) -> None:
                     "Tanggal penyampaian", value=office_today(), format="DD/MM/YYYY"
                 )
                 confirmed = st.checkbox(
-                    "Saya sudah mengirim pesan WhatsApp beserta surat jawaban kepada pemohon."
+                    "Saya sudah mengirim pesan WhatsApp beserta surat jawaban kepada pengadu."
                 )
                 note = st.text_area("Catatan (opsional)", height=70)
                 if st.form_submit_button("Catat penyampaian melalui WhatsApp", type="primary"):

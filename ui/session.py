@@ -157,8 +157,8 @@ def _hand_over(token: str) -> None:
     if (!answer.ok) throw new Error(String(answer.status));
     window.location.replace("/");
   }} catch (err) {{
-    if (note) note.textContent = "Login berhasil, tetapi peramban menolak cookie sesi: "
-      + "login ini hilang bila halaman dimuat ulang.";
+    if (note) note.textContent = "Berhasil masuk, tetapi peramban menolak menyimpan sesi: "
+      + "Anda harus masuk lagi bila halaman dimuat ulang.";
   }}
 }})();
 </script>""",

@@ -70,7 +70,7 @@ def test_intake_shows_ticket_and_pin_in_a_dialog_that_must_be_closed(browser, ap
     page = login(browser, app_url, "petugas")
     page.get_by_role("link", name=INTAKE_TITLE).click()
     expect(page.get_by_role("heading", name="Penerimaan pengaduan")).to_be_visible()
-    page.get_by_role("textbox", name="Nama pemohon", exact=True).fill("Maria Tandi")
+    page.get_by_role("textbox", name="Nama pengadu", exact=True).fill("Maria Tandi")
     page.get_by_role("textbox", name="Perihal", exact=True).fill("Akta koperasi belum terbit")
     page.get_by_role("textbox", name="Isi pengaduan", exact=True).fill("Sejak Agustus 2026.")
     choose(page, "Kategori", "Pembinaan dan pengawasan koperasi")
@@ -91,7 +91,7 @@ def test_intake_shows_ticket_and_pin_in_a_dialog_that_must_be_closed(browser, ap
     dialog.get_by_role("button", name="Saya sudah mencatat PIN").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_text(pin, exact=True)).to_have_count(0)  # shown once only
-    expect(page.get_by_role("textbox", name="Nama pemohon", exact=True)).to_have_value("")
+    expect(page.get_by_role("textbox", name="Nama pengadu", exact=True)).to_have_value("")
     page.context.close()
 
 
@@ -133,7 +133,7 @@ def test_wording_fits_the_channel_the_step_and_the_closure(browser, app_url, sta
     act(email_id, "subbag", "classify_written")
     page = login(browser, app_url, "subbag")
     page.goto(f"{app_url}/pengaduan?tiket={email_ticket}")
-    expect(page.get_by_text("Diterima melalui e-mail:")).to_be_visible()
+    expect(page.get_by_text("Diterima melalui pos-el:")).to_be_visible()
     expect(page.get_by_text("Datang:")).to_have_count(0)
     expect(page.get_by_role("button", name="Catat di TNDE (lembar disposisi dibuat otomatis)"))
     expect(page.get_by_text("lampirkan lembar disposisi")).to_have_count(0)

@@ -101,7 +101,7 @@ def test_the_dashboard_reads_in_date_order_with_decimal_commas(page, e2e_databas
     steps_chart.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/dashboard-steps.png")
 
-    page.get_by_role("tab", name="Antrean & keterlambatan").click()
+    page.get_by_role("tab", name="Antrean dan keterlambatan").click()
     oldest = tickets[2]  # received 26 days ago: among the most overdue
     link = page.get_by_test_id("stPageLink-NavLink").filter(has_text=oldest).first
     expect(link).to_be_visible()
@@ -113,7 +113,7 @@ def test_the_dashboard_reads_in_date_order_with_decimal_commas(page, e2e_databas
     link.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/dashboard-overdue.png")
 
-    page.get_by_role("tab", name="Kepatuhan & kepuasan").click()
+    page.get_by_role("tab", name="Kepatuhan dan kepuasan").click()
     expect(page.get_by_text("Belum ada penilaian pada periode ini")).to_be_visible()
     page.get_by_text("Belum ada penilaian pada periode ini").scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/dashboard-quality.png")

@@ -150,17 +150,17 @@ def test_payloads_in_every_field_fetch_nothing_in_a_staff_browser(
     shown("Catatan ![p]")
 
     page.get_by_role("tab", name="WhatsApp").click()
-    number = page.get_by_role("textbox", name="Nomor WhatsApp pemohon")
+    number = page.get_by_role("textbox", name="Nomor WhatsApp pengadu")
     number.fill(f"![p]({base}/phone)")
     number.press("Enter")
     alerts.filter(has_text="Nomor WhatsApp").wait_for()  # the refusal repeats the number
     shown("/phone)")
 
-    page.get_by_role("tab", name="E-mail").click()
-    address = page.get_by_role("textbox", name="Alamat e-mail pemohon")
+    page.get_by_role("tab", name="Pos-el").click()
+    address = page.get_by_role("textbox", name="Alamat pos-el pengadu")
     address.fill(f"![e]({base}/email)")
-    page.get_by_role("button", name="Kirim e-mail dengan surat terlampir").click()
-    alerts.filter(has_text="tidak valid").filter(has_text="e-mail").wait_for()
+    page.get_by_role("button", name="Kirim pos-el dengan surat terlampir").click()
+    alerts.filter(has_text="tidak valid").filter(has_text="pos-el").wait_for()
     shown("/email)")
 
     page.get_by_role("tab", name="Diserahkan langsung").click()

@@ -63,7 +63,7 @@ def test_the_complainant_opts_out_on_lacak_and_receives_nothing_more(
         page.get_by_role("button", name="Lacak").click()
         page.get_by_role("button", name="Berhenti menerima pesan").click()
         expect(
-            page.get_by_text("Anda tidak lagi menerima pesan e-mail atau WhatsApp")
+            page.get_by_text("Anda tidak lagi menerima pesan pos-el atau WhatsApp")
         ).to_be_visible()
         expect(page.get_by_role("button", name="Berhenti menerima pesan")).to_have_count(0)
         page.close()

@@ -215,14 +215,14 @@ def test_what_intake_recorded_is_carried_to_the_hand_over(browser, app_url, serv
     case = Case(guest_book="BT-2026-0451")
     page = login(browser, app_url, "petugas")
     open_complaint(page, app_url, case.ticket)
-    hand_over = form(page, "Serahkan ke Sub Bagian Umum")
+    hand_over = form(page, "Serahkan ke Subbagian Umum")
     expect(hand_over.get_by_role("textbox", name="Nomor/entri buku tamu")).to_have_value(
         "BT-2026-0451"
     )
     expect(hand_over.get_by_text("Diisi dari penerimaan pengaduan")).to_be_visible()
     hand_over.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(shots / "step3-prefilled.png"))
-    hand_over.get_by_role("button", name="Serahkan ke Sub Bagian Umum").click()
+    hand_over.get_by_role("button", name="Serahkan ke Subbagian Umum").click()
     expect(page.get_by_text("kini di Langkah 4").first).to_be_visible()
     close(page)
 
@@ -240,7 +240,7 @@ def test_step_eleven_is_worked_in_the_action_section_with_the_receiver_prefilled
     letters = page.get_by_role("heading", name="Surat dan dokumen resmi")
     assert _top(page, actions) < _top(page, panel) < _top(page, letters)
     expect(page.get_by_text("Catat penyampaian melalui panel")).to_have_count(0)
-    expect(page.get_by_role("textbox", name="Alamat e-mail pemohon")).to_have_value(
+    expect(page.get_by_role("textbox", name="Alamat pos-el pengadu")).to_have_value(
         "siti@example.id"
     )
     page.get_by_role("tab", name="Diserahkan langsung").click()

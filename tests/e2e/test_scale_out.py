@@ -168,7 +168,7 @@ def _work_and_kill(site, clerk, clerk_replica, registrar, registrar_replica, rec
     clerk.get_by_role("link", name=INTAKE_TITLE).click()
     expect(clerk.get_by_role("heading", name="Penerimaan pengaduan")).to_be_visible()
     clerk.get_by_role("radio", name="Surat", exact=True).check(force=True)
-    clerk.get_by_role("textbox", name="Nama pemohon", exact=True).fill("Koperasi Sintuwu")
+    clerk.get_by_role("textbox", name="Nama pengadu", exact=True).fill("Koperasi Sintuwu")
     clerk.get_by_role("textbox", name="Nomor telepon/WhatsApp", exact=True).fill("081355500011")
     clerk.get_by_role("textbox", name="Perihal", exact=True).fill("RAT tidak digelar")
     clerk.get_by_role("textbox", name="Isi pengaduan", exact=True).fill("Mohon ditindaklanjuti.")
@@ -189,9 +189,9 @@ def _work_and_kill(site, clerk, clerk_replica, registrar, registrar_replica, rec
     assert Path(receipt.value.path()).read_bytes()[:2] == b"PK"  # a .docx (zip)
     clerk.get_by_role("button", name="Saya sudah mencatat PIN").click()
     assert open_complaint(clerk, site, ticket) == clerk_replica  # affinity holds
-    hand_over = form(clerk, "Serahkan ke Sub Bagian Umum")
+    hand_over = form(clerk, "Serahkan ke Subbagian Umum")
     hand_over.get_by_role("textbox", name="Nomor/entri buku tamu", exact=True).fill("BT-SCALE")
-    submit(clerk, "Serahkan ke Sub Bagian Umum", "Langkah 4")
+    submit(clerk, "Serahkan ke Subbagian Umum", "Langkah 4")
 
     # Sub Bagian Umum (replica 2) classifies it as written: acknowledged on the page.
     log_in(registrar, "subbag")

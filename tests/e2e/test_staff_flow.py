@@ -108,7 +108,7 @@ def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: 
     page.get_by_role("link", name=INTAKE_TITLE).click()
     expect(page.get_by_role("heading", name="Penerimaan pengaduan")).to_be_visible()
     page.get_by_role("radio", name=channel, exact=True).check(force=True)
-    page.get_by_role("textbox", name="Nama pemohon", exact=True).fill(name)
+    page.get_by_role("textbox", name="Nama pengadu", exact=True).fill(name)
     page.get_by_role("textbox", name="Nomor telepon/WhatsApp", exact=True).fill("081355500011")
     page.get_by_role("textbox", name="Perihal", exact=True).fill(subject)
     page.get_by_role("textbox", name="Isi pengaduan", exact=True).fill(
@@ -138,9 +138,9 @@ def intake(browser: Browser, app_url: str, *, channel: str, name: str, subject: 
     page.get_by_role("link", name="Antrean Saya").click()
     page.get_by_role("link", name=ticket).click()
     expect(page.get_by_role("heading", name=f"Pengaduan {ticket}")).to_be_visible()
-    hand_over = form(page, "Serahkan ke Sub Bagian Umum")
+    hand_over = form(page, "Serahkan ke Subbagian Umum")
     hand_over.get_by_role("textbox", name="Nomor/entri buku tamu", exact=True).fill("BT-E2E")
-    submit(page, "Serahkan ke Sub Bagian Umum", "Langkah 4")
+    submit(page, "Serahkan ke Subbagian Umum", "Langkah 4")
     close(page)
     return ticket
 
@@ -237,7 +237,7 @@ def test_a_written_complaint_goes_from_intake_through_a_returned_draft_to_the_ar
     # The timeline: every step, the returned draft with its reason, both rounds.
     expect(page.get_by_text("Pengaduan ini sudah selesai")).to_be_visible()
     for text in (
-        "1. Langkah 1: Catat kedatangan pemohon",
+        "1. Langkah 1: Catat kedatangan pengadu",
         "Langkah 9: Kembalikan ke unit",
         "(draf dikembalikan)",
         "Sebutkan tanggal rapat dan dasar hukumnya.",
@@ -281,7 +281,7 @@ def test_an_oral_complaint_is_settled_by_the_unit(browser, app_url):
     submit(page, "Selesaikan pengaduan lisan", "Selesai")
     expect(page.get_by_text("Pengaduan ini sudah selesai")).to_be_visible()
     for text in (
-        "Langkah 3: Serahkan ke Sub Bagian Umum",
+        "Langkah 3: Serahkan ke Subbagian Umum",
         "Langkah 4: Pengaduan lisan: teruskan ke humas/bidang terkait",
         "Langkah 5: Selesaikan pengaduan lisan",
         "Jadwal pelatihan dijelaskan; pemohon menerima.",
