@@ -377,8 +377,8 @@ with tab_clocks:
     st.caption("Standar waktu SP4N-LAPOR!, dalam hari kerja. Dasar hukum:")
     # The list lives in the letter settings (edited on "Templat Surat"), not in code.
     st.markdown(
-        "\n".join(f"{n}. {md(rule)}" for n, rule in enumerate(legal_basis, start=1))
-        or "_(belum diisi di Templat Surat)_"
+        # Markdown numbers an ordered list itself: every item is written "1.".
+        "\n".join(f"1. {md(rule)}" for rule in legal_basis) or "_(belum diisi di Templat Surat)_"
     )
     labels = {
         "verification_days": "Verifikasi",

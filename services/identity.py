@@ -52,6 +52,7 @@ COMPLAINT_COLUMNS: dict[str, Carries] = {
     "complainant_phone": Carries.IDENTITY,
     "complainant_email": Carries.IDENTITY,
     "complainant_address": Carries.IDENTITY,
+    "complainant_city": Carries.IDENTITY,  # part of the address ("di <kota>")
     "subject": Carries.FREE_TEXT,
     "body": Carries.FREE_TEXT,
     "guest_book_entry": Carries.FREE_TEXT,
@@ -85,6 +86,9 @@ COMPLAINT_COLUMNS: dict[str, Carries] = {
             "approved_at",
             "signed_at",
             "letter_number",
+            # The incoming letter's own number and date (its sender's, at intake).
+            "incoming_letter_number",
+            "incoming_letter_date",
             "delivered_at",
             "delivery_method",
             "created_at",

@@ -114,6 +114,13 @@ def _stand_in_converter(request, monkeypatch) -> None:
     """Every signing converts its letter to PDF after commit (services.signed_letter);
     LibreOffice takes 0.3-4 s a letter, so tests that do not read that PDF get a
     stand-in. A test about the PDF itself asks for ``real_converter``."""
+    from services import signed_letter
+
+    # An AppTest run of app.py would start the converter thread in this test process:
+    # it would warm a LibreOffice, poll databases other tests have dropped, and take
+    # later tests' conversions off their commit. Tests convert at commit instead (no
+    # thread in the process); real servers (e2e) run their own thread.
+    monkeypatch.setattr(signed_letter, "start_worker", lambda: False)
     if "real_converter" in request.fixturenames:
         return
     from documents import converter

@@ -111,6 +111,6 @@ def test_the_front_desk_downloads_the_signed_letter_and_it_opens(
     cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
     assert BODY in text
     assert number in cells
-    assert "Yth. Bapak/Ibu Siti Aminah" in text
+    assert "Yth. Sdr. Siti Aminah" in text
     assert "DRAF" not in text + cells
     page.screenshot(path=str(tmp_path / "pengaduan.png"), full_page=True)

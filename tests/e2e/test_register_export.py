@@ -51,4 +51,5 @@ def test_the_register_excel_is_prepared_then_downloaded(page, app_url, e2e_datab
     sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
     values = list(sheet.values)
     assert values[0][0] == "BUKU PENGADUAN"
-    assert any(created.ticket in (row[7] or "") for row in values[4:-2])
+    remarks = values[3].index("Keterangan")  # the header row names the columns
+    assert any(created.ticket in (row[remarks] or "") for row in values[4:-2])
