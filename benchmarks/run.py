@@ -827,8 +827,8 @@ def targets_section(
         "",
         "Also a target of issue 14, not measured by this command: the register's peak "
         "memory < 500 MB and its linear cost (tests/test_exports.py::"
-        "test_the_excel_register_costs_linear_in_rows). Issue 15's replica targets need "
-        "`--replicas` (not built yet; `--base-url` drives sessions at any URL list).",
+        "test_the_excel_register_costs_linear_in_rows). Issue 15's replica targets: "
+        "`--replicas 1,2` writes the Replicas section.",
         "",
     ]
     return lines

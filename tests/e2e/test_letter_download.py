@@ -32,21 +32,23 @@ def _ids() -> dict[str, int]:
         return dict(session.execute(select(User.username, User.id)).all())
 
 
-def complaint_at_step_eleven() -> tuple[str, int]:
+def complaint_approved(*, subject: str, reply_body: str, tag: str) -> tuple[str, int]:
+    """A complaint walked in-process through the one door to the Head's approval (step
+    10 next, the Secretary's signing); returns its ticket and id."""
     ids = _ids()
+    with read_session() as session:
+        unit_id = session.get(User, ids["unit_kop"]).unit_id
     created = workflow.intake(
         data=workflow.IntakeData(
             channel=sop.Channel.DATANG_LANGSUNG,
-            subject="Sertifikat pelatihan belum diterima",
-            body="Sertifikat pelatihan kewirausahaan belum dibagikan.",
+            subject=subject,
+            body=f"{subject}. Mohon ditindaklanjuti.",
             category="Pelatihan dan sertifikasi",
             complainant_name="Siti Aminah",
             complainant_phone="081234567890",
         ),
         user_id=ids["petugas"],
     )
-    with read_session() as session:
-        unit_id = session.get(User, ids["unit_kop"]).unit_id
 
     def act(username: str, action: str, payload=None, documents=()) -> None:
         with read_session() as session:
@@ -60,15 +62,29 @@ def complaint_at_step_eleven() -> tuple[str, int]:
             documents=documents,
         )
 
-    act("petugas", "hand_over", {"guest_book_entry": "BT-E2E-LETTER"})
+    act("petugas", "hand_over", {"guest_book_entry": f"BT-E2E-{tag}"})
     act("subbag", "classify_written")
-    act("subbag", "register", {"agenda_number": "701/E2E/XI/2026", "sifat": "biasa"})
+    act("subbag", "register", {"agenda_number": f"701/E2E-{tag}/XI/2026", "sifat": "biasa"})
     act("kepala", "dispose", {"units": [unit_id], "instruction": "Siapkan jawaban"})
     supporting = workflow.NewDocument("supporting", "data.pdf", "application/pdf", DEMO_PDF)
-    act("unit_kop", "submit_draft", {"reply_body": BODY}, [supporting])
+    act("unit_kop", "submit_draft", {"reply_body": reply_body}, [supporting])
     act("kepala", "approve", {"paraf": True})
-    act("sekretaris", "sign")
     return created.ticket, created.complaint_id
+
+
+def complaint_at_step_eleven() -> tuple[str, int]:
+    ticket, complaint_id = complaint_approved(
+        subject="Sertifikat pelatihan belum diterima", reply_body=BODY, tag="LETTER"
+    )
+    with read_session() as session:
+        version = session.get(Complaint, complaint_id).version
+    workflow.perform(
+        complaint_id=complaint_id,
+        action="sign",
+        user_id=_ids()["sekretaris"],
+        expected_version=version,
+    )
+    return ticket, complaint_id
 
 
 def test_the_front_desk_downloads_the_signed_letter_and_it_opens(

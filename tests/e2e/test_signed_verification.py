@@ -21,55 +21,20 @@ from sqlalchemy import select
 
 import config
 from db.engine import read_session
-from db.models import Complaint, SignedLetter, User
-from layanan import sop
-from services import reply_letter, workflow
-from services.seed import DEMO_PASSWORD, DEMO_PDF
+from db.models import SignedLetter, User
+from services import reply_letter
+from services.seed import DEMO_PASSWORD
+from tests.e2e.test_letter_download import complaint_approved
 
 pytestmark = pytest.mark.e2e
 
 
 def complaint_at_step_ten() -> tuple[str, int]:
-    with read_session() as session:
-        ids = dict(session.execute(select(User.username, User.id)).all())
-        unit_id = session.get(User, ids["unit_kop"]).unit_id
-    created = workflow.intake(
-        data=workflow.IntakeData(
-            channel=sop.Channel.DATANG_LANGSUNG,
-            subject="Sisa hasil usaha belum dibagikan",
-            body="SHU koperasi tahun lalu belum dibagikan kepada anggota.",
-            category="Pelatihan dan sertifikasi",
-            complainant_name="Siti Aminah",
-            complainant_phone="081234567890",
-        ),
-        user_id=ids["petugas"],
+    return complaint_approved(
+        subject="Sisa hasil usaha belum dibagikan",
+        reply_body="SHU dibagikan pada bulan Desember.",
+        tag="TTE",
     )
-
-    def act(username: str, action: str, payload=None, documents=()) -> None:
-        with read_session() as session:
-            version = session.get(Complaint, created.complaint_id).version
-        workflow.perform(
-            complaint_id=created.complaint_id,
-            action=action,
-            user_id=ids[username],
-            expected_version=version,
-            payload=payload,
-            documents=documents,
-        )
-
-    act("petugas", "hand_over", {"guest_book_entry": "BT-E2E-TTE"})
-    act("subbag", "classify_written")
-    act("subbag", "register", {"agenda_number": "702/E2E/XI/2026", "sifat": "biasa"})
-    act("kepala", "dispose", {"units": [unit_id], "instruction": "Siapkan jawaban"})
-    supporting = workflow.NewDocument("supporting", "data.pdf", "application/pdf", DEMO_PDF)
-    act(
-        "unit_kop",
-        "submit_draft",
-        {"reply_body": "SHU dibagikan pada bulan Desember."},
-        [supporting],
-    )
-    act("kepala", "approve", {"paraf": True})
-    return created.ticket, created.complaint_id
 
 
 def stored(complaint_id: int) -> SignedLetter | None:
