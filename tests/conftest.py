@@ -39,9 +39,14 @@ def pytest_collection_modifyitems(config, items) -> None:
     """Groups for pytest-xdist's ``--dist loadgroup`` (scripts/test): a module's tests
     run on one worker, so its module fixtures are built once; every browser test runs
     on the same worker, so that two Streamlit servers and two Chromiums never share the
-    CPUs while their timeouts run."""
+    CPUs while their timeouts run. The scale-out test is the exception: it brings its
+    own replicas, worker and nginx (no shared server), and as the longest browser test it
+    runs beside the others on the other worker, which keeps CI inside its time."""
     for item in items:
-        group = "browser" if "e2e" in item.path.parts else item.path.stem
+        if item.path.stem == "test_scale_out":
+            group = "scale-out"
+        else:
+            group = "browser" if "e2e" in item.path.parts else item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))
 
 

@@ -62,10 +62,18 @@ def attach(uploader, filename: str, data: bytes, tries: int = 3) -> None:
         )
         try:
             expect(uploader.get_by_text(filename)).to_be_visible(timeout=10_000)
-            return
         except AssertionError:
             if attempt == tries - 1:
                 raise
+            continue
+        # The file's own upload request can be refused (HTTP 400) when it races the
+        # rerun of the last typed field: the uploader then lists the name with an
+        # "Error:" line, and the form would be saved without the file. Hand it again.
+        uploader.page.wait_for_timeout(1_000)
+        if uploader.get_by_text("Error:").count() == 0:
+            return
+        if attempt == tries - 1:
+            raise AssertionError(f"the upload of {filename} was refused {tries} times")
 
 
 def choose(scope: Locator | Page, label: str, option: str, *, tap: bool = False) -> None:
