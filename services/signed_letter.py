@@ -21,6 +21,7 @@ deliveries say so (``NotReady``) instead of handing out the .docx.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -301,15 +302,12 @@ def pdf_of(session: Session, complaint_id: int) -> tuple[SignedLetter, bytes] | 
 
 
 def verify_policy() -> ratelimit.Policy:
-    """Unknown codes per client: the tracking page's numbers (docs/portal.md)."""
-    s = get_settings()
-    return ratelimit.Policy(
+    """Unknown codes per client: the tracking page's numbers (docs/portal.md), counted in
+    their own bucket."""
+    return dataclasses.replace(
+        ratelimit.track_policy(),
         bucket=VERIFY_BUCKET,
-        max_hits=s.track_max_failures,
-        window=timedelta(minutes=s.track_window_minutes),
         refusal="Terlalu banyak kode verifikasi yang tidak dikenal dari perangkat Anda.",
-        slow_after=s.track_slow_after,
-        base_delay=timedelta(seconds=s.track_delay_seconds),
     )
 
 
