@@ -208,8 +208,22 @@ def _words_pattern(text: str) -> str | None:
     return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
 
 
+_DIGIT = re.compile(r"\d")
+# Every phone alternative needs this many digits: the stored number's own pattern at
+# least 6 (``_phone_pattern``), any mobile number 8 (``_ANY_MOBILE``).
+_PHONE_DIGITS = 6
+
+
 class Redactor:
-    """Replaces in free text what of the identity the viewer may not see."""
+    """Replaces in free text what of the identity the viewer may not see.
+
+    The one pattern of a complaint (its name, number, address and any e-mail or mobile
+    number) costs ~2 ms to compile, more than rendering a register row: it is compiled
+    on the first text that may hold one of them, and a text that cannot is returned
+    as it is. "Cannot" is exact: every alternative needs either ``_PHONE_DIGITS``
+    digits, an "@", or the first word of a name or address part, looked for with the
+    same case-insensitive literal match the pattern itself uses.
+    """
 
     def __init__(
         self,
@@ -222,25 +236,51 @@ class Redactor:
         hide_contact: bool = False,
     ) -> None:
         patterns: list[str] = []
+        words: list[str] = []  # the names and address parts the patterns spell out
+
+        def add_words(text: str) -> None:
+            pattern = _words_pattern(text)
+            if pattern:
+                patterns.append(pattern)
+                words.append(text)
+
         if hide_name or hide_contact:
-            patterns.append(_words_pattern(name or "") or "")
+            add_words(name or "")
+        self._contact = hide_contact
+        self._literals: list[str] = []  # alternatives that need none of the cues
         if hide_contact:
             patterns.append(_phone_pattern(phone or "") or "")
-            patterns.append(re.escape(email.strip()) if email and email.strip() else "")
+            if email and email.strip():
+                patterns.append(re.escape(email.strip()))
+                if "@" not in email:
+                    self._literals.append(re.escape(email.strip()))
             address = address or ""
-            patterns.append(_words_pattern(address) or "")
+            add_words(address)
             # A line or comma-separated part of the address (the street, the village).
             for part in re.split(r"[,\n;]", address):
                 if len(part.strip()) >= 10:
-                    patterns.append(_words_pattern(part) or "")
+                    add_words(part)
             patterns += [_ANY_EMAIL, _ANY_MOBILE]
         # Longest first: the whole address before one of its parts.
-        found = sorted({p for p in patterns if p}, key=len, reverse=True)
-        self.active = bool(found)
-        self.pattern = re.compile("|".join(found), re.IGNORECASE) if found else None
+        self._patterns = sorted({p for p in patterns if p}, key=len, reverse=True)
+        self._literals += sorted({re.escape(w.split()[0]) for w in words})
+        self.active = bool(self._patterns)
+        self._pattern: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self._patterns:
+            self._pattern = re.compile("|".join(self._patterns), re.IGNORECASE)
+        return self._pattern
+
+    def _may_hold(self, text: str) -> bool:
+        """Whether some alternative of the pattern could match in ``text``."""
+        if self._contact and ("@" in text or len(_DIGIT.findall(text)) >= _PHONE_DIGITS):
+            return True
+        return any(re.search(literal, text, re.IGNORECASE) for literal in self._literals)
 
     def __call__(self, text: str | None) -> str | None:
-        if text is None or self.pattern is None:
+        if text is None or not self.active or not self._may_hold(text):
             return text
         return self.pattern.sub(HIDDEN, text)
 
