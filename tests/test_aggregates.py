@@ -221,6 +221,10 @@ def test_every_dashboard_figure_from_aggregates_equals_the_recomputation(staff):
         # Whole months (read from the month rows) and a partial one before them.
         Filters(*day_bounds(first, date(2026, 11, 30), tz=WITA), grain="week"),
         Filters(*day_bounds(date(2026, 9, 17), date(2026, 11, 30), tz=WITA), grain="month"),
+        # Most of a month: its month row less the days outside, which hold events (the
+        # default "30 hari terakhir" is read so).
+        Filters(*day_bounds(date(2026, 11, 3), date(2026, 12, 2), tz=WITA), grain="week"),
+        Filters(*day_bounds(date(2026, 11, 2), date(2026, 11, 26), tz=WITA), grain="month"),
     ]
     user = auth.load_current_user(user_id=staff.kepala.id)
     compared = 0
