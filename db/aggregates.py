@@ -308,12 +308,18 @@ _SOURCES = {
 
 SPECS = (
     Spec(AggStepDay, ("day", "step", "standard_minutes", "minutes"), ("count",), monthly=True),
-    Spec(AggOnTimeDay, ("day", "channel", "category", "unit_actor_id"), ("count", "on_time")),
+    Spec(
+        AggOnTimeDay,
+        ("day", "channel", "category", "unit_actor_id"),
+        ("count", "on_time"),
+        monthly=True,
+    ),
     Spec(AggClosedDay, ("day", "form", "minutes"), ("count",), monthly=True),
-    Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",)),
-    Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",)),
+    Spec(AggReceivedDay, ("day", "channel", "category", "form"), ("count",), monthly=True),
+    Spec(AggRatingDay, ("day", "channel", "category", "score"), ("count",), monthly=True),
+    # No month rows: a day's complaints are judged against that day's deadlines.
     Spec(AggClockDay, ("day", "supervisory", "clock", "state"), ("count",)),
-    Spec(AggUnitDay, ("day", "unit_id", "kind"), ("count", "rounds")),
+    Spec(AggUnitDay, ("day", "unit_id", "kind"), ("count", "rounds"), monthly=True),
 )
 
 Rows = dict[tuple, tuple[int, ...]]
@@ -397,7 +403,8 @@ def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> No
 # The version of what SPECS compute. Change it with any change to a source query or to
 # the binning: the next ``migrate`` (every app start) then rebuilds the tables, so no
 # release can read aggregates that an older definition filled.
-DEFINITION = 1
+# 2: month rows in every table but agg_clock_days (issue 14).
+DEFINITION = 2
 
 
 def rebuild(conn: Connection) -> dict[str, int]:
