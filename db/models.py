@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -157,6 +158,15 @@ class Complaint(Base):
         Index("ix_complaints_closed", "closed_at"),
         Index("ix_complaints_approved", "approved_at"),
         Index("ix_complaints_open_received", "current_step", "received_at"),
+        # The overdue list (dashboard, migration 0014): open complaints most overdue
+        # first, read in index order and stopped at the page, not sorted from all.
+        Index(
+            "ix_complaints_open_due",
+            "step_due_at",
+            "id",
+            postgresql_where=text("current_step IS NOT NULL"),
+            sqlite_where=text("current_step IS NOT NULL"),
+        ),
         # Text search (db.queries, migration 0008): ILIKE '%text%' served by trigram
         # indexes on PostgreSQL; SQLite uses the FTS5 table complaints_fts instead.
         *(
