@@ -20,6 +20,8 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    any_,
+    bindparam,
     case,
     column,
     exists,
@@ -31,11 +33,23 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.models import Complaint, ComplaintUnit
 from layanan import sop
 from layanan.sop import Role
+
+
+def among(session: Session, column, ids) -> ColumnElement[bool]:
+    """``column IN ids`` for a long list of ids: on PostgreSQL ``column = ANY(:ids)``,
+    one array parameter. A thousand separate parameters cost psycopg more to put into
+    the statement (17-30 ms) than the server to answer it (7 ms)."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(column.type)))
+    return column.in_(ids)
+
 
 # Columns every list shows; loaded as plain rows, never whole ORM objects.
 _ROW_COLUMNS = (
@@ -276,7 +290,9 @@ def _with_text(
         # floor would test the text again on every complaint since). SQLite: the range,
         # which the FTS5 query above also gets.
         query = query.where(
-            Complaint.id.in_(bound.ids) if dialect == "postgresql" else Complaint.id >= floor
+            among(session, Complaint.id, bound.ids)
+            if dialect == "postgresql"
+            else Complaint.id >= floor
         )
     return query.where(*match.where), match
 

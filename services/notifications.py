@@ -53,6 +53,7 @@ from db.models import (
     User,
     UserRole,
 )
+from db.queries import among
 from layanan import sop
 from layanan.calendar import WorkingCalendar, day_start, office_today
 from layanan.clocks import regulatory_clocks
@@ -352,7 +353,7 @@ def _rounds(session: Session, complaint_ids: list[int]) -> dict[tuple[int, int],
     rows = session.execute(
         select(StepEvent.complaint_id, StepEvent.to_step, func.count())
         .where(
-            StepEvent.complaint_id.in_(complaint_ids),
+            among(session, StepEvent.complaint_id, complaint_ids),
             StepEvent.to_step.is_not(None),
             StepEvent.to_step != StepEvent.step,
         )
@@ -365,7 +366,7 @@ def _done_steps(session: Session, complaint_ids: list[int]) -> dict[int, dict[in
     rows = session.execute(
         select(StepEvent.complaint_id, StepEvent.step, func.max(StepEvent.at))
         .where(
-            StepEvent.complaint_id.in_(complaint_ids),
+            among(session, StepEvent.complaint_id, complaint_ids),
             StepEvent.to_step.is_distinct_from(StepEvent.step),  # staying: not done
         )
         .group_by(StepEvent.complaint_id, StepEvent.step)
@@ -426,7 +427,7 @@ def due_notifications(session: Session, *, now: datetime) -> list[Due]:
     units: dict[int, set[int]] = {}
     for cid, unit_id in session.execute(
         select(ComplaintUnit.complaint_id, ComplaintUnit.unit_id).where(
-            ComplaintUnit.complaint_id.in_(ids)
+            among(session, ComplaintUnit.complaint_id, ids)
         )
     ):
         units.setdefault(cid, set()).add(unit_id)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Complaint, ComplaintUnit, Unit
+from db.queries import among
 from documents.render import DOCX_MIME, RenderError, render_rows
 from documents.spreadsheet import REGISTER_COLUMNS, XLSX_MIME, register_workbook
 from layanan import sop
@@ -204,7 +205,7 @@ def _units_of(session: Session, ids: list[int]) -> dict[int, list[str]]:
     rows = session.execute(
         select(ComplaintUnit.complaint_id, Unit.name)
         .join(Unit, Unit.id == ComplaintUnit.unit_id)
-        .where(ComplaintUnit.complaint_id.in_(ids))
+        .where(among(session, ComplaintUnit.complaint_id, ids))
     )
     for complaint_id, name in rows:
         names[complaint_id].append(name)
