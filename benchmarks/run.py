@@ -112,6 +112,7 @@ class Target:
     sign_id: int = 0  # a complaint with a reply, for the signing hook
     month: tuple[date, date] = (date.min, date.min)
     register_rows: int = 0
+    queue_sizes: dict[str, int] = field(default_factory=dict)  # complaints in each queue
     complaints_now: int = 0  # the seeded ones plus those earlier runs' advances added
 
     @property
@@ -213,7 +214,8 @@ def _previous_month(instant: datetime) -> tuple[date, date]:
 
 def describe(target: Target) -> None:
     """Fill in the users, complaints and period the measurements use."""
-    from services import register_book
+    from db import queries
+    from services import authz, register_book
 
     use_database(target.url)
     approve_step = sop.action("approve").at
@@ -231,6 +233,11 @@ def describe(target: Target) -> None:
             .order_by(Complaint.id.desc())
             .limit(1)
         )
+        for username in ROLE_USERS.values():
+            actor = authz.load_actor(session, target.users[username])
+            target.queue_sizes[username] = queries.queue_count(
+                session, roles=actor.roles, unit_id=actor.unit_id, now=datetime.now(UTC)
+            )
     target.complaints_now = _complaints(target.url)
     seeded_at = datetime.fromisoformat(target.seeded.get("now") or datetime.now(UTC).isoformat())
     target.month = _previous_month(seeded_at)
@@ -901,6 +908,14 @@ def write_report(
         f"Register and recap: the month {targets[0].month[0]:%B %Y} (the last whole month "
         "before seeding); register rows: "
         + ", ".join(f"{t.label} {t.register_rows:,}" for t in targets)
+        + ".",
+        "",
+        "Queues (complaints waiting; a queue page lists 25 at most, so a queue of the "
+        "1,000 size renders fewer rows than the larger sizes' full pages): "
+        + "; ".join(
+            f"{t.label}: " + ", ".join(f"{u} {n:,}" for u, n in t.queue_sizes.items())
+            for t in targets
+        )
         + ".",
         "",
         "## Server-side figures",
