@@ -185,6 +185,30 @@ def _hidden(identity_visible: bool) -> ColumnElement[bool]:
     return hidden
 
 
+_FULL_TICKET = re.compile(r"ADU-(\d{4})-(\d{6})", re.IGNORECASE)
+
+
+def _tickets_containing(text: str) -> list[str] | None:
+    """For a whole ticket number ("adu-2026-000123"), every ticket that contains it,
+    else None (the text is looked for anywhere in the ticket).
+
+    Every ticket number starts "ADU-", so one that contains a whole ticket begins with
+    it: the ticket itself, or one with a longer sequence (``ticket_number`` pads to six
+    digits; a seventh or eighth digit comes after ten million or a hundred million
+    complaints in one year, never with a leading zero). The ticket's unique index
+    answers that list at once; as a substring, every ticket shares the trigrams of
+    "ADU-2026-", and the trigram index walked a million of them (54 ms at 1,000,000
+    complaints, against 5 ms at 1,000).
+    """
+    found = _FULL_TICKET.fullmatch(text.strip())
+    if found is None:
+        return None
+    ticket = f"ADU-{found[1]}-{found[2]}"
+    if found[2].startswith("0"):
+        return [ticket]
+    return [ticket, *(f"{ticket}{d}" for d in range(10)), *(f"{ticket}{d:02d}" for d in range(100))]
+
+
 @dataclass(frozen=True)
 class _TextMatch:
     """How one text search narrows and ranks a query on one dialect."""
@@ -213,7 +237,12 @@ def _text_match(
     reason (the order of the results must not tell that its text matched).
     """
     pattern = _like(text)
-    ticket_hit = Complaint.ticket.ilike(pattern, escape="\\")
+    tickets = _tickets_containing(text)
+    ticket_hit = (
+        Complaint.ticket.in_(tickets)
+        if tickets is not None
+        else Complaint.ticket.ilike(pattern, escape="\\")
+    )
     hidden = _hidden(identity_visible)
     if len(text) < TEXT_MIN:
         return _TextMatch(where=(false(),), order=())
