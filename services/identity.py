@@ -235,42 +235,34 @@ class Redactor:
         hide_name: bool = False,
         hide_contact: bool = False,
     ) -> None:
-        patterns: list[str] = []
-        words: list[str] = []  # the names and address parts the patterns spell out
-
-        def add_words(text: str) -> None:
-            pattern = _words_pattern(text)
-            if pattern:
-                patterns.append(pattern)
-                words.append(text)
-
-        if hide_name or hide_contact:
-            add_words(name or "")
         self._contact = hide_contact
-        self._literals: list[str] = []  # alternatives that need none of the cues
+        self._phone, self._email = phone or "", (email or "").strip()
+        texts = [name or ""] if hide_name or hide_contact else []
         if hide_contact:
-            patterns.append(_phone_pattern(phone or "") or "")
-            if email and email.strip():
-                patterns.append(re.escape(email.strip()))
-                if "@" not in email:
-                    self._literals.append(re.escape(email.strip()))
             address = address or ""
-            add_words(address)
+            texts.append(address)
             # A line or comma-separated part of the address (the street, the village).
-            for part in re.split(r"[,\n;]", address):
-                if len(part.strip()) >= 10:
-                    add_words(part)
-            patterns += [_ANY_EMAIL, _ANY_MOBILE]
-        # Longest first: the whole address before one of its parts.
-        self._patterns = sorted({p for p in patterns if p}, key=len, reverse=True)
-        self._literals += sorted({re.escape(w.split()[0]) for w in words})
-        self.active = bool(self._patterns)
+            texts += [part for part in re.split(r"[,\n;]", address) if len(part.strip()) >= 10]
+        # The names and address parts a pattern spells out (``_words_pattern``); the
+        # patterns themselves are built with the compiled one, when a text needs it.
+        self._words = [t for t in texts if len(" ".join(t.split())) >= 3]
+        self._literals = sorted({re.escape(t.split()[0]) for t in self._words})
+        if hide_contact and self._email and "@" not in self._email:
+            self._literals.append(re.escape(self._email))  # needs none of the cues
+        self.active = hide_contact or bool(self._words)
         self._pattern: re.Pattern[str] | None = None
 
     @property
     def pattern(self) -> re.Pattern[str] | None:
-        if self._pattern is None and self._patterns:
-            self._pattern = re.compile("|".join(self._patterns), re.IGNORECASE)
+        if self._pattern is None and self.active:
+            patterns = [_words_pattern(t) for t in self._words]
+            if self._contact:
+                patterns.append(_phone_pattern(self._phone))
+                patterns.append(re.escape(self._email) if self._email else None)
+                patterns += [_ANY_EMAIL, _ANY_MOBILE]
+            # Longest first: the whole address before one of its parts.
+            found = sorted({p for p in patterns if p}, key=len, reverse=True)
+            self._pattern = re.compile("|".join(found), re.IGNORECASE)
         return self._pattern
 
     def _may_hold(self, text: str) -> bool:
