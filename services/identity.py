@@ -200,11 +200,15 @@ def _phone_pattern(phone: str) -> str | None:
     return rf"(?<!\d)(?:(?:\+|00)?62|0)?{_SEP}{body}(?!\d)"
 
 
-def _words_pattern(text: str) -> str | None:
-    """A name or an address as typed, with any spacing and line breaks between words."""
+def _spelled_words(text: str) -> list[str]:
+    """The words of a name or an address that a pattern spells out; none when the
+    text is too short to look for (under three characters)."""
     words = text.split()
-    if not words or len(" ".join(words)) < 3:
-        return None
+    return words if len(" ".join(words)) >= 3 else []
+
+
+def _words_pattern(words: list[str]) -> str:
+    """A name or an address as typed, with any spacing and line breaks between words."""
     return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
 
 
@@ -245,8 +249,8 @@ class Redactor:
             texts += [part for part in re.split(r"[,\n;]", address) if len(part.strip()) >= 10]
         # The names and address parts a pattern spells out (``_words_pattern``); the
         # patterns themselves are built with the compiled one, when a text needs it.
-        self._words = [t for t in texts if len(" ".join(t.split())) >= 3]
-        self._literals = sorted({re.escape(t.split()[0]) for t in self._words})
+        self._words = [words for words in map(_spelled_words, texts) if words]
+        self._literals = sorted({re.escape(words[0]) for words in self._words})
         if hide_contact and self._email and "@" not in self._email:
             self._literals.append(re.escape(self._email))  # needs none of the cues
         self.active = hide_contact or bool(self._words)
@@ -255,7 +259,7 @@ class Redactor:
     @property
     def pattern(self) -> re.Pattern[str] | None:
         if self._pattern is None and self.active:
-            patterns = [_words_pattern(t) for t in self._words]
+            patterns: list[str | None] = [_words_pattern(words) for words in self._words]
             if self._contact:
                 patterns.append(_phone_pattern(self._phone))
                 patterns.append(re.escape(self._email) if self._email else None)
