@@ -471,12 +471,22 @@ def search_bound(
     the primary key walked backwards while matches are dense, the text index while they
     are rare) and the ``SEARCH_CAP``-th is the floor ``search_page`` ranks from.
     """
-    query = select(Complaint.id).where(true(), *_filters(filters, now=now))
+    narrowing = _filters(filters, now=now)
+    query = select(Complaint.id).where(true(), *narrowing)
     query, match = _with_text(session, query, filters, identity_visible=identity_visible)
     if match is None:
         limited = query.limit(SEARCH_CAP + 1).subquery("capped")
         return SearchBound(session.scalar(select(func.count()).select_from(limited)) or 0)
-    ids = session.scalars(query.order_by(Complaint.id.desc()).limit(SEARCH_CAP + 1)).all()
+    newest_first = Complaint.id.desc()
+    if match.join is not None and not narrowing:
+        # SQLite, the text alone: ordered by the FTS5 rowid, the matches come newest
+        # first from the text index itself and the scan stops at the cap (a common word
+        # at 100,000 complaints: 126 ms -> 11 ms). Ordered by the complaint's id (the
+        # same number), every match was joined and sorted first. With another filter
+        # that order is kept: the index read backwards costs about twice as much per
+        # match, and a filter that keeps few matches would read all of them so.
+        newest_first = match.join[0].c.id.desc()
+    ids = session.scalars(query.order_by(newest_first).limit(SEARCH_CAP + 1)).all()
     if len(ids) <= SEARCH_CAP:
         return SearchBound(len(ids))
     return SearchBound(len(ids), ids[SEARCH_CAP - 1], tuple(ids[:SEARCH_CAP]))

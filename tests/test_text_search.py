@@ -406,6 +406,72 @@ def test_a_common_text_stops_counting_at_the_cap_and_ranks_only_the_newest_match
     assert everything.capped and everything.total == 4 and len(everything.items) == 4
 
 
+def test_the_newest_matches_of_a_common_text_come_from_the_text_index_in_its_order(
+    db, backend, monkeypatch
+):
+    """A capped search reads the ids of its newest matches (``search_bound``). For a
+    text alone on SQLite they come from the FTS5 index in rowid order, newest first, and
+    the read stops at the cap: no sort of every match (a common word at 100,000
+    complaints: 126 ms -> 11 ms). With another filter, or on PostgreSQL, the same ids."""
+    monkeypatch.setattr(queries, "SEARCH_CAP", 20)
+    engine = db_engine.get_engine(db)
+    rows = _bulk_rows(BULK)
+    for n, row in enumerate(rows):
+        if n % 3 == 0:
+            row["channel"] = "surat"
+    with engine.begin() as conn:
+        conn.execute(insert(Complaint), rows)
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+        ids = dict(conn.execute(text("SELECT ticket, id FROM complaints")).all())
+
+    def newest_matches(*, channel=None, visible):
+        found = [
+            ids[r["ticket"]]
+            for r in rows
+            if "sertifikat" in r["subject"] + r["body"]
+            and (visible or not r["confidential"])
+            and channel in (None, r["channel"])
+        ]
+        return sorted(found, reverse=True)[: queries.SEARCH_CAP]
+
+    for channel in (None, "surat"):
+        for visible in (True, False):
+            scope = dict(
+                now=NOW,
+                filters=ComplaintFilter(text="sertifikat", channel=channel),
+                identity_visible=visible,
+            )
+            with read_session() as session:
+                bound = queries.search_bound(session, **scope)
+            expected = newest_matches(channel=channel, visible=visible)
+            assert bound.capped and list(bound.ids) == expected, (channel, visible)
+            assert bound.floor == expected[-1]
+
+    if backend == "sqlite":
+        statements: list[tuple[str, object]] = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            if "complaints_fts" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            with read_session() as session:
+                queries.search_bound(session, now=NOW, filters=ComplaintFilter(text="sertifikat"))
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        ((statement, parameters),) = statements
+        with engine.connect() as conn:
+            plan = " / ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
+        assert "complaints_fts VIRTUAL TABLE" in plan, plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
 def test_a_whole_ticket_is_found_by_its_unique_index_with_every_ticket_containing_it(db, backend):
     """Every ticket shares the trigrams of "ADU-2026-": as a substring, a whole ticket
     walked the trigram index over all of them (54 ms at 1,000,000 complaints, 5 ms at
