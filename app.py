@@ -124,28 +124,32 @@ def _run(page_path: dict[str, str]) -> None:
     )
     session.restore_login()
     session.clear_cookie_if_logged_out()
-    user = session.current_user()
-    if user is None:
-        entries = list(PUBLIC_PAGES.values())
-    else:
-        logs.bind(user=user.username, user_id=user.id, roles=sorted(r.value for r in user.roles))
-        granted = permissions.pages_for(user.roles)
-        unread = notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
-        entries = [_with_badge(key, unread) for key in granted]
-        if entries:
-            # A letter's QR code opens /verifikasi in whatever browser scans it: staff
-            # logged in there (the Secretary checking a letter brought back) reach it too.
-            entries.append(PUBLIC_PAGES["verifikasi"])
-        sidebar.render_user(user, unread=unread)
-    pages = [page(entry) for entry in entries]
-    paths = {id(p): entry[2] for p, entry in zip(pages, entries, strict=True)}
-    if not pages:
-        pages = [st.Page(_no_role, title="Beranda", url_path="beranda")]
-        paths = {id(pages[0]): "beranda"}
-    chosen = st.navigation(pages)
-    page_path["path"] = paths.get(id(chosen), "-")
-    logs.bind(page=page_path["path"], ticket=_ticket_in_address())
-    chosen.run()
+    with session.checked_for_this_run() as user:
+        if user is None:
+            entries = list(PUBLIC_PAGES.values())
+        else:
+            logs.bind(
+                user=user.username, user_id=user.id, roles=sorted(r.value for r in user.roles)
+            )
+            granted = permissions.pages_for(user.roles)
+            unread = (
+                notifications.unread_count(user_id=user.id) if "notifications" in granted else 0
+            )
+            entries = [_with_badge(key, unread) for key in granted]
+            if entries:
+                # A letter's QR code opens /verifikasi in whatever browser scans it: staff
+                # logged in there (the Secretary checking a letter brought back) reach it too.
+                entries.append(PUBLIC_PAGES["verifikasi"])
+            sidebar.render_user(user, unread=unread)
+        pages = [page(entry) for entry in entries]
+        paths = {id(p): entry[2] for p, entry in zip(pages, entries, strict=True)}
+        if not pages:
+            pages = [st.Page(_no_role, title="Beranda", url_path="beranda")]
+            paths = {id(pages[0]): "beranda"}
+        chosen = st.navigation(pages)
+        page_path["path"] = paths.get(id(chosen), "-")
+        logs.bind(page=page_path["path"], ticket=_ticket_in_address())
+        chosen.run()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from config import get_settings
@@ -21,7 +21,7 @@ from db.engine import read_session, write_session
 from db.models import AuthSession, LoginAttempt, RateLimitHit, User, utcnow
 from layanan.errors import NotAllowed, WorkflowError
 from layanan.sop import Role
-from services import ratelimit
+from services import authz, ratelimit
 from services.passwords import verify_password
 from services.ratelimit import Policy
 
@@ -87,7 +87,7 @@ def _current(user: User) -> CurrentUser:
     )
 
 
-def _session_row_valid(row: AuthSession | None, user_id: int, now: datetime) -> bool:
+def _session_row_valid(row: AuthSession | Row | None, user_id: int, now: datetime) -> bool:
     return (
         row is not None
         and row.user_id == user_id
@@ -105,14 +105,25 @@ def load_current_user(
     logout, not expired), so a logout in one tab ends the login in every tab.
     """
     with read_session() as session:
-        user = session.get(User, user_id)
+        user = authz.account(session, user_id)
         if user is None or not user.active:
             return None
-        if session_id is not None and not _session_row_valid(
-            session.get(AuthSession, session_id), user_id, now or utcnow()
-        ):
-            return None
-        return _current(user)
+        if session_id is not None:
+            login = session.execute(
+                select(AuthSession.user_id, AuthSession.revoked_at, AuthSession.expires_at).where(
+                    AuthSession.id == session_id
+                )
+            ).first()
+            if not _session_row_valid(login, user_id, now or utcnow()):
+                return None
+        return CurrentUser(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            roles=user.roles,
+            unit_id=user.unit_id,
+            unit_name=user.unit_name,
+        )
 
 
 def normalise_username(username: str) -> str:

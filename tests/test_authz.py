@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from db.engine import read_session, write_session
-from db.models import User
+from db.models import User, UserRole
 from layanan import permissions
 from layanan.errors import NotAllowed
 from layanan.sop import Role
-from services import authz
+from services import auth, authz
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,6 +87,39 @@ def test_require_refuses_with_the_capabilitys_message(staff, who, capability, me
     with read_session() as session, pytest.raises(NotAllowed) as err:
         authz.require(session, user_id=getattr(staff, who).id, capability=capability)
     assert err.value.message.startswith(message)
+
+
+def test_the_account_is_read_in_one_statement_with_its_unit_and_every_role(staff):
+    """Every service call checks its user, several times a page: one plain query
+    (the ORM's get with the joined unit and the selectin roles took two, and a quarter
+    of a page's server CPU, issue 14)."""
+    from sqlalchemy import event
+
+    from db import engine as db_engine
+
+    with write_session() as session:
+        user = session.get(User, staff.unit_kop.id)
+        user.role_rows.append(UserRole(role=Role.ARSIPARIS.value))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db_engine.get_engine()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with read_session() as session:
+            actor = authz.load_actor(session, staff.unit_kop.id)
+            selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+            nobody = authz.account(session, 10**9)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(selects) == 1, selects
+    assert actor.roles == {Role.UNIT, Role.ARSIPARIS}
+    assert actor.unit_id == staff.unit_kop.unit_id and actor.username == "unit_kop"
+    assert nobody is None
+    current = auth.load_current_user(user_id=staff.unit_kop.id)
+    assert current.roles == actor.roles and current.unit_name
 
 
 def test_a_deactivated_account_is_refused_before_its_roles_count(staff):

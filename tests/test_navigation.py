@@ -182,6 +182,35 @@ def test_logout_in_another_tab_ends_this_tab_too(staff):
     assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
 
 
+def test_a_page_run_checks_the_login_once_and_every_run_again(staff, monkeypatch):
+    """The navigation (app.py) and the page's guard share one check a run: it was a
+    fifth of a queue or complaint page's server CPU to read the user twice (issue 14).
+    The next run checks again, so a logout elsewhere still ends this tab's login."""
+    import ui.session
+
+    checks: list[int] = []
+    real = ui.session.load_current_user
+
+    def counted(**kwargs):
+        checks.append(kwargs["user_id"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(ui.session, "load_current_user", counted)
+    opened = auth.create_session(user_id=staff.kepala.id)
+    at = run_app(**{USER_KEY: staff.kepala.id, SESSION_KEY: opened.id})
+    assert not at.exception
+    assert navigation(at) == [*EXPECTED["kepala"], "verifikasi"]
+    assert at.title[0].value == "Antrean saya"  # the default page ran, past its guard
+    assert checks == [staff.kepala.id]
+
+    at.run()
+    assert checks == [staff.kepala.id] * 2
+    auth.revoke_session(token=opened.token)
+    at.run()
+    assert checks == [staff.kepala.id] * 3
+    assert navigation(at) == ["login", "ajukan", "lacak", "verifikasi"]
+
+
 def test_deactivated_user_is_logged_out_on_the_next_run(staff):
     from services import admin
 

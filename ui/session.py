@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import streamlit as st
 
@@ -28,15 +31,48 @@ CLEAR_COOKIE_KEY = "clear_login_cookie"
 CLIENT_TOKEN_KEY = "client_token"  # random id of this browser session (services.clients)
 
 
+# The user one script run has checked (``checked_for_this_run``), with the login it was
+# checked for: the app's navigation and the page's guard read the database once a run.
+_RUN_USER: ContextVar[tuple[tuple[object, object], CurrentUser] | None] = ContextVar(
+    "layanan_run_user", default=None
+)
+
+
+def _login() -> tuple[object, object]:
+    return st.session_state.get(USER_KEY), st.session_state.get(SESSION_KEY)
+
+
 def current_user() -> CurrentUser | None:
-    """The logged-in, still active user whose login session is still open, or None."""
-    user_id = st.session_state.get(USER_KEY)
+    """The logged-in, still active user whose login session is still open, or None.
+
+    Read from the database on every script run, once: within the run that app.py wraps
+    in ``checked_for_this_run``, a second call for the same login returns that check.
+    """
+    user_id, session_id = login = _login()
     if user_id is None:
         return None
-    user = load_current_user(user_id=user_id, session_id=st.session_state.get(SESSION_KEY))
+    checked = _RUN_USER.get()
+    if checked is not None and checked[0] == login:
+        return checked[1]
+    user = load_current_user(user_id=user_id, session_id=session_id)
     if user is None:
         _forget()
     return user
+
+
+@contextmanager
+def checked_for_this_run() -> Iterator[CurrentUser | None]:
+    """``current_user()``, checked now and kept for the rest of this script run.
+
+    A logout (here or in another tab) still ends the login on the next run; a login or
+    logout within this run changes the login and so is not served the kept check.
+    """
+    user = current_user()
+    token = _RUN_USER.set((_login(), user) if user is not None else None)
+    try:
+        yield user
+    finally:
+        _RUN_USER.reset(token)
 
 
 def require_page(page_key: str) -> CurrentUser:
