@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from config import ROOT
 from db import engine as db_engine
@@ -33,6 +33,23 @@ def empty_database(backend: str, tmp_path: Path, label: str = "fresh") -> Iterat
         with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+@contextmanager
+def statements_run(url: str | None = None) -> Iterator[list[tuple[str, object]]]:
+    """Every statement sent to the database at ``url`` (default: the settings') inside
+    the block, with its parameters, in order."""
+    engine = db_engine.get_engine(url)
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def alembic_config(url: str) -> Config:

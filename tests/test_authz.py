@@ -93,27 +93,15 @@ def test_the_account_is_read_in_one_statement_with_its_unit_and_every_role(staff
     """Every service call checks its user, several times a page: one plain query
     (the ORM's get with the joined unit and the selectin roles took two, and a quarter
     of a page's server CPU, issue 14)."""
-    from sqlalchemy import event
-
-    from db import engine as db_engine
+    from tests.databases import statements_run
 
     with write_session() as session:
         user = session.get(User, staff.unit_kop.id)
         user.role_rows.append(UserRole(role=Role.ARSIPARIS.value))
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db_engine.get_engine()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with read_session() as session:
-            actor = authz.load_actor(session, staff.unit_kop.id)
-            selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-            nobody = authz.account(session, 10**9)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    with read_session() as session, statements_run() as statements:
+        actor = authz.load_actor(session, staff.unit_kop.id)
+        selects = [s for s, _ in statements if s.lstrip().upper().startswith("SELECT")]
+        nobody = authz.account(session, 10**9)
     assert len(selects) == 1, selects
     assert actor.roles == {Role.UNIT, Role.ARSIPARIS}
     assert actor.unit_id == staff.unit_kop.unit_id and actor.username == "unit_kop"

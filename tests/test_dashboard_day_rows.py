@@ -15,13 +15,14 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from db import engine as db_engine
 from db import stats
 from db.engine import read_session
 from db.models import AggStepDay
 from db.stats import Filters
+from tests.databases import statements_run
 
 WITA = ZoneInfo("Asia/Makassar")
 DAYS = [f"2026-11-{d:02d}" for d in range(1, 31)] + [f"2026-12-{d:02d}" for d in (1, 2)]
@@ -71,18 +72,9 @@ def test_most_of_a_month_is_its_month_row_less_the_days_outside(db, backend):
     period = Filters(
         start=datetime(2026, 11, 3, tzinfo=WITA), end=datetime(2026, 12, 3, tzinfo=WITA)
     )
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if "agg_step_days" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with read_session(db) as session:
-            histogram = stats.step_histogram(session=session, filters=period)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with statements_run(db) as run, read_session(db) as session:
+        histogram = stats.step_histogram(session=session, filters=period)
+    seen = [(s, p) for s, p in run if "agg_step_days" in s]
     # The sum over the period's days, exactly.
     assert sorted(histogram) == sorted(
         (step, 30, minutes, sum(_count(d, step, minutes) for d in PERIOD))

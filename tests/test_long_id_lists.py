@@ -11,28 +11,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from db import engine as db_engine
 from db.engine import read_session
 from db.models import StepEvent
 from db.queries import among
 from services import notifications, register_book
+from tests.databases import statements_run
 from tests.factories import new_complaint
 
 
 def _statements(db: str, run) -> list[tuple[str, object]]:
-    engine = db_engine.get_engine(db)
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(db) as seen:
         run()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return seen
 
 

@@ -23,6 +23,7 @@ from layanan.errors import InvalidInput
 from services import complaint_lists
 from services.complaint_lists import ComplaintFilter
 from tests.apptest_helpers import open_page, tickets
+from tests.databases import statements_run
 from tests.factories import new_complaint, state
 from ui.complaint_view import page_caption
 
@@ -450,18 +451,9 @@ def test_the_newest_matches_of_a_common_text_come_from_the_text_index_in_its_ord
             assert bound.floor == expected[-1]
 
     if backend == "sqlite":
-        statements: list[tuple[str, object]] = []
-
-        def capture(conn, cursor, statement, parameters, context, executemany):
-            if "complaints_fts" in statement:
-                statements.append((statement, parameters))
-
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
-            with read_session() as session:
-                queries.search_bound(session, now=NOW, filters=ComplaintFilter(text="sertifikat"))
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
+        with statements_run() as run, read_session() as session:
+            queries.search_bound(session, now=NOW, filters=ComplaintFilter(text="sertifikat"))
+        statements = [(s, p) for s, p in run if "complaints_fts" in s]
         ((statement, parameters),) = statements
         with engine.connect() as conn:
             plan = " / ".join(
