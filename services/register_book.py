@@ -132,25 +132,28 @@ def iter_register_rows(
     Plain rows rather than ORM objects (building 87,000 ``Complaint`` instances cost
     more than writing the file); the units of each batch come in one query.
     """
+    # Table columns, run on the session's connection: a Core query, so the rows skip
+    # the ORM's loading layer (a second of a month's 87,000 rows at 1,000,000).
+    c = Complaint.__table__.c
     query = (
         select(
-            Complaint.id,
-            Complaint.ticket,
-            Complaint.received_at,
-            Complaint.agenda_number,
-            Complaint.letter_number,
-            Complaint.subject,
-            Complaint.current_step,
-            Complaint.confidential,
-            Complaint.anonymous,
-            Complaint.complainant_name,
-            Complaint.complainant_phone,
-            Complaint.complainant_email,
-            Complaint.complainant_address,
-            Complaint.channel,
-            Complaint.incoming_letter_number,
-            Complaint.incoming_letter_date,
-            Complaint.archive_code,
+            c.id,
+            c.ticket,
+            c.received_at,
+            c.agenda_number,
+            c.letter_number,
+            c.subject,
+            c.current_step,
+            c.confidential,
+            c.anonymous,
+            c.complainant_name,
+            c.complainant_phone,
+            c.complainant_email,
+            c.complainant_address,
+            c.channel,
+            c.incoming_letter_number,
+            c.incoming_letter_date,
+            c.archive_code,
         )
         .where(*_in_period(start, end, last_id))
         .order_by(Complaint.received_at, Complaint.id)
@@ -163,7 +166,7 @@ def iter_register_rows(
     # complaint letters (letter settings).
     classification = letter_settings.load(session).klasifikasi
     number = 0
-    for batch in session.execute(query).partitions():
+    for batch in session.connection().execute(query).partitions():
         units = _units_of(session, [complaint.id for complaint in batch])
         for complaint in batch:
             number += 1
