@@ -28,14 +28,17 @@ read, so that a concurrent writer of the same complaint (which takes the same lo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Select,
+    bindparam,
     case,
     delete,
     event,
@@ -88,15 +91,38 @@ class Spec:
     def table(self):
         return self.model.__table__
 
-    def source(self, conn: Connection, ids: Iterable[int] | None = None) -> Select:
-        source = _SOURCES[self.model]
-        ids = None if ids is None else list(ids)
+    def source(
+        self, conn: Connection, ids: Iterable[int] | None = None
+    ) -> tuple[Select, dict[str, Any]]:
+        """The grouped query (and its parameters) over every complaint, or over ``ids``.
+
+        A statement restricted to ids is built once per dialect (``_scoped_statement``),
+        with the ids as one expanding parameter: the upkeep runs these queries twice on
+        every flush, and building them anew each time cost more than running them
+        (1,000 demo moves: 18 s of 27 s)."""
+        dialect = conn.dialect.name
+        if ids is None:
+            if self.model is AggClockDay:
+                return _clock_source(conn, None)
+            return _SOURCES[self.model](dialect, False), {}
+        params: dict[str, Any] = {"ids": sorted(set(ids))}
         if self.model is AggClockDay:
-            return source(conn, ids)
-        return source(conn.dialect.name, ids)
+            statement, clock_params = _clock_source(conn, params["ids"])
+            return statement, params | clock_params
+        return _scoped_statement(self.model, dialect), params
 
 
-def _timed(ids: list[int] | None, *columns) -> Select:
+@functools.cache
+def _scoped_statement(model, dialect: str) -> Select:
+    return _SOURCES[model](dialect, True)
+
+
+def _ids() -> BindParameter:
+    """The complaint ids of a scoped source query (given at execution as ``ids``)."""
+    return bindparam("ids", expanding=True)
+
+
+def _timed(scoped: bool, *columns) -> Select:
     e, c = StepEvent, Complaint
     q = (
         select(*columns)
@@ -104,10 +130,10 @@ def _timed(ids: list[int] | None, *columns) -> Select:
         .join(c, c.id == e.complaint_id)
         .where(e.action.not_in(stats.NOT_TIMED_ACTIONS))
     )
-    return q if ids is None else q.where(e.complaint_id.in_(ids))
+    return q.where(e.complaint_id.in_(_ids())) if scoped else q
 
 
-def _step_source(dialect: str, ids: list[int] | None) -> Select:
+def _step_source(dialect: str, scoped: bool) -> Select:
     e = StepEvent
     keys = (
         local_day(dialect, e.at).label("day"),
@@ -115,10 +141,10 @@ def _step_source(dialect: str, ids: list[int] | None) -> Select:
         e.standard_minutes.label("standard_minutes"),
         stats.minute_bin(e.working_minutes).label("minutes"),
     )
-    return _timed(ids, *keys, func.count().label("count")).group_by(*keys)
+    return _timed(scoped, *keys, func.count().label("count")).group_by(*keys)
 
 
-def _on_time_source(dialect: str, ids: list[int] | None) -> Select:
+def _on_time_source(dialect: str, scoped: bool) -> Select:
     e, c = StepEvent, Complaint
     keys = (
         local_day(dialect, e.at).label("day"),
@@ -127,15 +153,17 @@ def _on_time_source(dialect: str, ids: list[int] | None) -> Select:
         func.coalesce(case((e.role == "unit", e.actor_id)), 0).label("unit_actor_id"),
     )
     on_time = func.sum(case((e.working_minutes <= e.standard_minutes, 1), else_=0))
-    return _timed(ids, *keys, func.count().label("count"), on_time.label("on_time")).group_by(*keys)
+    return _timed(scoped, *keys, func.count().label("count"), on_time.label("on_time")).group_by(
+        *keys
+    )
 
 
-def _closed_source(dialect: str, ids: list[int] | None) -> Select:
+def _closed_source(dialect: str, scoped: bool) -> Select:
     e, c = StepEvent, Complaint
     totals = select(e.complaint_id.label("complaint_id"), func.sum(e.working_minutes).label("t"))
     totals = totals.where(e.action.not_in(stats.STAYING_ACTIONS))
-    if ids is not None:
-        totals = totals.where(e.complaint_id.in_(ids))
+    if scoped:
+        totals = totals.where(e.complaint_id.in_(_ids()))
     totals = totals.group_by(e.complaint_id).subquery("totals")
     keys = (
         local_day(dialect, c.closed_at).label("day"),
@@ -148,12 +176,12 @@ def _closed_source(dialect: str, ids: list[int] | None) -> Select:
         .join(totals, totals.c.complaint_id == c.id)
         .where(c.closed_at.is_not(None))
     )
-    if ids is not None:
-        q = q.where(c.id.in_(ids))
+    if scoped:
+        q = q.where(c.id.in_(_ids()))
     return q.group_by(*keys)
 
 
-def _received_source(dialect: str, ids: list[int] | None) -> Select:
+def _received_source(dialect: str, scoped: bool) -> Select:
     c = Complaint
     keys = (
         local_day(dialect, c.received_at).label("day"),
@@ -162,12 +190,12 @@ def _received_source(dialect: str, ids: list[int] | None) -> Select:
         func.coalesce(c.form, "").label("form"),
     )
     q = select(*keys, func.count().label("count"))
-    if ids is not None:
-        q = q.where(c.id.in_(ids))
+    if scoped:
+        q = q.where(c.id.in_(_ids()))
     return q.group_by(*keys)
 
 
-def _rating_source(dialect: str, ids: list[int] | None) -> Select:
+def _rating_source(dialect: str, scoped: bool) -> Select:
     r, c = Rating, Complaint
     keys = (
         local_day(dialect, r.at).label("day"),
@@ -176,12 +204,12 @@ def _rating_source(dialect: str, ids: list[int] | None) -> Select:
         r.score.label("score"),
     )
     q = select(*keys, func.count().label("count")).select_from(r).join(c, c.id == r.complaint_id)
-    if ids is not None:
-        q = q.where(r.complaint_id.in_(ids))
+    if scoped:
+        q = q.where(r.complaint_id.in_(_ids()))
     return q.group_by(*keys)
 
 
-def _unit_source(dialect: str, ids: list[int] | None) -> Select:
+def _unit_source(dialect: str, scoped: bool) -> Select:
     c, cu, e = Complaint, ComplaintUnit, StepEvent
     unit = func.coalesce(cu.unit_id, 0)
     received = (
@@ -216,10 +244,10 @@ def _unit_source(dialect: str, ids: list[int] | None) -> Select:
         .join(cu, cu.complaint_id == c.id)
         .where(c.approved_at.is_not(None))
     )
-    if ids is not None:
-        received = received.where(c.id.in_(ids))
-        drafts = drafts.where(e.complaint_id.in_(ids))
-        approved = approved.where(c.id.in_(ids))
+    if scoped:
+        received = received.where(c.id.in_(_ids()))
+        drafts = drafts.where(e.complaint_id.in_(_ids()))
+        approved = approved.where(c.id.in_(_ids()))
     rows = union_all(received, drafts, approved).subquery("unit_rows")
     keys = (rows.c.day, rows.c.unit_id, rows.c.kind)
     return select(
@@ -236,17 +264,41 @@ def _dues_for(conn: Connection, days: list[str]) -> list[stats.DueDay]:
     return calendar_settings.due_days_for(conn, days)
 
 
-def _clock_source(conn: Connection, ids: list[int] | None) -> Select:
+def _clock_source(conn: Connection, ids: list[int] | None) -> tuple[Select, dict[str, Any]]:
     """Per received day and supervisory flag: the complaints ('received') and, per
     clock, those done by the deadline ('met') or after it ('late'), with the calendar
-    now in the database (as ``db.stats.regulatory_compliance`` judges them)."""
+    now in the database (as ``db.stats.regulatory_compliance`` judges them).
+
+    Its deadlines are a VALUES table of the received days in scope: a scoped statement
+    is built once per dialect and number of days, the days' deadlines are parameters."""
     dialect = conn.dialect.name
+    scoped = ids is not None
+    params: dict[str, Any] = {"ids": ids} if scoped else {}
+    days = sorted({d for (d,) in conn.execute(_received_days(dialect, scoped), params)})
+    if scoped:
+        statement = _scoped_clock_statement(dialect, len(days))
+    else:
+        statement = _clock_statement(dialect, False, len(days))
+    return statement, stats.due_params(_dues_for(conn, days))
+
+
+@functools.cache
+def _received_days(dialect: str, scoped: bool) -> Select:
+    c = Complaint
+    q = select(local_day(dialect, c.received_at)).distinct()
+    return q.where(c.id.in_(_ids())) if scoped else q
+
+
+@functools.lru_cache(maxsize=64)  # a flush touches complaints of a few received days
+def _scoped_clock_statement(dialect: str, day_count: int) -> Select:
+    return _clock_statement(dialect, True, day_count)
+
+
+def _clock_statement(dialect: str, scoped: bool, day_count: int) -> Select:
     c = Complaint
     day = local_day(dialect, c.received_at)
-    scope = select(c.id) if ids is None else select(c.id).where(c.id.in_(ids))
-    days = sorted({d for (d,) in conn.execute(select(day).where(c.id.in_(scope)).distinct())})
     supervisory = case((c.supervisory.is_(True), 1), else_=0)
-    if not days:  # nothing to count: a query that returns no row
+    if not day_count:  # nothing to count: a query that returns no row
         return (
             select(
                 day.label("day"),
@@ -258,8 +310,9 @@ def _clock_source(conn: Connection, ids: list[int] | None) -> Select:
             .where(false())
             .group_by(day, supervisory)
         )
-    dues = stats._due_table(_dues_for(conn, days))
-    clocks, joins = stats._clock_columns(dialect, None if ids is None else scope, dues, c)
+    dues = stats._due_table(day_count)
+    scope = select(c.id).where(c.id.in_(_ids())) if scoped else None
+    clocks, joins = stats._clock_columns(dialect, scope, dues, c)
     per_complaint = (
         select(
             day.label("day"),
@@ -270,8 +323,8 @@ def _clock_source(conn: Connection, ids: list[int] | None) -> Select:
         .select_from(c)
         .outerjoin(dues, dues.c.column1 == day)
     )
-    if ids is not None:
-        per_complaint = per_complaint.where(c.id.in_(ids))
+    if scoped:
+        per_complaint = per_complaint.where(c.id.in_(_ids()))
     for target, on, outer in joins:
         per_complaint = per_complaint.join(target, on, isouter=outer)
     per = per_complaint.cte("clock_state").prefix_with("MATERIALIZED")
@@ -325,9 +378,14 @@ SPECS = (
 Rows = dict[tuple, tuple[int, ...]]
 
 
-def _rows(conn: Connection, spec: Spec, query: Select) -> Rows:
+def _rows(conn: Connection, spec: Spec, query: tuple[Select, dict[str, Any]] | Select) -> Rows:
+    """The rows of ``query`` (a statement, or a ``Spec.source`` pair of one and its
+    parameters) as {keys: measures}."""
+    statement, params = query if isinstance(query, tuple) else (query, {})
     n = len(spec.keys)
-    return {tuple(r[:n]): tuple(int(v or 0) for v in r[n:]) for r in conn.execute(query)}
+    return {
+        tuple(r[:n]): tuple(int(v or 0) for v in r[n:]) for r in conn.execute(statement, params)
+    }
 
 
 def with_months(spec: Spec, rows: Rows) -> Rows:
@@ -366,13 +424,19 @@ def contributions(conn: Connection, ids: Iterable[int]) -> dict[str, Rows]:
     return {spec.table.name: _rows(conn, spec, spec.source(conn, ids)) for spec in SPECS}
 
 
-def _dialect_insert(conn: Connection):
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+@functools.cache
+def _upsert(spec: Spec, dialect: str):
+    """INSERT ... ON CONFLICT DO UPDATE adding the measures, built once per table."""
+    t = spec.table
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t)
+    return stmt.on_conflict_do_update(
+        index_elements=list(spec.keys),
+        set_={m: t.c[m] + stmt.excluded[m] for m in spec.measures},
+    )
 
 
 def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> None:
     """Add ``after - before`` to the stored aggregates (an upsert per changed key)."""
-    dialect_insert = _dialect_insert(conn)
     for spec in SPECS:
         old = with_months(spec, before[spec.table.name])
         new = with_months(spec, after[spec.table.name])
@@ -389,15 +453,9 @@ def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> No
                 )
         if not changes:
             continue
-        t = spec.table
-        stmt = dialect_insert(t)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(spec.keys),
-            set_={m: t.c[m] + stmt.excluded[m] for m in spec.measures},
-        )
         # Sorted keys: two writers touching the same rows lock them in the same order.
         changes.sort(key=lambda row: tuple(row[k] for k in spec.keys))
-        conn.execute(stmt, changes)
+        conn.execute(_upsert(spec, conn.dialect.name), changes)
 
 
 # The version of what SPECS compute. Change it with any change to a source query or to
@@ -421,7 +479,8 @@ def _rebuild_one(conn: Connection, spec: Spec) -> int:
     t = spec.table
     conn.execute(delete(t))
     columns = [*spec.keys, *spec.measures]
-    written = conn.execute(insert(t).from_select(columns, spec.source(conn))).rowcount
+    source, params = spec.source(conn)
+    written = conn.execute(insert(t).from_select(columns, source), params).rowcount
     if spec.monthly:
         month = func.substr(t.c.day, 1, 7)
         others = [t.c[k] for k in spec.keys[1:]]

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Select,
@@ -677,21 +678,36 @@ def _due_column(dues, key: str, c=Complaint) -> ColumnElement:
     )
 
 
-def _due_table(days: Sequence[DueDay]):
+def _due_names(i: int) -> list[str]:
+    return [f"dd{i}_{j}" for j in range(1 + len(_DUE_FIELDS))]
+
+
+def due_params(days: Sequence[DueDay]) -> dict[str, Any]:
+    """The values of ``_due_table(len(days))``'s parameters for ``days``."""
+    params: dict[str, Any] = {}
+    for i, d in enumerate(days):
+        names = _due_names(i)
+        params[names[0]] = d.day
+        params.update(zip(names[1:], (getattr(d, f) for f in _DUE_FIELDS), strict=True))
+    return params
+
+
+def _due_table(days: Sequence[DueDay] | int):
     """A VALUES table (column1: the day, then ``_DUE_FIELDS``) of deadlines per received
-    day, as a CTE.
+    day, as a CTE: of ``days`` with their values bound, or of that many days whose
+    values come with the execution (``due_params``), so that the statement can be
+    built once and reused (the aggregates' upkeep on every flush).
 
     Written as ``WITH ... AS (VALUES ...)``, which SQLite and PostgreSQL both accept.
     """
+    count = days if isinstance(days, int) else len(days)
+    values = {} if isinstance(days, int) else due_params(days)
     rows, params = [], []
-    for i, d in enumerate(days):
-        names = [f"dd{i}_{j}" for j in range(1 + len(_DUE_FIELDS))]
+    for i in range(count):
+        names = _due_names(i)
         rows.append("(" + ", ".join(f":{n}" for n in names) + ")")
-        params.append(bindparam(names[0], d.day, type_=String))
-        values = [getattr(d, f) for f in _DUE_FIELDS]
-        params.extend(
-            bindparam(n, v, type_=UtcDateTime) for n, v in zip(names[1:], values, strict=True)
-        )
+        params.append(bindparam(names[0], values.get(names[0]), type_=String))
+        params.extend(bindparam(n, values.get(n), type_=UtcDateTime) for n in names[1:])
     stmt = (
         text("VALUES " + ", ".join(rows))
         .bindparams(*params)

@@ -195,6 +195,31 @@ def test_a_calendar_or_clock_standards_change_rejudges_the_clock_aggregate(staff
     assert after == recomputed
 
 
+def test_the_upkeep_builds_its_queries_once_and_reuses_them_for_other_complaints(staff):
+    """Every flush reads the touched complaints' contributions before and after it.
+    Building those grouped queries anew each time cost more than running them (1,000
+    demo moves: 18 s of 27 s), so a query is built once and the ids are a parameter."""
+    first = new_complaint(staff, now=START)
+    second = new_complaint(staff, now=START + timedelta(minutes=5))
+    ids = sorted([first.complaint_id, second.complaint_id])
+    with get_engine().connect() as conn:
+        for spec in aggregates.SPECS:
+            one, one_params = spec.source(conn, [first.complaint_id])
+            both, both_params = spec.source(conn, ids)
+            assert one is both, spec.table.name
+            assert (one_params["ids"], both_params["ids"]) == ([first.complaint_id], ids)
+        # And what they read is what they read for each complaint alone.
+        alone = [aggregates.contributions(conn, [i]) for i in ids]
+        together = aggregates.contributions(conn, ids)
+    for name, rows in together.items():
+        summed: dict[tuple, tuple[int, ...]] = {}
+        for part in alone:
+            for key, measures in part[name].items():
+                old = summed.get(key, (0,) * len(measures))
+                summed[key] = tuple(a + b for a, b in zip(old, measures, strict=True))
+        assert rows == summed, name
+
+
 def test_a_rolled_back_move_leaves_the_aggregates_as_they_were(staff):
     created = new_complaint(staff, now=START)
     with get_engine().connect() as conn:
