@@ -171,11 +171,28 @@ class Staff:
     outsider: User
 
 
+@pytest.fixture(scope="session")
+def demo_password_hash() -> str:
+    """One argon2 hash of the demo password for the session: hashing it for every test's
+    users cost 0.1-0.2 s a test, and every hash of it verifies the same way."""
+    from services.passwords import hash_password
+    from services.seed import DEMO_PASSWORD
+
+    return hash_password(DEMO_PASSWORD)
+
+
 @pytest.fixture
-def staff(db) -> Staff:
+def staff(db, demo_password_hash, monkeypatch) -> Staff:
     from db.engine import write_session
+    from services import seed
     from services.seed import DEMO_PASSWORD, ensure_demo_users
 
+    real_hash = seed.hash_password
+    monkeypatch.setattr(
+        seed,
+        "hash_password",
+        lambda password: demo_password_hash if password == DEMO_PASSWORD else real_hash(password),
+    )
     with write_session() as session:
         users = ensure_demo_users(session)
         outsider = User(
