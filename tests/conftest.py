@@ -133,6 +133,22 @@ def _stand_in_converter(request, monkeypatch) -> None:
     monkeypatch.setattr(converter, "convert", stand_in_pdf)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_pin_hashes(monkeypatch) -> None:
+    """New complaints' PINs hashed with a cheap argon2 cost. Every intake hashes one
+    (0.1-0.2 s at argon2's default cost) and most tests create complaints; a check of a
+    PIN reads the cost from the stored hash, so it stays an argon2 check of that hash.
+    Production keeps argon2's default (``services.pins.PIN_HASHER``, asserted in
+    test_portal), and the dummy hash of unknown tickets stays at that cost."""
+    from argon2 import PasswordHasher
+
+    from services import seed, workflow
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(workflow, "PIN_HASHER", cheap)
+    monkeypatch.setattr(seed, "PIN_HASHER", cheap)
+
+
 @pytest.fixture(scope="session")
 def real_converter() -> Iterator[None]:
     """The real converter: this worker's own warm LibreOffice (unoserver), stopped after."""

@@ -443,3 +443,17 @@ def test_a_rahasia_complaint_offers_no_letter(staff):
     assert status.delivered_at is not None and not status.letter_available
     with pytest.raises(NotAllowed, match="rahasia"):
         portal.reply_letter(ticket=ticket, pin=PIN, client=CLIENT)
+
+
+def test_pins_are_hashed_at_argon2s_default_cost(monkeypatch):
+    """The tests hash new PINs cheaply (tests/conftest.py); the app does not."""
+    monkeypatch.undo()  # the cheap hasher of tests/conftest.py
+    from argon2 import PasswordHasher, extract_parameters
+
+    from services import pins, workflow
+
+    default = PasswordHasher()
+    assert workflow.PIN_HASHER is pins.PIN_HASHER
+    for name in ("time_cost", "memory_cost", "parallelism", "hash_len", "salt_len"):
+        assert getattr(pins.PIN_HASHER, name) == getattr(default, name), name
+    assert extract_parameters(pins.DUMMY_HASH) == extract_parameters(default.hash("x"))
