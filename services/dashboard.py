@@ -272,23 +272,11 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
     )
     on_time_unit.insert(1, "unit", [units.get(u, UNASSIGNED) for u in on_time_unit.unit_id])
 
-    backlog = pd.DataFrame(
-        stats.backlog_by_step(session=session, filters=filters, now=now),
-        columns=["step", "count", "overdue"],
-    )
-    backlog.insert(1, "label", [f"Langkah {s}" for s in backlog.step])
-    backlog["name"] = [sop.step(s).name for s in backlog.step]
-
     bounds = age_bounds(calendar, standards, now)
     limits = age_buckets(standards)
-    age_counts = dict(stats.backlog_by_age(session=session, filters=filters, bounds=bounds))
     labels = age_labels(limits)
-    backlog_age = pd.DataFrame(
-        {
-            "bucket": range(len(labels)),
-            "label": labels,
-            "count": [age_counts.get(i, 0) for i in range(len(labels))],
-        }
+    backlog, backlog_age = _backlog_frames(
+        stats.backlog(session=session, filters=filters, now=now, bounds=bounds), labels
     )
 
     returns = _returns_frame(
@@ -307,7 +295,11 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
     )
 
     overdue_rows, overdue_total = stats.overdue(
-        session=session, filters=filters, now=now, limit=OVERDUE_SHOWN
+        session=session,
+        filters=filters,
+        now=now,
+        limit=OVERDUE_SHOWN,
+        total=int(backlog["overdue"].sum()),
     )
     overdue = list_frame(overdue_rows, calendar, now)
 
@@ -357,6 +349,30 @@ def _build(session, filters: Filters, now: datetime) -> Dashboard:
         due_days=tuple(days),
         units=units,
     )
+
+
+def _backlog_frames(rows, labels: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The open complaints per current step (step, label, count, overdue, name) and per
+    age bucket (bucket, label, count), from ``stats.backlog``'s rows."""
+    per_step: dict[int, list[int]] = {}
+    per_age = [0] * len(labels)
+    for step_number, age, count, overdue in rows:
+        sums = per_step.setdefault(step_number, [0, 0])
+        sums[0] += count
+        sums[1] += overdue
+        per_age[age] += count
+    steps = sorted(per_step)
+    by_step = pd.DataFrame(
+        {
+            "step": pd.Series(steps, dtype="int64"),
+            "label": [f"Langkah {s}" for s in steps],
+            "count": pd.Series([per_step[s][0] for s in steps], dtype="int64"),
+            "overdue": pd.Series([per_step[s][1] for s in steps], dtype="int64"),
+            "name": [sop.step(s).name for s in steps],
+        }
+    )
+    by_age = pd.DataFrame({"bucket": range(len(labels)), "label": labels, "count": per_age})
+    return by_step, by_age
 
 
 def _on_time_frames(rows, staff_units: dict[int, int | None], filters: Filters):
