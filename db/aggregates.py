@@ -84,7 +84,8 @@ class Spec:
     model: Any
     keys: tuple[str, ...]
     measures: tuple[str, ...]
-    # Also rows per month ('YYYY-MM' in ``day``): the sums of that month's day rows.
+    # Also rows per month ('YYYY-MM' in ``day``) and per year ('YYYY'): the sums of
+    # that month's or year's day rows.
     monthly: bool = False
 
     @property
@@ -389,13 +390,14 @@ def _rows(conn: Connection, spec: Spec, query: tuple[Select, dict[str, Any]] | S
 
 
 def with_months(spec: Spec, rows: Rows) -> Rows:
-    """``rows`` (day rows) and, for a monthly spec, the month rows they sum to."""
+    """``rows`` (day rows) and, for a monthly spec, the month and year rows they sum to."""
     if not spec.monthly:
         return rows
-    months: Rows = {}
+    sums: Rows = {}
     for key, measures in rows.items():
-        _increment(months, (key[0][:7], *key[1:]), measures)
-    return rows | months
+        _increment(sums, (key[0][:7], *key[1:]), measures)
+        _increment(sums, (key[0][:4], *key[1:]), measures)
+    return rows | sums
 
 
 def recomputed(conn: Connection) -> dict[str, Rows]:
@@ -462,7 +464,8 @@ def add(conn: Connection, before: dict[str, Rows], after: dict[str, Rows]) -> No
 # the binning: the next ``migrate`` (every app start) then rebuilds the tables, so no
 # release can read aggregates that an older definition filled.
 # 2: month rows in every table but agg_clock_days (issue 14).
-DEFINITION = 2
+# 3: year rows beside the month rows (a 12-month period reads a year, not 12 months).
+DEFINITION = 3
 
 
 def rebuild(conn: Connection) -> dict[str, int]:
@@ -482,11 +485,13 @@ def _rebuild_one(conn: Connection, spec: Spec) -> int:
     source, params = spec.source(conn)
     written = conn.execute(insert(t).from_select(columns, source), params).rowcount
     if spec.monthly:
-        month = func.substr(t.c.day, 1, 7)
         others = [t.c[k] for k in spec.keys[1:]]
-        sums = select(month, *others, *[func.sum(t.c[m]) for m in spec.measures])
-        sums = sums.where(func.length(t.c.day) == 10).group_by(month, *others)
-        written += conn.execute(insert(t).from_select(columns, sums)).rowcount
+        # Month rows from the day rows, then year rows from the month rows.
+        for length, of_length in ((7, 10), (4, 7)):
+            key = func.substr(t.c.day, 1, length)
+            sums = select(key, *others, *[func.sum(t.c[m]) for m in spec.measures])
+            sums = sums.where(func.length(t.c.day) == of_length).group_by(key, *others)
+            written += conn.execute(insert(t).from_select(columns, sums)).rowcount
     return written
 
 

@@ -115,27 +115,29 @@ def test_aggregates_equal_a_full_recomputation_after_random_workloads(staff):
     _compare_aggregates()
 
 
-def test_every_table_but_the_clocks_keeps_month_rows_that_sum_its_days(staff):
-    """A 12-month dashboard reads twelve month rows per key, not 365 days (issue 14):
-    every aggregate but agg_clock_days (judged per day's deadline) has them, kept by
-    the moves themselves and equal to the sum of the month's day rows."""
+def test_every_table_but_the_clocks_keeps_month_and_year_rows_that_sum_its_days(staff):
+    """A 12-month dashboard reads a year row and a few corrections per key, not 365
+    days (issue 14): every aggregate but agg_clock_days (judged per day's deadline) has
+    month and year rows, kept by the moves themselves, each equal to the sum of its
+    day rows."""
     _workload(staff, seed=5, complaints=8)
     with get_engine().connect() as conn:
         stored = aggregates.stored(conn)
     for spec in aggregates.SPECS:
         rows = stored[spec.table.name]
-        months = {k: v for k, v in rows.items() if len(k[0]) == 7}
-        if spec.table.name == "agg_clock_days":
-            assert not months
-            continue
-        assert months, spec.table.name
-        sums: dict[tuple, list[int]] = {}
-        for key, measures in rows.items():
-            if len(key[0]) == 10:
-                total = sums.setdefault((key[0][:7], *key[1:]), [0] * len(measures))
-                for i, m in enumerate(measures):
-                    total[i] += m
-        assert {k: tuple(v) for k, v in sums.items() if any(v)} == months, spec.table.name
+        for length in (7, 4):  # months, years
+            kept = {k: v for k, v in rows.items() if len(k[0]) == length}
+            if spec.table.name == "agg_clock_days":
+                assert not kept
+                continue
+            assert kept, spec.table.name
+            sums: dict[tuple, list[int]] = {}
+            for key, measures in rows.items():
+                if len(key[0]) == 10:
+                    total = sums.setdefault((key[0][:length], *key[1:]), [0] * len(measures))
+                    for i, m in enumerate(measures):
+                        total[i] += m
+            assert {k: tuple(v) for k, v in sums.items() if any(v)} == kept, spec.table.name
 
 
 def test_migrating_fills_the_aggregates_and_a_new_definition_rebuilds_them(staff, db, monkeypatch):
@@ -273,6 +275,12 @@ def test_every_dashboard_figure_from_aggregates_equals_the_recomputation(staff):
         # default "30 hari terakhir" is read so).
         Filters(*day_bounds(date(2026, 11, 3), date(2026, 12, 2), tz=WITA), grain="week"),
         Filters(*day_bounds(date(2026, 11, 2), date(2026, 11, 26), tz=WITA), grain="month"),
+        # Most of a year: its year row less the days and months outside, whose first
+        # days hold events ("12 bulan terakhir" is read so), and across a new year.
+        Filters(*day_bounds(date(2026, 1, 1), date(2026, 11, 20), tz=WITA), grain="month"),
+        Filters(*day_bounds(date(2025, 12, 15), date(2026, 11, 24), tz=WITA), grain="month"),
+        # Per week across a new year: the days alone, never the year or month rows.
+        Filters(*day_bounds(date(2025, 12, 20), date(2026, 11, 27), tz=WITA), grain="week"),
     ]
     user = auth.load_current_user(user_id=staff.kepala.id)
     compared = 0

@@ -105,3 +105,53 @@ def test_most_of_a_month_is_its_month_row_less_the_days_outside(db, backend):
     actual = 5 * 3 * 40  # the rows of those five keys
     # The planner sees about as many rows as there are.
     assert scan["Plan Rows"] >= actual / 2, scan
+
+
+def _with_year_rows() -> list[dict]:
+    rows = _rows()
+    # The year row is the sum of its day rows too (db.aggregates keeps both).
+    return rows + [
+        {
+            "day": "2026",
+            "step": step,
+            "standard_minutes": 30,
+            "minutes": minutes,
+            "count": sum(_count(d, step, minutes) for d in DAYS),
+        }
+        for step in (2, 3, 4)
+        for minutes in range(40)
+    ]
+
+
+def test_twelve_months_are_their_year_row_and_a_few_corrections(db):
+    """ "12 bulan terakhir" read twelve month rows per histogram value (85,000 rows at
+    1,000,000 complaints); a year inside the period is its year row, corrected by the
+    months and days outside when that reads fewer rows."""
+    engine = db_engine.get_engine(db)
+    with engine.begin() as conn:
+        conn.execute(insert(AggStepDay), _with_year_rows())
+    cases = {
+        # 1 January to 2 December: the year less December, plus its two days.
+        (datetime(2026, 1, 1), datetime(2026, 12, 3)): (
+            DAYS,
+            {"2026", "2026-12", "2026-12-01", "2026-12-02"},
+        ),
+        # 1 January to 20 November: the year less December and 21-30 November, which
+        # hold rows.
+        (datetime(2026, 1, 1), datetime(2026, 11, 21)): (
+            DAYS[:20],
+            {"2026", "2026-12", *(f"2026-11-{d}" for d in range(21, 31))},
+        ),
+    }
+    for (start, end), (days, expected_keys) in cases.items():
+        period = Filters(start=start.replace(tzinfo=WITA), end=end.replace(tzinfo=WITA))
+        with statements_run(db) as run, read_session(db) as session:
+            histogram = stats.step_histogram(session=session, filters=period)
+        assert sorted(histogram) == sorted(
+            (step, 30, minutes, sum(_count(d, step, minutes) for d in days))
+            for step in (2, 3, 4)
+            for minutes in range(40)
+        ), (start, end)
+        [(_statement, parameters)] = [(s, p) for s, p in run if "agg_step_days" in s]
+        values = parameters.values() if isinstance(parameters, dict) else parameters
+        assert {v for v in values if isinstance(v, str)} == expected_keys, (start, end)
