@@ -96,7 +96,7 @@ def _no_role() -> None:
 def main() -> None:
     """One script run, timed and logged as one ``page_run`` line whatever ends it (a
     rerun, st.stop or an error: the ``finally``)."""
-    from services import logs, metrics
+    from services import logs, metrics, process
 
     started = time.perf_counter()
     page_path = {"path": "-"}
@@ -108,6 +108,9 @@ def main() -> None:
             metrics.observe_page_run(page=page_path["path"], seconds=seconds)
             logs.bind(page=page_path["path"], duration_ms=round(seconds * 1000, 1))
             _page_log.info("page %s", page_path["path"])
+            # After the first run the pages' modules are loaded: from then on the
+            # collector no longer walks them inside every later page run.
+            process.freeze_startup_heap()
 
 
 def _run(page_path: dict[str, str]) -> None:

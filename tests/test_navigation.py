@@ -272,3 +272,38 @@ def test_identity_provider_login_without_an_account_stays_on_the_login_page(staf
             )
         ).all()
     assert [tuple(t) for t in tries] == [(False, "oidc")]
+
+
+def test_the_server_freezes_its_heap_after_a_page_run(db, monkeypatch):
+    """A page run ends by taking the process's start-up heap out of the collector's
+    walks (once per process: services.process): an oldest-generation collection of
+    this heap took 115-135 ms inside whichever page run crossed the threshold."""
+    from services import process
+
+    runs = []
+    monkeypatch.setattr(process, "freeze_startup_heap", lambda: runs.append("frozen"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert runs == ["frozen"]
+
+
+def test_the_heap_is_frozen_once_per_process():
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "import services.dashboard\n"  # pandas, plotly's data, SQLAlchemy's mappers
+        "from services import process\n"
+        "before = gc.get_freeze_count()\n"
+        "first, second = process.freeze_startup_heap(), process.freeze_startup_heap()\n"
+        "print(before, first, second, gc.get_freeze_count() > 10000)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["0", "True", "False", "True"]
