@@ -331,9 +331,7 @@ def _month_keys(first: date, after: date) -> dict[str, int]:
         lo, hi = max(first, month), min(after, following)
         inside = (hi - lo).days
         outside = (following - month).days - inside
-        if inside <= 0:
-            pass
-        elif outside == 0:
+        if outside == 0:
             keys[month.isoformat()[:7]] = 1
         elif outside < inside:
             keys[month.isoformat()[:7]] = 1

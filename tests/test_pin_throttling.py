@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 
 import config
 from layanan.errors import NotAllowed, NotFound
-from services import clients, pins, portal, receipt, workflow
+from services import clients, pins, portal, receipt
 from services.ratelimit import Throttled
 from tests.factories import new_complaint
 
@@ -48,11 +48,12 @@ class CountingHasher:
 
 @pytest.fixture(autouse=True)
 def cheap_argon2(monkeypatch):
-    """A cheap argon2 cost for these tests only: what they count is how many guesses are
-    evaluated, not how long one takes (the production cost stays argon2's default)."""
+    """A cheap argon2 cost for the checks and the dummy hash too (new PINs are hashed
+    cheaply in every test, tests/conftest.py): what these tests count is how many
+    guesses are evaluated, not how long one takes (the production cost stays argon2's
+    default)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(pins, "PIN_HASHER", cheap)
-    monkeypatch.setattr(workflow, "PIN_HASHER", cheap)
     monkeypatch.setattr(pins, "DUMMY_HASH", cheap.hash("dummy"))
 
 
